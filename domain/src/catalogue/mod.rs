@@ -1,0 +1,46 @@
+//! The catalogue of house plans: what a plan is, the formats it is sold in,
+//! and how the public catalogue is searched.
+
+mod index;
+mod plan;
+mod query;
+
+pub use index::CatalogueIndex;
+pub use plan::{
+    Format, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, Slug, Style,
+};
+pub use query::{Order, ProductQuery, RawProductQuery, SortKey};
+
+use crate::error::StorageError;
+
+/// Where plans are kept. Implemented by the persistence layer.
+pub trait CatalogueStore: Send + Sync {
+    /// Every published plan with its formats.
+    fn published_plans(
+        &self,
+    ) -> impl Future<Output = Result<Vec<Plan>, StorageError>> + Send;
+
+    /// A number that changes whenever any plan changes; instances compare it
+    /// to know when their in-memory catalogue is stale.
+    fn revision(&self) -> impl Future<Output = Result<i64, StorageError>> + Send;
+
+    /// Stores a new plan with its formats, all or nothing.
+    ///
+    /// Fails with [`PlanError::SlugTaken`] or [`PlanError::SkuTaken`] on a duplicate.
+    fn insert(&self, plan: &Plan) -> impl Future<Output = Result<(), PlanWriteError>> + Send;
+
+    /// Whether a plan with this slug exists, published or not.
+    fn slug_exists(&self, slug: &Slug)
+    -> impl Future<Output = Result<bool, StorageError>> + Send;
+}
+
+/// Why a plan could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanWriteError {
+    /// A rule of the plan itself was broken.
+    #[error(transparent)]
+    Invalid(#[from] PlanError),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

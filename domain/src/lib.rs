@@ -1,0 +1,15 @@
+//! Boutique's domain: the shop's model and rules, with no I/O.
+//!
+//! Everything here is plain Rust: newtypes that can only hold valid values,
+//! state machines, and the ports (traits) that storage, mail and the clock
+//! implement elsewhere. It compiles and tests without a database or runtime.
+
+pub mod catalogue;
+pub mod error;
+pub mod clock;
+pub mod ids;
+pub mod money;
+pub mod pagination;
+pub mod text;
+
+pub use error::{FieldError, FieldErrors, StorageError};
