@@ -1,1 +1,14 @@
+//! Boutique's HTTP API: actix-web handlers, problem+json errors, OpenAPI
+//! documentation, and the `boutique` binary's commands.
 
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod telemetry;
+
+pub use app::{Application, open_database};
+pub use config::Config;

@@ -5,8 +5,8 @@
 //! implement elsewhere. It compiles and tests without a database or runtime.
 
 pub mod catalogue;
-pub mod error;
 pub mod clock;
+pub mod error;
 pub mod ids;
 pub mod money;
 pub mod pagination;

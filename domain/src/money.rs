@@ -82,6 +82,15 @@ impl Money {
         })
     }
 
+    /// A price from an unsigned amount, which cannot be negative.
+    #[must_use]
+    pub fn from_minor(amount_minor: u32, currency: Currency) -> Self {
+        Self {
+            amount_minor: i64::from(amount_minor),
+            currency,
+        }
+    }
+
     /// Amount in minor units (cents for EUR).
     #[must_use]
     pub const fn amount_minor(&self) -> i64 {
@@ -134,7 +143,11 @@ mod tests {
     fn currency_accepts_iso_codes_only() {
         assert_eq!(Currency::parse("EUR").unwrap(), Currency::EUR);
         for bad in ["eur", "EU", "EURO", "", "E1R", "ÉUR"] {
-            assert_eq!(Currency::parse(bad), Err(MoneyError::InvalidCurrency), "{bad}");
+            assert_eq!(
+                Currency::parse(bad),
+                Err(MoneyError::InvalidCurrency),
+                "{bad}"
+            );
         }
     }
 
@@ -153,7 +166,10 @@ mod tests {
 
     #[test]
     fn displays_with_two_decimals() {
-        assert_eq!(Money::new(129_005, Currency::EUR).unwrap().to_string(), "1290.05 EUR");
+        assert_eq!(
+            Money::new(129_005, Currency::EUR).unwrap().to_string(),
+            "1290.05 EUR"
+        );
     }
 
     proptest! {

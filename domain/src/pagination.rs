@@ -39,7 +39,9 @@ impl Limit {
         match requested {
             None => Ok(Self::DEFAULT),
             Some(n) if (1..=i64::from(Self::MAX)).contains(&n) => {
-                Ok(Self(u32::try_from(n).map_err(|_| PaginationError::LimitOutOfRange { max: Self::MAX })?))
+                Ok(Self(u32::try_from(n).map_err(|_| {
+                    PaginationError::LimitOutOfRange { max: Self::MAX }
+                })?))
             }
             Some(_) => Err(PaginationError::LimitOutOfRange { max: Self::MAX }),
         }
@@ -115,7 +117,11 @@ mod tests {
     #[test]
     fn garbage_cursors_are_refused() {
         for bad in ["", "!!!", "bm90IGEgY3Vyc29y"] {
-            assert_eq!(decode_cursor(bad, 3), Err(PaginationError::InvalidCursor), "{bad}");
+            assert_eq!(
+                decode_cursor(bad, 3),
+                Err(PaginationError::InvalidCursor),
+                "{bad}"
+            );
         }
     }
 

@@ -31,7 +31,10 @@ mod tests {
 
     #[test]
     fn folds_case_accents_and_punctuation() {
-        assert_eq!(fold("Maison Évolutive, plein-pied!"), "maison evolutive plein pied");
+        assert_eq!(
+            fold("Maison Évolutive, plein-pied!"),
+            "maison evolutive plein pied"
+        );
         assert_eq!(fold("  Château  "), "chateau");
         assert_eq!(fold(""), "");
     }

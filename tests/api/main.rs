@@ -1,1 +1,11 @@
+//! Black-box tests: each starts the real application on a random port with a
+//! fresh database (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is
+//! set) and speaks HTTP to it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod catalogue;
+mod errors;
+mod helpers;
+mod meta;
+mod openapi;

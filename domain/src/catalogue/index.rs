@@ -143,7 +143,9 @@ impl CatalogueIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::{FormatKind, NewFormat, NewPlan, PlanSpecs, RawProductQuery, Slug, Style};
+    use crate::catalogue::{
+        FormatKind, NewFormat, NewPlan, PlanSpecs, RawProductQuery, Slug, Style,
+    };
     use crate::money::{Currency, Money};
     use chrono::{Duration, Utc};
 
@@ -151,8 +153,16 @@ mod tests {
         NewPlan {
             slug: Slug::parse(&format!("plan-{i}")).unwrap(),
             title: format!("Plan {i} Évolutif"),
-            description: if i % 2 == 0 { "plein-pied".into() } else { "à étage".into() },
-            style: if i % 3 == 0 { Style::Modern } else { Style::Bungalow },
+            description: if i % 2 == 0 {
+                "plein-pied".into()
+            } else {
+                "à étage".into()
+            },
+            style: if i % 3 == 0 {
+                Style::Modern
+            } else {
+                Style::Bungalow
+            },
             specs: PlanSpecs {
                 living_area_m2: 80 + i,
                 bedrooms,
@@ -194,7 +204,11 @@ mod tests {
 
     fn index() -> CatalogueIndex {
         // Prices repeat so that pagination must break ties by id.
-        CatalogueIndex::new((0..30).map(|i| plan(i, (i % 4) as u8 + 1, i64::from(i % 5) * 1000, i != 7)).collect())
+        CatalogueIndex::new(
+            (0..30)
+                .map(|i| plan(i, (i % 4) as u8 + 1, i64::from(i % 5) * 1000, i != 7))
+                .collect(),
+        )
     }
 
     #[test]
@@ -210,7 +224,11 @@ mod tests {
         let idx = index();
         let page = idx.search(&query(&[("bedrooms", "3"), ("sort", "price")]));
         assert!(page.items.iter().all(|p| p.specs.bedrooms == 3));
-        let prices: Vec<_> = page.items.iter().map(|p| p.from_price().unwrap().amount_minor()).collect();
+        let prices: Vec<_> = page
+            .items
+            .iter()
+            .map(|p| p.from_price().unwrap().amount_minor())
+            .collect();
         assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
     }
 

@@ -4,21 +4,21 @@
 mod index;
 mod plan;
 mod query;
+mod service;
 
 pub use index::CatalogueIndex;
 pub use plan::{
     Format, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, Slug, Style,
 };
-pub use query::{Order, ProductQuery, RawProductQuery, SortKey};
+pub use query::{After, Order, ProductQuery, RawProductQuery, SortKey};
+pub use service::Catalogue;
 
 use crate::error::StorageError;
 
 /// Where plans are kept. Implemented by the persistence layer.
 pub trait CatalogueStore: Send + Sync {
     /// Every published plan with its formats.
-    fn published_plans(
-        &self,
-    ) -> impl Future<Output = Result<Vec<Plan>, StorageError>> + Send;
+    fn published_plans(&self) -> impl Future<Output = Result<Vec<Plan>, StorageError>> + Send;
 
     /// A number that changes whenever any plan changes; instances compare it
     /// to know when their in-memory catalogue is stale.
@@ -30,8 +30,7 @@ pub trait CatalogueStore: Send + Sync {
     fn insert(&self, plan: &Plan) -> impl Future<Output = Result<(), PlanWriteError>> + Send;
 
     /// Whether a plan with this slug exists, published or not.
-    fn slug_exists(&self, slug: &Slug)
-    -> impl Future<Output = Result<bool, StorageError>> + Send;
+    fn slug_exists(&self, slug: &Slug) -> impl Future<Output = Result<bool, StorageError>> + Send;
 }
 
 /// Why a plan could not be written.

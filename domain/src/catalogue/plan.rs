@@ -14,7 +14,9 @@ use crate::money::Money;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PlanError {
     /// Slug malformed.
-    #[error("slug must be 1 to 100 lower-case letters, digits and single hyphens, not starting or ending with a hyphen")]
+    #[error(
+        "slug must be 1 to 100 lower-case letters, digits and single hyphens, not starting or ending with a hyphen"
+    )]
     InvalidSlug,
     /// Unknown style name.
     #[error("style must be one of: {}", Style::names())]
@@ -51,9 +53,15 @@ impl Slug {
     pub fn parse(s: &str) -> Result<Self, PlanError> {
         let ok = (1..=100).contains(&s.len())
             && s.split('-').all(|w| {
-                !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             });
-        if ok { Ok(Self(s.to_owned())) } else { Err(PlanError::InvalidSlug) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(PlanError::InvalidSlug)
+        }
     }
 
     /// The slug text.
@@ -161,9 +169,14 @@ impl ImageUrl {
     /// # Errors
     /// [`PlanError::InvalidImageUrl`].
     pub fn parse(s: &str) -> Result<Self, PlanError> {
-        let rest = s.strip_prefix("https://").ok_or(PlanError::InvalidImageUrl)?;
+        let rest = s
+            .strip_prefix("https://")
+            .ok_or(PlanError::InvalidImageUrl)?;
         let host = rest.split('/').next().unwrap_or_default();
-        if s.len() > 2048 || host.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.len() > 2048
+            || host.is_empty()
+            || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(PlanError::InvalidImageUrl);
         }
         Ok(Self(s.to_owned()))
@@ -223,7 +236,11 @@ impl PlanSpecs {
         if !(100..=100_000).contains(&self.lot_depth_cm) {
             errors.push("lot_depth_m", "must be between 1 and 1000");
         }
-        if errors.is_empty() { Ok(self) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -271,7 +288,10 @@ impl Plan {
     /// The lowest price among the formats: what "price" means in filters and sorting.
     #[must_use]
     pub fn from_price(&self) -> Option<Money> {
-        self.formats.iter().map(|f| f.price).min_by_key(Money::amount_minor)
+        self.formats
+            .iter()
+            .map(|f| f.price)
+            .min_by_key(Money::amount_minor)
     }
 }
 
@@ -309,7 +329,9 @@ pub struct NewPlan {
 
 fn check_sku(sku: &str) -> bool {
     (3..=64).contains(&sku.len())
-        && sku.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && sku
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
 }
 
 impl NewPlan {
@@ -400,8 +422,16 @@ mod tests {
             },
             images: vec![],
             formats: vec![
-                NewFormat { kind: FormatKind::PrintedSet, sku: "P-1-PRINT".into(), price: Money::new(59_000, Currency::EUR).unwrap() },
-                NewFormat { kind: FormatKind::Pdf, sku: "P-1-PDF".into(), price: Money::new(39_000, Currency::EUR).unwrap() },
+                NewFormat {
+                    kind: FormatKind::PrintedSet,
+                    sku: "P-1-PRINT".into(),
+                    price: Money::new(59_000, Currency::EUR).unwrap(),
+                },
+                NewFormat {
+                    kind: FormatKind::Pdf,
+                    sku: "P-1-PDF".into(),
+                    price: Money::new(39_000, Currency::EUR).unwrap(),
+                },
             ],
             published: true,
         }
@@ -410,7 +440,16 @@ mod tests {
     #[test]
     fn slugs_are_lowercase_hyphenated_words() {
         assert!(Slug::parse("maison-3-chambres").is_ok());
-        for bad in ["", "-a", "a-", "a--b", "Maison", "maison_1", "é", &"a".repeat(101)] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a--b",
+            "Maison",
+            "maison_1",
+            "é",
+            &"a".repeat(101),
+        ] {
             assert_eq!(Slug::parse(bad), Err(PlanError::InvalidSlug), "{bad}");
         }
     }
@@ -428,7 +467,12 @@ mod tests {
     #[test]
     fn image_urls_must_be_https() {
         assert!(ImageUrl::parse("https://img.example/a.jpg").is_ok());
-        for bad in ["http://img.example/a.jpg", "https://", "https://a b", "javascript:alert(1)"] {
+        for bad in [
+            "http://img.example/a.jpg",
+            "https://",
+            "https://a b",
+            "javascript:alert(1)",
+        ] {
             assert!(ImageUrl::parse(bad).is_err(), "{bad}");
         }
     }
@@ -455,7 +499,9 @@ mod tests {
         let mut p = sample("maison-d");
         p.specs.living_area_m2 = 5;
         p.specs.levels = 0;
-        let Err(PlanError::Fields(errors)) = p.into_plan(Utc::now()) else { panic!("accepted") };
+        let Err(PlanError::Fields(errors)) = p.into_plan(Utc::now()) else {
+            panic!("accepted")
+        };
         let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["living_area_m2", "levels"]);
     }

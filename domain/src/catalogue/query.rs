@@ -3,8 +3,8 @@
 use std::str::FromStr;
 
 use crate::error::FieldErrors;
-use crate::pagination::{Limit, decode_cursor};
 use crate::ids::ProductId;
+use crate::pagination::{Limit, decode_cursor};
 
 use super::plan::Style;
 
@@ -148,7 +148,13 @@ pub struct ProductQuery {
 
 const MAX_Q: usize = 200;
 
-fn number<T: FromStr>(errors: &mut FieldErrors, field: &str, raw: Option<&String>, max: T, what: &str) -> Option<T>
+fn number<T: FromStr>(
+    errors: &mut FieldErrors,
+    field: &str,
+    raw: Option<&String>,
+    max: T,
+    what: &str,
+) -> Option<T>
 where
     T: PartialOrd + std::fmt::Display + Default,
 {
@@ -156,7 +162,10 @@ where
     match raw.trim().parse::<T>() {
         Ok(v) if v >= T::default() && v <= max => Some(v),
         _ => {
-            errors.push(field, format!("must be a whole number of {what} between 0 and {max}"));
+            errors.push(
+                field,
+                format!("must be a whole number of {what} between 0 and {max}"),
+            );
             None
         }
     }
@@ -175,29 +184,65 @@ impl ProductQuery {
                 errors.push("q", format!("must be at most {MAX_Q} characters"));
                 vec![]
             }
-            Some(q) => crate::text::fold(q).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect(),
+            Some(q) => crate::text::fold(q)
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect(),
             None => vec![],
         };
-        let style = raw.style.as_deref().and_then(|s| errors.take("style", s.parse::<Style>()));
-        let min_surface = number(&mut errors, "min_surface", raw.min_surface.as_ref(), 100_000u32, "m²");
-        let max_surface = number(&mut errors, "max_surface", raw.max_surface.as_ref(), 100_000u32, "m²");
+        let style = raw
+            .style
+            .as_deref()
+            .and_then(|s| errors.take("style", s.parse::<Style>()));
+        let min_surface = number(
+            &mut errors,
+            "min_surface",
+            raw.min_surface.as_ref(),
+            100_000u32,
+            "m²",
+        );
+        let max_surface = number(
+            &mut errors,
+            "max_surface",
+            raw.max_surface.as_ref(),
+            100_000u32,
+            "m²",
+        );
         if let (Some(lo), Some(hi)) = (min_surface, max_surface) {
             if lo > hi {
                 errors.push("min_surface", "must not be greater than max_surface");
             }
         }
-        let bedrooms = number(&mut errors, "bedrooms", raw.bedrooms.as_ref(), 20u8, "bedrooms");
-        let min_price = number(&mut errors, "min_price", raw.min_price.as_ref(), 1_000_000_000i64, "cents");
-        let max_price = number(&mut errors, "max_price", raw.max_price.as_ref(), 1_000_000_000i64, "cents");
+        let bedrooms = number(
+            &mut errors,
+            "bedrooms",
+            raw.bedrooms.as_ref(),
+            20u8,
+            "bedrooms",
+        );
+        let min_price = number(
+            &mut errors,
+            "min_price",
+            raw.min_price.as_ref(),
+            1_000_000_000i64,
+            "cents",
+        );
+        let max_price = number(
+            &mut errors,
+            "max_price",
+            raw.max_price.as_ref(),
+            1_000_000_000i64,
+            "cents",
+        );
         if let (Some(lo), Some(hi)) = (min_price, max_price) {
             if lo > hi {
                 errors.push("min_price", "must not be greater than max_price");
             }
         }
-        let sort = raw
-            .sort
-            .as_deref()
-            .map_or(Some(SortKey::Newest), |s| errors.take("sort", s.parse::<SortKey>()));
+        let sort = raw.sort.as_deref().map_or(Some(SortKey::Newest), |s| {
+            errors.take("sort", s.parse::<SortKey>())
+        });
         let order = match raw.order.as_deref() {
             None => sort.map(SortKey::default_order),
             Some(o) => errors.take("order", o.parse::<Order>()),
@@ -213,7 +258,9 @@ impl ProductQuery {
             },
         };
         let after = match (raw.cursor.as_deref(), sort, order) {
-            (Some(c), Some(sort), Some(order)) => errors.take("cursor", Self::decode_after(c, sort, order)),
+            (Some(c), Some(sort), Some(order)) => {
+                errors.take("cursor", Self::decode_after(c, sort, order))
+            }
             _ => None,
         };
 
@@ -247,7 +294,11 @@ impl ProductQuery {
         ])
     }
 
-    fn decode_after(cursor: &str, sort: SortKey, order: Order) -> Result<After, crate::pagination::PaginationError> {
+    fn decode_after(
+        cursor: &str,
+        sort: SortKey,
+        order: Order,
+    ) -> Result<After, crate::pagination::PaginationError> {
         let invalid = crate::pagination::PaginationError::InvalidCursor;
         let parts = decode_cursor(cursor, 5)?;
         if parts[0] != "p1" || parts[1] != sort.as_str() || parts[2] != order.as_str() {
@@ -286,13 +337,21 @@ mod tests {
     }
 
     fn fields(pairs: &[(&str, &str)]) -> Vec<String> {
-        ProductQuery::parse(&raw(pairs)).unwrap_err().0.into_iter().map(|e| e.field).collect()
+        ProductQuery::parse(&raw(pairs))
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
     fn defaults_are_newest_first_twenty_a_page() {
         let q = ProductQuery::parse(&raw(&[])).unwrap();
-        assert_eq!((q.sort, q.order, q.limit.get()), (SortKey::Newest, Order::Desc, 20));
+        assert_eq!(
+            (q.sort, q.order, q.limit.get()),
+            (SortKey::Newest, Order::Desc, 20)
+        );
         let q = ProductQuery::parse(&raw(&[("sort", "price")])).unwrap();
         assert_eq!(q.order, Order::Asc);
     }
@@ -301,7 +360,10 @@ mod tests {
     fn bad_filters_are_each_reported() {
         let table: &[(&[(&str, &str)], &[&str])] = &[
             (&[("min_surface", "-1")], &["min_surface"]),
-            (&[("min_surface", "200"), ("max_surface", "100")], &["min_surface"]),
+            (
+                &[("min_surface", "200"), ("max_surface", "100")],
+                &["min_surface"],
+            ),
             (&[("min_price", "-5")], &["min_price"]),
             (&[("max_price", "-5")], &["max_price"]),
             (&[("min_price", "9"), ("max_price", "1")], &["min_price"]),
@@ -333,6 +395,9 @@ mod tests {
         let next = ProductQuery::parse(&raw(&[("sort", "price"), ("cursor", &c)])).unwrap();
         assert_eq!(next.after, Some(After { key: 1200, id }));
         assert_eq!(fields(&[("sort", "surface"), ("cursor", &c)]), ["cursor"]);
-        assert_eq!(fields(&[("sort", "price"), ("order", "desc"), ("cursor", &c)]), ["cursor"]);
+        assert_eq!(
+            fields(&[("sort", "price"), ("order", "desc"), ("cursor", &c)]),
+            ["cursor"]
+        );
     }
 }

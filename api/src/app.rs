@@ -1,0 +1,211 @@
+//! The application: state, router and HTTP server, built the same way by
+//! `boutique serve` and by the black-box tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use anyhow::Context as _;
+use domain::catalogue::Catalogue;
+use domain::clock::Clock;
+use persistence::{Db, SqlCatalogueStore};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::config::Config;
+use crate::middleware::{DOCS_CSP, request_context, security_headers};
+use crate::openapi::Spec;
+use crate::problem::{ApiError, json_error};
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The database pool.
+    pub db: Db,
+    /// The catalogue and its in-memory index.
+    pub catalogue: Arc<Catalogue<SqlCatalogueStore>>,
+    /// The rendered OpenAPI document.
+    pub spec: Arc<Spec>,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The state as handlers receive it.
+pub type SharedState = web::Data<AppState>;
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: web::Data<AppState>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Opens the database and migrates it when asked.
+///
+/// # Errors
+/// When the data directory, connection or migration fails.
+pub async fn open_database(config: &Config, migrate: bool) -> anyhow::Result<Db> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
+    }
+    let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
+    if migrate {
+        db.migrate_up().await?;
+    }
+    Ok(db)
+}
+
+async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Err(match state.spec.allowed_methods(req.path()) {
+        Some(allow) => ApiError::MethodNotAllowed(allow),
+        None => ApiError::NotFound("No resource at this path.".into()),
+    })
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}
+
+fn cors(config: &Config) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "x-request-id",
+        ])
+        .expose_headers(["x-request-id", "retry-after", "location"])
+        .max_age(600);
+    for origin in config.cors_origins() {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+impl Application {
+    /// Builds the application on `db`: loads the catalogue and binds the port.
+    ///
+    /// # Errors
+    /// When the catalogue cannot be loaded or the port bound.
+    pub async fn build(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let catalogue = Arc::new(Catalogue::new(
+            SqlCatalogueStore::new(db.clone()),
+            Arc::clone(&clock),
+        ));
+        catalogue
+            .refresh()
+            .await
+            .context("cannot load the catalogue")?;
+        let spec = Arc::new(Spec::build()?);
+        let state = web::Data::new(AppState {
+            db,
+            catalogue: Arc::clone(&catalogue),
+            spec,
+            clock,
+        });
+
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
+        let port = listener.local_addr()?.port();
+
+        let body_limit = config.body_limit;
+        let server_state = state.clone();
+        let server_config = config.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .app_data(server_state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(move |e, _| json_error(e, body_limit).into()),
+                )
+                .app_data(web::PayloadConfig::default().limit(body_limit))
+                .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                    ApiError::BadRequest("The query string could not be parsed: a parameter is repeated or malformed.".into()).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|_, _| {
+                    ApiError::NotFound("No resource at this path.".into()).into()
+                }))
+                .configure(crate::routes::configure)
+                .map(|app| {
+                    app.service(web::resource("/docs").get(docs_redirect))
+                        .service(
+                            web::scope("/docs")
+                                .wrap(DefaultHeaders::new().add(("Content-Security-Policy", DOCS_CSP)).add(("Cache-Control", "public, max-age=300")))
+                                .service(
+                                    SwaggerUi::new("/{_:.*}")
+                                        .config(SwaggerConfig::new(["/openapi.json"]).try_it_out_enabled(true)),
+                                ),
+                        )
+                        .default_service(web::to(fallback))
+                        .wrap(security_headers())
+                        .wrap(cors(&server_config))
+                        .wrap(from_fn(request_context))
+                        .wrap(Compress::default())
+                })
+                .into_app()
+        })
+        .listen(listener)?
+        .shutdown_timeout(config.shutdown_timeout_secs);
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        let server = server.run();
+
+        let refresher = {
+            let catalogue = Arc::clone(&catalogue);
+            let period = Duration::from_secs(config.catalogue_refresh_secs.max(1));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(period);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = catalogue.refresh().await {
+                        tracing::warn!(error = %e, "catalogue refresh failed; serving the previous one");
+                    }
+                }
+            })
+        };
+
+        Ok(Self {
+            server,
+            port,
+            state,
+            background: vec![refresher],
+        })
+    }
+
+    /// The bound port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state, for tools and tests that act as the application.
+    #[must_use]
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT or SIGTERM, finishing in-flight requests first.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        for task in self.background {
+            task.abort();
+        }
+        result
+    }
+}

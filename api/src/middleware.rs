@@ -1,0 +1,156 @@
+//! Cross-cutting HTTP behaviour: request ids, one log line per request,
+//! problem+json for every error, security headers.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{Error, HttpMessage};
+use tracing::Instrument;
+
+use crate::problem::{ApiError, PROBLEM_JSON, problem_for_status};
+
+/// The header carrying the request id.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request, in request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// A caller's id is kept when it is short and plain, so it cannot inject
+/// anything into logs; otherwise a new one is made.
+fn well_formed(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+fn is_problem(res: &ServiceResponse<BoxBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+}
+
+/// Request id, tracing span, access log line and problem rendering.
+///
+/// # Errors
+/// Only what inner services fail with outside a response (not expected).
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| well_formed(v))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let path = req.path().to_owned();
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let started = Instant::now();
+
+    // Inner services turn handler errors into responses (with the error
+    // attached), so an `Err` here would be an actix bug; pass it on.
+    let mut res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+
+    let status = res.status();
+    if status.as_u16() >= 400 {
+        let problem = match res
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<ApiError>())
+        {
+            Some(api) => Some(api.problem()),
+            None if !is_problem(&res) => Some(problem_for_status(status)),
+            None => None,
+        };
+        if status.is_server_error() {
+            if let Some(err) = res.response().error() {
+                let cause = match err.as_error::<ApiError>() {
+                    Some(ApiError::Internal(inner)) => format!("{inner:#}"),
+                    _ => err.to_string(),
+                };
+                tracing::error!(parent: &span, %cause, "request failed");
+            }
+        }
+        if let Some(mut problem) = problem {
+            problem.instance = Some(path);
+            problem.request_id = Some(request_id.clone());
+            let body = serde_json::to_vec(&problem).unwrap_or_default();
+            res = res.map_body(|head, _| {
+                head.headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+                BoxBody::new(body)
+            });
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    // The route pattern, never the raw path or query: those can hold personal data.
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "<unmatched>".to_owned());
+    tracing::info!(
+        parent: &span,
+        %method,
+        route,
+        status = status.as_u16(),
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    Ok(res)
+}
+
+/// Headers every response carries unless a route sets its own.
+#[must_use]
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        // Personal data must never sit in a shared cache: no-store unless a
+        // public route says otherwise.
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// The CSP of the documentation page: its own scripts and styles only.
+pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_from_callers_must_be_plain() {
+        assert!(well_formed("0193a5b2-7c1e-7d2a-9f00-3b5c1d2e4f60"));
+        assert!(well_formed("abc_DEF.12345"));
+        for bad in [
+            "short",
+            "has space in it",
+            "new\nline-injection",
+            &"a".repeat(65),
+        ] {
+            assert!(!well_formed(bad), "{bad}");
+        }
+    }
+}

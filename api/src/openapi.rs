@@ -1,0 +1,167 @@
+//! The OpenAPI document, generated from the same registrations as the router
+//! (see [`crate::routes::configure`]), and the route table derived from it.
+
+use actix_web::App;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::AppExt;
+
+use crate::problem::{FieldProblem, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Boutique API",
+        description = "Privacy-first headless API of a shop selling house plans.\n\n\
+Errors are RFC 9457 `application/problem+json` bodies; branch on their `type`. \
+Lists take `limit` (1-100, default 20) and an opaque `cursor`, and answer \
+`{\"items\": [...], \"next_cursor\": ...}`. Money is integer minor units plus \
+an ISO 4217 currency. Ids are UUID v7; times are RFC 3339 UTC.",
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
+    ),
+    tags(
+        (name = "catalogue", description = "The public catalogue of house plans"),
+        (name = "meta", description = "Health checks and this API description"),
+    ),
+    components(schemas(Problem, FieldProblem)),
+    modifiers(&Security),
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document of every registered route.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    api
+}
+
+/// The document rendered once at start-up, and the routes it declares.
+#[derive(Debug)]
+pub struct Spec {
+    /// As JSON.
+    pub json: String,
+    /// As YAML.
+    pub yaml: String,
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl Spec {
+    /// Renders the document.
+    ///
+    /// # Errors
+    /// When serialisation fails (a bug).
+    pub fn build() -> anyhow::Result<Self> {
+        let api = openapi();
+        let json = api.to_pretty_json()?;
+        let yaml = api.to_yaml()?;
+        let mut routes = Vec::new();
+        for (path, item) in &api.paths.paths {
+            let value = serde_json::to_value(item)?;
+            let mut methods: Vec<String> = value
+                .as_object()
+                .map(|o| {
+                    o.keys()
+                        .filter(|k| {
+                            [
+                                "get", "put", "post", "delete", "patch", "options", "head", "trace",
+                            ]
+                            .contains(&k.as_str())
+                        })
+                        .map(|k| k.to_uppercase())
+                        .collect()
+                })
+                .unwrap_or_default();
+            methods.sort();
+            routes.push((segments(path), methods));
+        }
+        routes.push((segments("/docs"), vec!["GET".into()]));
+        routes.push((segments("/docs/{file}"), vec!["GET".into()]));
+        Ok(Self { json, yaml, routes })
+    }
+
+    /// The methods allowed on `path`, if some documented route matches it.
+    #[must_use]
+    pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
+        let parts = segments(path);
+        let mut allowed: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(pattern, _)| {
+                pattern.len() == parts.len()
+                    && pattern
+                        .iter()
+                        .zip(&parts)
+                        .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
+            })
+            .flat_map(|(_, m)| m.iter().cloned())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.strip_prefix('/')
+        .unwrap_or(path)
+        .split('/')
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_methods_follow_the_documented_paths() {
+        let spec = Spec::build().unwrap();
+        assert_eq!(spec.allowed_methods("/v1/products").unwrap(), ["GET"]);
+        assert_eq!(spec.allowed_methods("/v1/products/abc").unwrap(), ["GET"]);
+        assert!(spec.allowed_methods("/v1/products/").is_none());
+        assert!(spec.allowed_methods("/v1/nothing").is_none());
+    }
+
+    #[test]
+    fn every_operation_has_a_snake_case_id_a_tag_and_a_summary() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(
+                    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    "{method} {path}: operationId {id:?}"
+                );
+                assert!(
+                    op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                    "{method} {path}: tag"
+                );
+                assert!(
+                    op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{method} {path}: summary"
+                );
+            }
+        }
+    }
+}

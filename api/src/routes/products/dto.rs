@@ -1,0 +1,276 @@
+//! Wire shapes of the catalogue, built from domain types.
+
+use chrono::{DateTime, Utc};
+use domain::catalogue::{Format, Plan};
+use domain::money::Money;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An exact amount of money: integer minor units (cents) and an ISO 4217 currency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"amount": 129000, "currency": "EUR"}))]
+pub struct MoneyDto {
+    /// Amount in minor units: 129000 is 1290.00 EUR.
+    #[schema(example = 129_000, minimum = 0)]
+    pub amount: i64,
+    /// ISO 4217 currency code.
+    #[schema(example = "EUR", pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+}
+
+impl From<Money> for MoneyDto {
+    fn from(m: Money) -> Self {
+        Self {
+            amount: m.amount_minor(),
+            currency: m.currency().as_str().to_owned(),
+        }
+    }
+}
+
+/// How a plan is delivered.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FormatKindDto {
+    /// A PDF download.
+    Pdf,
+    /// Editable CAD files (DWG), downloaded.
+    Cad,
+    /// A printed set of plans, shipped.
+    PrintedSet,
+}
+
+impl From<domain::catalogue::FormatKind> for FormatKindDto {
+    fn from(k: domain::catalogue::FormatKind) -> Self {
+        use domain::catalogue::FormatKind as K;
+        match k {
+            K::Pdf => Self::Pdf,
+            K::Cad => Self::Cad,
+            K::PrintedSet => Self::PrintedSet,
+        }
+    }
+}
+
+/// Architectural style.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StyleDto {
+    /// Flat roofs, large glazing.
+    Contemporary,
+    /// Regional, pitched roofs.
+    Traditional,
+    /// Single storey.
+    Bungalow,
+    /// Clean lines, open plan.
+    Modern,
+    /// Rural, large volumes.
+    Farmhouse,
+    /// Southern French.
+    Provencal,
+    /// Mountain, timber.
+    Chalet,
+    /// Small and cosy.
+    Cottage,
+    /// Breton or Norman long house.
+    Longere,
+    /// Timber frame.
+    WoodFrame,
+}
+
+impl From<domain::catalogue::Style> for StyleDto {
+    fn from(s: domain::catalogue::Style) -> Self {
+        use domain::catalogue::Style as S;
+        match s {
+            S::Contemporary => Self::Contemporary,
+            S::Traditional => Self::Traditional,
+            S::Bungalow => Self::Bungalow,
+            S::Modern => Self::Modern,
+            S::Farmhouse => Self::Farmhouse,
+            S::Provencal => Self::Provencal,
+            S::Chalet => Self::Chalet,
+            S::Cottage => Self::Cottage,
+            S::Longere => Self::Longere,
+            S::WoodFrame => Self::WoodFrame,
+        }
+    }
+}
+
+/// One purchasable format of a plan.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FormatDto {
+    /// Format id (UUID v7), what a cart line refers to.
+    pub id: Uuid,
+    /// What is delivered.
+    pub kind: FormatKindDto,
+    /// Stock-keeping unit.
+    #[schema(example = "MAI-120-PDF")]
+    pub sku: String,
+    /// Price, taxes included.
+    pub price: MoneyDto,
+    /// Whether it is shipped (and so needs a shipping address).
+    pub requires_shipping: bool,
+}
+
+impl From<&Format> for FormatDto {
+    fn from(f: &Format) -> Self {
+        Self {
+            id: f.id.as_uuid(),
+            kind: f.kind.into(),
+            sku: f.sku.clone(),
+            price: f.price.into(),
+            requires_shipping: f.kind.requires_shipping(),
+        }
+    }
+}
+
+/// The facts of a house, common to list and detail.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SpecsDto {
+    /// Living surface, m².
+    #[schema(example = 120)]
+    pub living_area_m2: u32,
+    /// Bedrooms.
+    #[schema(example = 3)]
+    pub bedrooms: u8,
+    /// Bathrooms.
+    #[schema(example = 1)]
+    pub bathrooms: u8,
+    /// Levels; 1 is single storey.
+    #[schema(example = 1)]
+    pub levels: u8,
+    /// Garage spaces; 0 is no garage.
+    #[schema(example = 1)]
+    pub garage_spaces: u8,
+    /// Smallest lot width the house fits on, metres.
+    #[schema(example = 14.5)]
+    pub lot_width_m: f64,
+    /// Smallest lot depth the house fits on, metres.
+    #[schema(example = 22.0)]
+    pub lot_depth_m: f64,
+}
+
+fn metres(cm: u32) -> f64 {
+    f64::from(cm) / 100.0
+}
+
+/// A plan as listed in the catalogue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProductSummary {
+    /// Plan id (UUID v7).
+    pub id: Uuid,
+    /// URL name, usable instead of the id.
+    #[schema(example = "maison-contemporaine-120")]
+    pub slug: String,
+    /// Title.
+    #[schema(example = "Maison contemporaine 120 m²")]
+    pub title: String,
+    /// Style.
+    pub style: StyleDto,
+    /// Facts of the house.
+    #[serde(flatten)]
+    pub specs: SpecsDto,
+    /// The cheapest format's price.
+    pub from_price: MoneyDto,
+    /// The cover image, if any.
+    #[schema(example = "https://images.boutique.example/plans/maison-120/cover.jpg")]
+    pub cover_image_url: Option<String>,
+    /// The formats it is sold in.
+    pub format_kinds: Vec<FormatKindDto>,
+}
+
+/// A plan with everything needed for its page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Product {
+    /// Plan id (UUID v7).
+    pub id: Uuid,
+    /// URL name.
+    #[schema(example = "maison-contemporaine-120")]
+    pub slug: String,
+    /// Title.
+    #[schema(example = "Maison contemporaine 120 m²")]
+    pub title: String,
+    /// Plain-text description.
+    #[schema(example = "Maison de plain-pied, trois chambres, grande pièce de vie traversante.")]
+    pub description: String,
+    /// Style.
+    pub style: StyleDto,
+    /// Facts of the house.
+    #[serde(flatten)]
+    pub specs: SpecsDto,
+    /// The cheapest format's price.
+    pub from_price: MoneyDto,
+    /// Images, the first is the cover.
+    pub image_urls: Vec<String>,
+    /// Purchasable formats, cheapest first.
+    pub formats: Vec<FormatDto>,
+    /// Creation time, RFC 3339 UTC.
+    pub created_at: DateTime<Utc>,
+    /// Last change, RFC 3339 UTC.
+    pub updated_at: DateTime<Utc>,
+}
+
+fn specs(plan: &Plan) -> SpecsDto {
+    let s = &plan.specs;
+    SpecsDto {
+        living_area_m2: s.living_area_m2,
+        bedrooms: s.bedrooms,
+        bathrooms: s.bathrooms,
+        levels: s.levels,
+        garage_spaces: s.garage_spaces,
+        lot_width_m: metres(s.lot_width_cm),
+        lot_depth_m: metres(s.lot_depth_cm),
+    }
+}
+
+fn from_price(plan: &Plan) -> MoneyDto {
+    plan.from_price().map_or(
+        MoneyDto {
+            amount: 0,
+            currency: "EUR".into(),
+        },
+        MoneyDto::from,
+    )
+}
+
+impl From<&Plan> for ProductSummary {
+    fn from(plan: &Plan) -> Self {
+        Self {
+            id: plan.id.as_uuid(),
+            slug: plan.slug.as_str().to_owned(),
+            title: plan.title.clone(),
+            style: plan.style.into(),
+            specs: specs(plan),
+            from_price: from_price(plan),
+            cover_image_url: plan.images.first().map(|u| u.as_str().to_owned()),
+            format_kinds: plan.formats.iter().map(|f| f.kind.into()).collect(),
+        }
+    }
+}
+
+impl From<&Plan> for Product {
+    fn from(plan: &Plan) -> Self {
+        Self {
+            id: plan.id.as_uuid(),
+            slug: plan.slug.as_str().to_owned(),
+            title: plan.title.clone(),
+            description: plan.description.clone(),
+            style: plan.style.into(),
+            specs: specs(plan),
+            from_price: from_price(plan),
+            image_urls: plan.images.iter().map(|u| u.as_str().to_owned()).collect(),
+            formats: plan.formats.iter().map(FormatDto::from).collect(),
+            created_at: plan.created_at,
+            updated_at: plan.updated_at,
+        }
+    }
+}
+
+/// A page of plans.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductPage {
+    /// The plans of this page.
+    pub items: Vec<ProductSummary>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[schema(example = "cDF8cHJpY2V8YXNjfDM5MDAwfDAxOTNhNWIy")]
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,5 @@
+//! The public catalogue of house plans.
+
+pub mod dto;
+pub mod get;
+pub mod list;

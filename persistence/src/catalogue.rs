@@ -1,0 +1,211 @@
+//! The catalogue repository: plans and formats, rows <-> domain.
+
+use std::collections::HashMap;
+
+use domain::StorageError;
+use domain::catalogue::{
+    CatalogueStore, Format, FormatKind, ImageUrl, Plan, PlanError, PlanSpecs, PlanWriteError, Slug,
+    Style,
+};
+use domain::ids::{FormatId, ProductId};
+use domain::money::{Currency, Money};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr,
+    TransactionTrait,
+};
+
+use crate::Db;
+use crate::entities::{catalogue_revision, product, product_format};
+
+/// [`CatalogueStore`] on the SQL database.
+#[derive(Debug, Clone)]
+pub struct SqlCatalogueStore {
+    db: Db,
+}
+
+impl SqlCatalogueStore {
+    /// A store on `db`.
+    #[must_use]
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn corrupt(what: &str) -> StorageError {
+    StorageError::msg(format!("corrupt catalogue row: {what}"))
+}
+
+fn to_format(row: product_format::Model) -> Result<Format, StorageError> {
+    let currency = Currency::parse(&row.currency).map_err(|_| corrupt("currency"))?;
+    Ok(Format {
+        id: FormatId::from_uuid(row.id),
+        kind: row
+            .kind
+            .parse::<FormatKind>()
+            .map_err(|_| corrupt("format kind"))?,
+        sku: row.sku,
+        price: Money::new(row.price_minor, currency).map_err(|_| corrupt("price"))?,
+    })
+}
+
+fn small(v: i16, what: &str) -> Result<u8, StorageError> {
+    u8::try_from(v).map_err(|_| corrupt(what))
+}
+
+fn to_plan(row: product::Model, mut formats: Vec<Format>) -> Result<Plan, StorageError> {
+    let urls: Vec<String> =
+        serde_json::from_str(&row.image_urls).map_err(|_| corrupt("image urls"))?;
+    let images = urls
+        .iter()
+        .map(|u| ImageUrl::parse(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| corrupt("image url"))?;
+    formats.sort_by_key(|f| (f.price.amount_minor(), f.kind));
+    Ok(Plan {
+        id: ProductId::from_uuid(row.id),
+        slug: Slug::parse(&row.slug).map_err(|_| corrupt("slug"))?,
+        title: row.title,
+        description: row.description,
+        style: row.style.parse::<Style>().map_err(|_| corrupt("style"))?,
+        specs: PlanSpecs {
+            living_area_m2: u32::try_from(row.living_area_m2).map_err(|_| corrupt("surface"))?,
+            bedrooms: small(row.bedrooms, "bedrooms")?,
+            bathrooms: small(row.bathrooms, "bathrooms")?,
+            levels: small(row.levels, "levels")?,
+            garage_spaces: small(row.garage_spaces, "garage")?,
+            lot_width_cm: u32::try_from(row.lot_width_cm).map_err(|_| corrupt("lot width"))?,
+            lot_depth_cm: u32::try_from(row.lot_depth_cm).map_err(|_| corrupt("lot depth"))?,
+        },
+        images,
+        formats,
+        published: row.published,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn to_row(plan: &Plan) -> Result<product::ActiveModel, StorageError> {
+    let urls: Vec<&str> = plan.images.iter().map(ImageUrl::as_str).collect();
+    let too_big = |what: &str| StorageError::msg(format!("{what} out of range"));
+    Ok(product::ActiveModel {
+        id: Set(plan.id.as_uuid()),
+        slug: Set(plan.slug.as_str().to_owned()),
+        title: Set(plan.title.clone()),
+        description: Set(plan.description.clone()),
+        style: Set(plan.style.as_str().to_owned()),
+        living_area_m2: Set(
+            i32::try_from(plan.specs.living_area_m2).map_err(|_| too_big("surface"))?
+        ),
+        bedrooms: Set(i16::from(plan.specs.bedrooms)),
+        bathrooms: Set(i16::from(plan.specs.bathrooms)),
+        levels: Set(i16::from(plan.specs.levels)),
+        garage_spaces: Set(i16::from(plan.specs.garage_spaces)),
+        lot_width_cm: Set(i32::try_from(plan.specs.lot_width_cm).map_err(|_| too_big("lot width"))?),
+        lot_depth_cm: Set(i32::try_from(plan.specs.lot_depth_cm).map_err(|_| too_big("lot depth"))?),
+        image_urls: Set(
+            serde_json::to_string(&urls).map_err(|e| StorageError::new("encode image urls", e))?
+        ),
+        published: Set(plan.published),
+        created_at: Set(plan.created_at),
+        updated_at: Set(plan.updated_at),
+    })
+}
+
+fn write_error(e: sea_orm::DbErr) -> PlanWriteError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("slug") => {
+            PlanError::SlugTaken.into()
+        }
+        Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("sku") => {
+            PlanError::SkuTaken.into()
+        }
+        _ => StorageError::new("failed to write plan", e).into(),
+    }
+}
+
+impl CatalogueStore for SqlCatalogueStore {
+    #[tracing::instrument(skip_all)]
+    async fn published_plans(&self) -> Result<Vec<Plan>, StorageError> {
+        let conn = self.db.conn();
+        let rows = product::Entity::find()
+            .filter(product::Column::Published.eq(true))
+            .all(conn)
+            .await
+            .map_err(|e| StorageError::new("failed to load plans", e))?;
+        let mut formats: HashMap<uuid::Uuid, Vec<Format>> = HashMap::new();
+        for f in product_format::Entity::find()
+            .inner_join(product::Entity)
+            .filter(product::Column::Published.eq(true))
+            .all(conn)
+            .await
+            .map_err(|e| StorageError::new("failed to load formats", e))?
+        {
+            formats.entry(f.product_id).or_default().push(to_format(f)?);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let f = formats.remove(&row.id).unwrap_or_default();
+                to_plan(row, f)
+            })
+            .collect()
+    }
+
+    async fn revision(&self) -> Result<i64, StorageError> {
+        let row = catalogue_revision::Entity::find_by_id(1)
+            .one(self.db.conn())
+            .await
+            .map_err(|e| StorageError::new("failed to read catalogue revision", e))?;
+        Ok(row.map_or(0, |r| r.revision))
+    }
+
+    #[tracing::instrument(skip_all, fields(product_id = %plan.id))]
+    async fn insert(&self, plan: &Plan) -> Result<(), PlanWriteError> {
+        let row = to_row(plan)?;
+        let formats: Vec<product_format::ActiveModel> = plan
+            .formats
+            .iter()
+            .map(|f| product_format::ActiveModel {
+                id: Set(f.id.as_uuid()),
+                product_id: Set(plan.id.as_uuid()),
+                kind: Set(f.kind.as_str().to_owned()),
+                sku: Set(f.sku.clone()),
+                price_minor: Set(f.price.amount_minor()),
+                currency: Set(f.price.currency().as_str().to_owned()),
+            })
+            .collect();
+        let txn = self.db.conn().begin().await.map_err(write_error)?;
+        product::Entity::insert(row)
+            .exec(&txn)
+            .await
+            .map_err(write_error)?;
+        product_format::Entity::insert_many(formats)
+            .exec(&txn)
+            .await
+            .map_err(write_error)?;
+        bump_revision(&txn).await.map_err(write_error)?;
+        txn.commit().await.map_err(write_error)
+    }
+
+    async fn slug_exists(&self, slug: &Slug) -> Result<bool, StorageError> {
+        let n = product::Entity::find()
+            .filter(product::Column::Slug.eq(slug.as_str()))
+            .count(self.db.conn())
+            .await
+            .map_err(|e| StorageError::new("failed to look up slug", e))?;
+        Ok(n > 0)
+    }
+}
+
+/// Increments the catalogue revision, inside the caller's transaction.
+async fn bump_revision(conn: &impl sea_orm::ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    catalogue_revision::Entity::update_many()
+        .col_expr(
+            catalogue_revision::Column::Revision,
+            Expr::col(catalogue_revision::Column::Revision).add(1),
+        )
+        .filter(catalogue_revision::Column::Id.eq(1))
+        .exec(conn)
+        .await
+        .map(|_| ())
+}
