@@ -73,14 +73,14 @@ pub async fn request_context(
             None if !is_problem(&res) => Some(problem_for_status(status)),
             None => None,
         };
-        if status.is_server_error() {
-            if let Some(err) = res.response().error() {
-                let cause = match err.as_error::<ApiError>() {
-                    Some(ApiError::Internal(inner)) => format!("{inner:#}"),
-                    _ => err.to_string(),
-                };
-                tracing::error!(parent: &span, %cause, "request failed");
-            }
+        if status.is_server_error()
+            && let Some(err) = res.response().error()
+        {
+            let cause = match err.as_error::<ApiError>() {
+                Some(ApiError::Internal(inner)) => format!("{inner:#}"),
+                _ => err.to_string(),
+            };
+            tracing::error!(parent: &span, %cause, "request failed");
         }
         if let Some(mut problem) = problem {
             problem.instance = Some(path);

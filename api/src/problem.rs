@@ -217,10 +217,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if let Self::MethodNotAllowed(allow) = self {
-            if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
-                res.insert_header((header::ALLOW, v));
-            }
+        if let Self::MethodNotAllowed(allow) = self
+            && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
+        {
+            res.insert_header((header::ALLOW, v));
         }
         if let Self::Unavailable = self {
             res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));

@@ -65,7 +65,7 @@ pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
 /// The OpenAPI 3.1 description of this API, as YAML.
 #[utoipa::path(
     tag = "meta",
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/yaml", body = String))
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/yaml", body = Object))
 )]
 #[get("/openapi.yaml")]
 pub async fn openapi_yaml(state: web::Data<AppState>) -> HttpResponse {

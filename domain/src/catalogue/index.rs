@@ -153,12 +153,12 @@ mod tests {
         NewPlan {
             slug: Slug::parse(&format!("plan-{i}")).unwrap(),
             title: format!("Plan {i} Évolutif"),
-            description: if i % 2 == 0 {
+            description: if i.is_multiple_of(2) {
                 "plein-pied".into()
             } else {
                 "à étage".into()
             },
-            style: if i % 3 == 0 {
+            style: if i.is_multiple_of(3) {
                 Style::Modern
             } else {
                 Style::Bungalow

@@ -148,7 +148,7 @@ pub struct ProductQuery {
 
 const MAX_Q: usize = 200;
 
-fn number<T: FromStr>(
+fn number<T>(
     errors: &mut FieldErrors,
     field: &str,
     raw: Option<&String>,
@@ -156,7 +156,7 @@ fn number<T: FromStr>(
     what: &str,
 ) -> Option<T>
 where
-    T: PartialOrd + std::fmt::Display + Default,
+    T: FromStr + PartialOrd + std::fmt::Display + Default,
 {
     let raw = raw?;
     match raw.trim().parse::<T>() {
@@ -209,10 +209,10 @@ impl ProductQuery {
             100_000u32,
             "m²",
         );
-        if let (Some(lo), Some(hi)) = (min_surface, max_surface) {
-            if lo > hi {
-                errors.push("min_surface", "must not be greater than max_surface");
-            }
+        if let (Some(lo), Some(hi)) = (min_surface, max_surface)
+            && lo > hi
+        {
+            errors.push("min_surface", "must not be greater than max_surface");
         }
         let bedrooms = number(
             &mut errors,
@@ -235,10 +235,10 @@ impl ProductQuery {
             1_000_000_000i64,
             "cents",
         );
-        if let (Some(lo), Some(hi)) = (min_price, max_price) {
-            if lo > hi {
-                errors.push("min_price", "must not be greater than max_price");
-            }
+        if let (Some(lo), Some(hi)) = (min_price, max_price)
+            && lo > hi
+        {
+            errors.push("min_price", "must not be greater than max_price");
         }
         let sort = raw.sort.as_deref().map_or(Some(SortKey::Newest), |s| {
             errors.take("sort", s.parse::<SortKey>())
@@ -358,7 +358,8 @@ mod tests {
 
     #[test]
     fn bad_filters_are_each_reported() {
-        let table: &[(&[(&str, &str)], &[&str])] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+        let table: &[Case] = &[
             (&[("min_surface", "-1")], &["min_surface"]),
             (
                 &[("min_surface", "200"), ("max_surface", "100")],

@@ -12,7 +12,7 @@ use crate::problem::{ApiError, Problem};
     tag = "catalogue",
     operation_id = "get_product",
     params(
-        ("id_or_slug" = String, Path, description = "The plan's id (UUID) or slug", example = "maison-contemporaine-120"),
+        ("id_or_slug" = String, Path, description = "The plan's id (UUID) or slug", example = "maison-contemporaine-73m2-1ch-01"),
     ),
     responses(
         (status = 200, description = "The plan", body = Product),
