@@ -68,6 +68,30 @@ async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     })
 }
 
+/// How extractors answer bad input: every failure is an [`ApiError`], so a
+/// problem+json; bodies are bounded.
+pub fn extractor_configs(
+    cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>,
+    body_limit: usize,
+) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(body_limit)
+            .error_handler(move |e, _| json_error(e, body_limit).into()),
+    )
+    .app_data(web::PayloadConfig::default().limit(body_limit))
+    .app_data(web::QueryConfig::default().error_handler(|_, _| {
+        ApiError::BadRequest(
+            "The query string could not be parsed: a parameter is repeated or malformed.".into(),
+        )
+        .into()
+    }))
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|_, _| ApiError::NotFound("No resource at this path.".into()).into()),
+    );
+}
+
 async fn docs_redirect() -> HttpResponse {
     HttpResponse::MovedPermanently()
         .insert_header(("Location", "/docs/"))
@@ -124,28 +148,20 @@ impl Application {
             App::new()
                 .into_utoipa_app()
                 .app_data(server_state.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(body_limit)
-                        .error_handler(move |e, _| json_error(e, body_limit).into()),
-                )
-                .app_data(web::PayloadConfig::default().limit(body_limit))
-                .app_data(web::QueryConfig::default().error_handler(|_, _| {
-                    ApiError::BadRequest("The query string could not be parsed: a parameter is repeated or malformed.".into()).into()
-                }))
-                .app_data(web::PathConfig::default().error_handler(|_, _| {
-                    ApiError::NotFound("No resource at this path.".into()).into()
-                }))
+                .configure(|cfg| extractor_configs(cfg, body_limit))
                 .configure(crate::routes::configure)
                 .map(|app| {
                     app.service(web::resource("/docs").get(docs_redirect))
                         .service(
                             web::scope("/docs")
-                                .wrap(DefaultHeaders::new().add(("Content-Security-Policy", DOCS_CSP)).add(("Cache-Control", "public, max-age=300")))
-                                .service(
-                                    SwaggerUi::new("/{_:.*}")
-                                        .config(SwaggerConfig::new(["/openapi.json"]).try_it_out_enabled(true)),
-                                ),
+                                .wrap(
+                                    DefaultHeaders::new()
+                                        .add(("Content-Security-Policy", DOCS_CSP))
+                                        .add(("Cache-Control", "public, max-age=300")),
+                                )
+                                .service(SwaggerUi::new("/{_:.*}").config(
+                                    SwaggerConfig::new(["/openapi.json"]).try_it_out_enabled(true),
+                                )),
                         )
                         .default_service(web::to(fallback))
                         .wrap(security_headers())
@@ -207,5 +223,76 @@ impl Application {
             task.abort();
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+    use utoipa_actix_web::AppExt;
+
+    use super::extractor_configs;
+    use crate::middleware::request_context;
+
+    async fn echo(body: web::Json<serde_json::Value>) -> HttpResponse {
+        HttpResponse::Ok().json(body.into_inner())
+    }
+
+    /// The JSON extractor as the server configures it: malformed JSON, a
+    /// wrong content type and an oversized body are problems, never 500s.
+    #[actix_web::test]
+    async fn bad_bodies_are_400_415_and_413_problems() {
+        let app = test::init_service(
+            App::new()
+                .into_utoipa_app()
+                .configure(|cfg| extractor_configs(cfg, 64))
+                .into_app()
+                .route("/echo", web::post().to(echo))
+                .wrap(from_fn(request_context)),
+        )
+        .await;
+        let cases: Vec<(test::TestRequest, u16, &str)> = vec![
+            (
+                test::TestRequest::post()
+                    .uri("/echo")
+                    .insert_header(("content-type", "application/json"))
+                    .set_payload("{\"a\":"),
+                400,
+                "/problems/malformed-json",
+            ),
+            (
+                test::TestRequest::post()
+                    .uri("/echo")
+                    .insert_header(("content-type", "text/plain"))
+                    .set_payload("{}"),
+                415,
+                "/problems/unsupported-media-type",
+            ),
+            (
+                test::TestRequest::post()
+                    .uri("/echo")
+                    .insert_header(("content-type", "application/json"))
+                    .set_payload(format!("{{\"a\":\"{}\"}}", "x".repeat(100))),
+                413,
+                "/problems/payload-too-large",
+            ),
+        ];
+        for (req, status, kind) in cases {
+            let res = test::call_service(&app, req.to_request()).await;
+            assert_eq!(res.status().as_u16(), status);
+            assert_eq!(
+                res.headers().get("content-type").unwrap(),
+                "application/problem+json"
+            );
+            let body: serde_json::Value = test::read_body_json(res).await;
+            assert_eq!(body["type"], kind);
+            assert_eq!(body["instance"], "/echo");
+        }
+        let ok = test::TestRequest::post()
+            .uri("/echo")
+            .set_json(serde_json::json!({"a": 1}))
+            .to_request();
+        assert_eq!(test::call_service(&app, ok).await.status(), 200);
     }
 }
