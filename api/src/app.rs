@@ -27,6 +27,8 @@ pub struct AppState {
     pub db: Db,
     /// The catalogue and its in-memory index.
     pub catalogue: Arc<Catalogue<SqlCatalogueStore>>,
+    /// Pre-rendered catalogue JSON.
+    pub rendered: crate::routes::products::render::RenderCache,
     /// The rendered OpenAPI document.
     pub spec: Arc<Spec>,
     /// Where time comes from.
@@ -133,6 +135,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             catalogue: Arc::clone(&catalogue),
+            rendered: crate::routes::products::render::RenderCache::default(),
             spec,
             clock,
         });

@@ -80,6 +80,11 @@ impl CatalogueIndex {
         self.plans.is_empty()
     }
 
+    /// Every published plan, in no particular order.
+    pub fn plans(&self) -> impl Iterator<Item = &Plan> {
+        self.plans.iter()
+    }
+
     /// A published plan by id or slug.
     #[must_use]
     pub fn get(&self, id_or_slug: &str) -> Option<&Plan> {

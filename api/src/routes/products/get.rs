@@ -25,11 +25,14 @@ pub async fn get_product(
     state: web::Data<AppState>,
     id_or_slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let index = state.catalogue.index();
-    let plan = index
+    let rendered = state.rendered.get(state.catalogue.index());
+    let plan = rendered
+        .index()
         .get(&id_or_slug)
         .ok_or_else(|| ApiError::NotFound("No published plan has this id or slug.".into()))?;
+    // The body is the `Product` schema, rendered once per catalogue revision.
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=30"))
-        .json(Product::from(plan)))
+        .content_type("application/json")
+        .body(rendered.detail(plan.id).to_owned()))
 }

@@ -6,7 +6,7 @@ use domain::catalogue::{ProductQuery, RawProductQuery};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{ProductPage, ProductSummary, StyleDto};
+use super::dto::{ProductPage, StyleDto};
 use crate::app::AppState;
 use crate::problem::{ApiError, Problem};
 
@@ -114,12 +114,25 @@ pub async fn list_products(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = ProductQuery::parse(&params.into_inner().into())?;
-    let index = state.catalogue.index();
-    let page = index.search(&query).map(ProductSummary::from);
+    let rendered = state.rendered.get(state.catalogue.index());
+    let page = rendered.index().search(&query);
+    // The body is the `ProductPage` schema, assembled from pre-rendered items.
+    let mut body = String::with_capacity(64 + page.items.len() * 512);
+    body.push_str("{\"items\":[");
+    for (i, plan) in page.items.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(rendered.summary(plan.id));
+    }
+    body.push_str("],\"next_cursor\":");
+    match &page.next_cursor {
+        Some(c) => body.push_str(&serde_json::to_string(c).unwrap_or_else(|_| "null".into())),
+        None => body.push_str("null"),
+    }
+    body.push('}');
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=30"))
-        .json(ProductPage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        }))
+        .content_type("application/json")
+        .body(body))
 }

@@ -3,3 +3,4 @@
 pub mod dto;
 pub mod get;
 pub mod list;
+pub mod render;
