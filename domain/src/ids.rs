@@ -62,6 +62,18 @@ typed_id!(
     /// Identifies one purchasable format of a plan.
     FormatId
 );
+typed_id!(
+    /// A customer or staff account; also the data subject of its personal data.
+    CustomerId
+);
+typed_id!(
+    /// A login session.
+    SessionId
+);
+typed_id!(
+    /// A stored postal address.
+    AddressId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,9 +4,11 @@
 //! state machines, and the ports (traits) that storage, mail and the clock
 //! implement elsewhere. It compiles and tests without a database or runtime.
 
+pub mod audit;
 pub mod catalogue;
 pub mod clock;
 pub mod error;
+pub mod identity;
 pub mod ids;
 pub mod money;
 pub mod pagination;

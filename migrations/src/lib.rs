@@ -1,17 +1,33 @@
 //! Database schema migrations, one file per migration, each with a real `down`.
-//! The same migrations run on SQLite and PostgreSQL.
+//! The same migrations run on SQLite and PostgreSQL. The key store, which
+//! lives in a database of its own, has its own migrator.
 
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
+mod keystore_m20261126_000001_subject_keys;
 mod m20261126_000001_catalogue;
+mod m20261126_000002_identity;
 
-/// Every migration, oldest first.
+/// Every migration of the data database, oldest first.
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_catalogue::Migration)]
+        vec![
+            Box::new(m20261126_000001_catalogue::Migration),
+            Box::new(m20261126_000002_identity::Migration),
+        ]
+    }
+}
+
+/// Every migration of the key store database.
+pub struct KeystoreMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for KeystoreMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(keystore_m20261126_000001_subject_keys::Migration)]
     }
 }

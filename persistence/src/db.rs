@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use migrations::{Migrator, MigratorTrait};
+use migrations::{KeystoreMigrator, Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 /// Why the database could not be opened or migrated.
@@ -77,6 +77,16 @@ impl Db {
     /// [`DbError::Migrate`].
     pub async fn migrate_up(&self) -> Result<(), DbError> {
         Migrator::up(&self.conn, None)
+            .await
+            .map_err(DbError::Migrate)
+    }
+
+    /// Applies the key store's migrations (on the key store database).
+    ///
+    /// # Errors
+    /// [`DbError::Migrate`].
+    pub async fn migrate_keystore_up(&self) -> Result<(), DbError> {
+        KeystoreMigrator::up(&self.conn, None)
             .await
             .map_err(DbError::Migrate)
     }

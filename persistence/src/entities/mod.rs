@@ -1,6 +1,17 @@
 //! sea-orm entities, one module per table. They mirror the migrations and
 //! never leave this crate: repositories convert rows to domain types.
 
+pub mod audit_entry;
+pub mod audit_head;
+pub mod auth_token;
 pub mod catalogue_revision;
+pub mod customer;
+pub mod customer_address;
+pub mod destroyed_subject;
+pub mod job_lease;
+pub mod outbox_message;
 pub mod product;
 pub mod product_format;
+pub mod security_counter;
+pub mod session;
+pub mod subject_key;

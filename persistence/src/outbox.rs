@@ -1,0 +1,233 @@
+//! The transactional outbox: messages are written in the same transaction as
+//! the change that causes them, then delivered by a background job. Payloads
+//! (recipient, name, links) are personal data, sealed under the recipient's
+//! data key.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::StorageError;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::Db;
+use crate::entities::outbox_message as om;
+use crate::keystore::KeyStore;
+use crate::vault::DataKey;
+
+const TABLE: &str = "outbox";
+
+/// A message ready to send, decrypted.
+#[derive(Debug, Clone)]
+pub struct DueMessage {
+    /// Id: also the `Message-ID` and file name, so delivery is idempotent.
+    pub id: Uuid,
+    /// Template name.
+    pub template: String,
+    /// Language code.
+    pub language: String,
+    /// The template's data (JSON).
+    pub payload: String,
+    /// Attempts so far.
+    pub attempts: i32,
+}
+
+/// The outbox repository.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    db: Db,
+    keys: KeyStore,
+}
+
+fn err(context: &'static str) -> impl Fn(sea_orm::DbErr) -> StorageError {
+    move |e| StorageError::new(context, e)
+}
+
+/// Attempts before a message is given up.
+pub const MAX_ATTEMPTS: i32 = 10;
+
+impl Outbox {
+    /// The outbox on `db`.
+    #[must_use]
+    pub fn new(db: Db, keys: KeyStore) -> Self {
+        Self { db, keys }
+    }
+
+    /// Queues a message inside the caller's transaction.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn enqueue(
+        conn: &impl ConnectionTrait,
+        subject: Uuid,
+        key: &DataKey,
+        template: &str,
+        language: &str,
+        payload: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, StorageError> {
+        let id = Uuid::now_v7();
+        om::Entity::insert(om::ActiveModel {
+            id: Set(id),
+            subject_id: Set(Some(subject)),
+            template: Set(template.to_owned()),
+            language: Set(language.to_owned()),
+            payload_enc: Set(key.seal_str(TABLE, "payload_enc", id, &payload.to_string())),
+            created_at: Set(now),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            locked_until: Set(None),
+            sent_at: Set(None),
+            last_error: Set(None),
+        })
+        .exec(conn)
+        .await
+        .map_err(err("failed to queue a message"))?;
+        Ok(id)
+    }
+
+    /// Claims up to `limit` due messages for `lease` (other instances skip
+    /// them meanwhile) and decrypts them. Messages whose subject was erased
+    /// are dropped.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u64,
+    ) -> Result<Vec<DueMessage>, StorageError> {
+        let conn = self.db.conn();
+        let candidates = om::Entity::find()
+            .filter(om::Column::Status.eq("pending"))
+            .filter(om::Column::NextAttemptAt.lte(now))
+            .filter(
+                om::Column::LockedUntil
+                    .is_null()
+                    .or(om::Column::LockedUntil.lt(now)),
+            )
+            .order_by_asc(om::Column::CreatedAt)
+            .limit(limit)
+            .all(conn)
+            .await
+            .map_err(err("failed to read the outbox"))?;
+        let mut out = Vec::new();
+        for m in candidates {
+            // Conditional claim: only one instance wins a message.
+            let claimed = om::Entity::update_many()
+                .col_expr(om::Column::LockedUntil, Expr::value(now + lease))
+                .filter(om::Column::Id.eq(m.id))
+                .filter(
+                    om::Column::LockedUntil
+                        .is_null()
+                        .or(om::Column::LockedUntil.lt(now)),
+                )
+                .exec(conn)
+                .await
+                .map_err(err("failed to claim a message"))?;
+            if claimed.rows_affected != 1 {
+                continue;
+            }
+            let key = match m.subject_id {
+                Some(s) => self.keys.get(s).await?,
+                None => None,
+            };
+            let Some(key) = key else {
+                self.finish(m.id, "dropped", now, Some("subject erased"))
+                    .await?;
+                continue;
+            };
+            let payload = key
+                .open_str(TABLE, "payload_enc", m.id, &m.payload_enc)
+                .map_err(|e| StorageError::new("failed to decrypt a message", e))?;
+            out.push(DueMessage {
+                id: m.id,
+                template: m.template,
+                language: m.language,
+                payload,
+                attempts: m.attempts,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn finish(
+        &self,
+        id: Uuid,
+        status: &str,
+        now: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<(), StorageError> {
+        om::Entity::update_many()
+            .col_expr(om::Column::Status, Expr::value(status))
+            .col_expr(
+                om::Column::SentAt,
+                Expr::value(if status == "sent" { Some(now) } else { None }),
+            )
+            .col_expr(
+                om::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(om::Column::LastError, Expr::value(error.map(str::to_owned)))
+            .filter(om::Column::Id.eq(id))
+            .exec(self.db.conn())
+            .await
+            .map_err(err("failed to update a message"))?;
+        Ok(())
+    }
+
+    /// Records a delivery.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn mark_sent(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.finish(id, "sent", now, None).await
+    }
+
+    /// Records a failed attempt: retried later with exponential backoff, given
+    /// up after [`MAX_ATTEMPTS`].
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn mark_failed(
+        &self,
+        id: Uuid,
+        attempts: i32,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let attempts = attempts + 1;
+        if attempts >= MAX_ATTEMPTS {
+            return self.finish(id, "failed", now, Some(error)).await;
+        }
+        let backoff = Duration::seconds(30 * (1i64 << attempts.clamp(0, 12)));
+        om::Entity::update_many()
+            .col_expr(om::Column::Attempts, Expr::value(attempts))
+            .col_expr(om::Column::NextAttemptAt, Expr::value(now + backoff))
+            .col_expr(
+                om::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(om::Column::LastError, Expr::value(error.to_owned()))
+            .filter(om::Column::Id.eq(id))
+            .exec(self.db.conn())
+            .await
+            .map_err(err("failed to update a message"))?;
+        Ok(())
+    }
+
+    /// Counts messages by status (for tests and monitoring).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn count(&self, status: &str) -> Result<u64, StorageError> {
+        use sea_orm::PaginatorTrait;
+        om::Entity::find()
+            .filter(om::Column::Status.eq(status))
+            .count(self.db.conn())
+            .await
+            .map_err(err("failed to count messages"))
+    }
+}
