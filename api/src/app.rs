@@ -12,11 +12,17 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context as _;
 use domain::catalogue::Catalogue;
 use domain::clock::Clock;
-use persistence::{Db, SqlCatalogueStore};
+use domain::identity::{LockoutPolicy, SessionPolicy};
+use persistence::{
+    Accounts, AuditLog, Db, JobLeases, KeyStore, Outbox, SecurityCounters, SqlCatalogueStore,
+};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::auth::jwt::Tokens;
+use crate::auth::password::PasswordHasher;
 use crate::config::Config;
+use crate::mail::Mailer;
 use crate::middleware::{DOCS_CSP, request_context, security_headers};
 use crate::openapi::Spec;
 use crate::problem::{ApiError, json_error};
@@ -33,6 +39,91 @@ pub struct AppState {
     pub spec: Arc<Spec>,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Data keys of every subject.
+    pub keys: KeyStore,
+    /// Accounts, sessions, tokens.
+    pub accounts: Accounts,
+    /// The security audit log.
+    pub audit: AuditLog,
+    /// Login failures, locks and bans.
+    pub counters: SecurityCounters,
+    /// Outgoing mail.
+    pub outbox: Outbox,
+    /// Job leases.
+    pub leases: JobLeases,
+    /// Password hashing.
+    pub hasher: PasswordHasher,
+    /// Access tokens.
+    pub tokens: Tokens,
+    /// Lockout thresholds.
+    pub lockout: LockoutPolicy,
+    /// Session lifetimes.
+    pub sessions: SessionPolicy,
+    /// Mail delivery.
+    pub mailer: Arc<Mailer>,
+    /// This instance's name in job leases.
+    pub instance_id: String,
+}
+
+impl AppState {
+    /// Builds the state on an open, migrated database: keys, key store,
+    /// repositories, and the catalogue loaded.
+    ///
+    /// # Errors
+    /// Missing or malformed keys, key store failure, catalogue load failure.
+    pub async fn new(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let secrets = crate::secrets::load(&config)?;
+        let keystore_db = Db::connect(&config.keystore_url(), 5)
+            .await
+            .context("cannot open the key store")?;
+        keystore_db
+            .migrate_keystore_up()
+            .await
+            .context("cannot migrate the key store")?;
+        let keys = KeyStore::new(
+            keystore_db,
+            Arc::clone(&secrets.keyring),
+            Some(config.data_dir.join("keystore-backup.jsonl")),
+        );
+        let catalogue = Arc::new(Catalogue::new(
+            SqlCatalogueStore::new(db.clone()),
+            Arc::clone(&clock),
+        ));
+        catalogue
+            .refresh()
+            .await
+            .context("cannot load the catalogue")?;
+        let hash_concurrency = config.hash_concurrency.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+        });
+        let mailer = Mailer::new(
+            config.smtp_url.as_deref(),
+            &config.mail_from,
+            &config.data_dir,
+        )?;
+        Ok(Self {
+            catalogue,
+            rendered: crate::routes::products::render::RenderCache::default(),
+            spec: Arc::new(Spec::build()?),
+            clock,
+            accounts: Accounts::new(db.clone(), keys.clone()),
+            audit: AuditLog::new(db.clone()),
+            counters: SecurityCounters::new(db.clone()),
+            outbox: Outbox::new(db.clone(), keys.clone()),
+            leases: JobLeases::new(db.clone()),
+            keys,
+            hasher: PasswordHasher::new(hash_concurrency)?,
+            tokens: Tokens::new(&secrets.jwt_secret),
+            lockout: LockoutPolicy::default(),
+            sessions: SessionPolicy::default(),
+            mailer: Arc::new(mailer),
+            instance_id: uuid::Uuid::now_v7().to_string(),
+            config: Arc::new(config),
+            db,
+        })
+    }
 }
 
 /// The state as handlers receive it.
@@ -123,22 +214,8 @@ impl Application {
     /// # Errors
     /// When the catalogue cannot be loaded or the port bound.
     pub async fn build(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let catalogue = Arc::new(Catalogue::new(
-            SqlCatalogueStore::new(db.clone()),
-            Arc::clone(&clock),
-        ));
-        catalogue
-            .refresh()
-            .await
-            .context("cannot load the catalogue")?;
-        let spec = Arc::new(Spec::build()?);
-        let state = web::Data::new(AppState {
-            db,
-            catalogue: Arc::clone(&catalogue),
-            rendered: crate::routes::products::render::RenderCache::default(),
-            spec,
-            clock,
-        });
+        let state = web::Data::new(AppState::new(config.clone(), db, clock).await?);
+        let catalogue = Arc::clone(&state.catalogue);
 
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
@@ -196,11 +273,20 @@ impl Application {
             })
         };
 
+        let mut background = vec![refresher];
+        if config.jobs {
+            background.push(crate::jobs::spawn_outbox(
+                state.clone().into_inner(),
+                Arc::clone(&state.mailer),
+                state.instance_id.clone(),
+                Duration::from_secs(config.outbox_interval_secs.max(1)),
+            ));
+        }
         Ok(Self {
             server,
             port,
             state,
-            background: vec![refresher],
+            background,
         })
     }
 
@@ -225,6 +311,12 @@ impl Application {
         for task in self.background {
             task.abort();
         }
+        // Hand the job leases over at once rather than after they expire.
+        let _ = self
+            .state
+            .leases
+            .release("outbox", &self.state.instance_id)
+            .await;
         result
     }
 }

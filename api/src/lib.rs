@@ -2,12 +2,17 @@
 //! documentation, and the `boutique` binary's commands.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod jobs;
+pub mod mail;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod secrets;
+pub mod services;
 pub mod telemetry;
 
 pub use app::{Application, open_database};

@@ -10,6 +10,7 @@ use api::{Application, open_database};
 use clap::{Parser, Subcommand};
 use domain::catalogue::Catalogue;
 use domain::clock::{Clock, SystemClock};
+use domain::identity::{Email, Password, PersonName, Role};
 use persistence::SqlCatalogueStore;
 
 /// Boutique: the privacy-first headless API of a shop selling house plans.
@@ -61,6 +62,45 @@ enum Command {
     },
     /// Print the OpenAPI document (YAML) to stdout.
     Openapi,
+    /// Manage staff accounts.
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+    /// Manage encryption keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffAction {
+    /// Create a staff account (the first admin, typically). The password is
+    /// prompted for, or read from standard input when it is not a terminal.
+    Create {
+        #[command(flatten)]
+        config: Config,
+        /// E-mail address (the login).
+        #[arg(long = "email")]
+        staff_email: String,
+        /// Full name.
+        #[arg(long = "name", default_value = "Administrator")]
+        staff_name: String,
+        /// `admin` or `shop_manager`.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// Re-wrap every data key under the current master key, after setting a
+    /// new BOUTIQUE_MASTER_KEY and listing the old one in BOUTIQUE_OLD_MASTER_KEYS.
+    Rotate {
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,5 +202,66 @@ async fn run(command: Command) -> anyhow::Result<()> {
             seed(&db, clock).await
         }
         Command::Openapi => Ok(()),
+        Command::Staff {
+            action:
+                StaffAction::Create {
+                    config,
+                    staff_email,
+                    staff_name,
+                    role,
+                },
+        } => {
+            let email = Email::parse(&staff_email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+            let name = PersonName::parse(&staff_name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role {e}"))?;
+            anyhow::ensure!(role.is_staff(), "--role must be admin or shop_manager");
+            let password = read_password()?;
+            let password =
+                Password::parse(&password).map_err(|e| anyhow::anyhow!("password {e}"))?;
+            let db = open_database(&config, true).await?;
+            let state = api::app::AppState::new(config, db, clock).await?;
+            let client = api::auth::client::Client {
+                ip: None,
+                source_key: "cli".into(),
+                source_display: Some("command line".into()),
+                user_agent: None,
+            };
+            let id = api::services::accounts::create_staff(
+                &state,
+                "system",
+                email,
+                name,
+                role,
+                Some(&password),
+                &client,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {role} account {id}");
+            Ok(())
+        }
+        Command::Keys {
+            action: KeysAction::Rotate { config },
+        } => {
+            let db = open_database(&config, true).await?;
+            let state = api::app::AppState::new(config, db, clock).await?;
+            let n = state.keys.rewrap_all().await?;
+            println!("re-wrapped {n} data keys under the current master key");
+            Ok(())
+        }
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (12 characters or more): ")?;
+        let again = rpassword::prompt_password("Same password again: ")?;
+        anyhow::ensure!(first == again, "the passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }

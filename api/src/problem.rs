@@ -87,6 +87,27 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("payload too large")]
     PayloadTooLarge(usize),
+    /// No valid credentials. `invalid_token` when a token was presented.
+    #[error("unauthorized")]
+    Unauthorized {
+        /// A token was sent but is not valid.
+        invalid_token: bool,
+    },
+    /// Wrong e-mail or password (never says which).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Authenticated, but not allowed.
+    #[error("forbidden")]
+    Forbidden(String),
+    /// A generated password must be changed first.
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// The request conflicts with current state (duplicate slug...).
+    #[error("conflict")]
+    Conflict(String),
+    /// Locked or banned; retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(i64),
     /// A dependency (the database) is unavailable.
     #[error("service unavailable")]
     Unavailable,
@@ -146,6 +167,11 @@ impl ApiError {
                 "malformed-json",
                 "The request body is not valid JSON for this operation",
             ),
+            Self::InvalidCredentials => ("invalid-credentials", "Invalid e-mail or password"),
+            Self::PasswordChangeRequired => (
+                "password-change-required",
+                "The password must be changed first",
+            ),
             _ => kind_of(status),
         };
         let detail = match self {
@@ -154,7 +180,24 @@ impl ApiError {
                 e.0.len(),
                 if e.0.len() == 1 { " was" } else { "s were" }
             ),
-            Self::BadRequest(d) | Self::MalformedJson(d) | Self::NotFound(d) => d.clone(),
+            Self::BadRequest(d)
+            | Self::MalformedJson(d)
+            | Self::NotFound(d)
+            | Self::Forbidden(d)
+            | Self::Conflict(d) => d.clone(),
+            Self::Unauthorized {
+                invalid_token: false,
+            } => "Send a bearer token: Authorization: Bearer <access_token>.".to_owned(),
+            Self::Unauthorized {
+                invalid_token: true,
+            } => "The access token is invalid, expired, or its session has ended; log in again."
+                .to_owned(),
+            Self::InvalidCredentials => "The e-mail address or the password is wrong.".to_owned(),
+            Self::PasswordChangeRequired => {
+                "This account has a generated password: change it with PUT /v1/me/password first."
+                    .to_owned()
+            }
+            Self::TooManyRequests(secs) => format!("Too many attempts; retry in {secs} seconds."),
             Self::MethodNotAllowed(allow) => format!("Allowed methods: {}.", allow.join(", ")),
             Self::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
             Self::PayloadTooLarge(limit) => format!("The body must be at most {limit} bytes."),
@@ -206,6 +249,10 @@ impl ResponseError for ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthorized { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -222,8 +269,28 @@ impl ResponseError for ApiError {
         {
             res.insert_header((header::ALLOW, v));
         }
-        if let Self::Unavailable = self {
-            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        match self {
+            Self::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::TooManyRequests(secs) => {
+                res.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
+            Self::Unauthorized {
+                invalid_token: true,
+            } => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    r#"Bearer realm="boutique", error="invalid_token""#,
+                ));
+            }
+            Self::Unauthorized {
+                invalid_token: false,
+            }
+            | Self::InvalidCredentials => {
+                res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="boutique""#));
+            }
+            _ => {}
         }
         res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
     }
@@ -319,6 +386,30 @@ mod tests {
             ),
             (ApiError::Unavailable, 503, "/problems/service-unavailable"),
             (
+                ApiError::Unauthorized {
+                    invalid_token: true,
+                },
+                401,
+                "/problems/unauthorized",
+            ),
+            (
+                ApiError::InvalidCredentials,
+                401,
+                "/problems/invalid-credentials",
+            ),
+            (ApiError::Forbidden("x".into()), 403, "/problems/forbidden"),
+            (
+                ApiError::PasswordChangeRequired,
+                403,
+                "/problems/password-change-required",
+            ),
+            (ApiError::Conflict("x".into()), 409, "/problems/conflict"),
+            (
+                ApiError::TooManyRequests(60),
+                429,
+                "/problems/too-many-requests",
+            ),
+            (
                 ApiError::Internal(anyhow::anyhow!("db password is hunter2")),
                 500,
                 "/problems/internal-error",
@@ -347,6 +438,24 @@ mod tests {
         fe.push("min_surface", "bad");
         let b = body(ApiError::Validation(fe).error_response());
         assert_eq!(b["errors"][0]["field"], "min_surface");
+    }
+
+    #[test]
+    fn unauthorized_carries_www_authenticate_and_429_retry_after() {
+        let res = ApiError::Unauthorized {
+            invalid_token: true,
+        }
+        .error_response();
+        assert!(
+            res.headers()
+                .get(header::WWW_AUTHENTICATE)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+        let res = ApiError::TooManyRequests(90).error_response();
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "90");
     }
 
     #[test]

@@ -114,7 +114,6 @@ pub struct AuditRecord {
 
 /// The hash of an entry, chained to the previous one.
 #[must_use]
-#[allow(clippy::too_many_arguments)]
 pub fn chain_hash(
     prev_hash: &str,
     seq: i64,
@@ -171,7 +170,9 @@ pub struct BrokenLink {
 
 /// Verifies a run of consecutive records, starting after `prev` (the hash of
 /// the entry before the first, empty at the start of the log).
-#[must_use]
+///
+/// # Errors
+/// The first broken link.
 pub fn verify_chain<'a>(
     prev_seq: i64,
     prev_hash: &str,

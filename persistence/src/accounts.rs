@@ -599,7 +599,6 @@ impl Accounts {
     ///
     /// # Errors
     /// Storage failure.
-    #[allow(clippy::too_many_arguments)]
     pub async fn create_session(
         &self,
         conn: &impl ConnectionTrait,

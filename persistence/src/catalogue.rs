@@ -11,8 +11,8 @@ use domain::ids::{FormatId, ProductId};
 use domain::money::{Currency, Money};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr, TransactionTrait,
 };
 
 use crate::Db;
@@ -112,6 +112,20 @@ fn to_row(plan: &Plan) -> Result<product::ActiveModel, StorageError> {
     })
 }
 
+fn format_rows(plan: &Plan) -> Vec<product_format::ActiveModel> {
+    plan.formats
+        .iter()
+        .map(|f| product_format::ActiveModel {
+            id: Set(f.id.as_uuid()),
+            product_id: Set(plan.id.as_uuid()),
+            kind: Set(f.kind.as_str().to_owned()),
+            sku: Set(f.sku.clone()),
+            price_minor: Set(f.price.amount_minor()),
+            currency: Set(f.price.currency().as_str().to_owned()),
+        })
+        .collect()
+}
+
 fn write_error(e: sea_orm::DbErr) -> PlanWriteError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("slug") => {
@@ -162,18 +176,7 @@ impl CatalogueStore for SqlCatalogueStore {
     #[tracing::instrument(skip_all, fields(product_id = %plan.id))]
     async fn insert(&self, plan: &Plan) -> Result<(), PlanWriteError> {
         let row = to_row(plan)?;
-        let formats: Vec<product_format::ActiveModel> = plan
-            .formats
-            .iter()
-            .map(|f| product_format::ActiveModel {
-                id: Set(f.id.as_uuid()),
-                product_id: Set(plan.id.as_uuid()),
-                kind: Set(f.kind.as_str().to_owned()),
-                sku: Set(f.sku.clone()),
-                price_minor: Set(f.price.amount_minor()),
-                currency: Set(f.price.currency().as_str().to_owned()),
-            })
-            .collect();
+        let formats = format_rows(plan);
         let txn = self.db.conn().begin().await.map_err(write_error)?;
         product::Entity::insert(row)
             .exec(&txn)
@@ -185,6 +188,97 @@ impl CatalogueStore for SqlCatalogueStore {
             .map_err(write_error)?;
         bump_revision(&txn).await.map_err(write_error)?;
         txn.commit().await.map_err(write_error)
+    }
+
+    async fn find(&self, id: ProductId) -> Result<Option<Plan>, StorageError> {
+        let conn = self.db.conn();
+        let Some(row) = product::Entity::find_by_id(id.as_uuid())
+            .one(conn)
+            .await
+            .map_err(|e| StorageError::new("failed to load a plan", e))?
+        else {
+            return Ok(None);
+        };
+        let formats = product_format::Entity::find()
+            .filter(product_format::Column::ProductId.eq(row.id))
+            .all(conn)
+            .await
+            .map_err(|e| StorageError::new("failed to load formats", e))?
+            .into_iter()
+            .map(to_format)
+            .collect::<Result<Vec<_>, _>>()?;
+        to_plan(row, formats).map(Some)
+    }
+
+    async fn list_all(
+        &self,
+        after: Option<ProductId>,
+        limit: usize,
+    ) -> Result<Vec<Plan>, StorageError> {
+        let mut q = product::Entity::find().order_by_desc(product::Column::Id);
+        if let Some(after) = after {
+            q = q.filter(product::Column::Id.lt(after.as_uuid()));
+        }
+        let rows = q
+            .limit(u64::try_from(limit).unwrap_or(100))
+            .all(self.db.conn())
+            .await
+            .map_err(|e| StorageError::new("failed to list plans", e))?;
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut formats: HashMap<uuid::Uuid, Vec<Format>> = HashMap::new();
+        for f in product_format::Entity::find()
+            .filter(product_format::Column::ProductId.is_in(ids))
+            .all(self.db.conn())
+            .await
+            .map_err(|e| StorageError::new("failed to load formats", e))?
+        {
+            formats.entry(f.product_id).or_default().push(to_format(f)?);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let f = formats.remove(&row.id).unwrap_or_default();
+                to_plan(row, f)
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(product_id = %plan.id))]
+    async fn update(&self, plan: &Plan) -> Result<(), PlanWriteError> {
+        let row = to_row(plan)?;
+        let formats = format_rows(plan);
+        let txn = self.db.conn().begin().await.map_err(write_error)?;
+        product::Entity::update(row)
+            .exec(&txn)
+            .await
+            .map_err(write_error)?;
+        product_format::Entity::delete_many()
+            .filter(product_format::Column::ProductId.eq(plan.id.as_uuid()))
+            .exec(&txn)
+            .await
+            .map_err(write_error)?;
+        product_format::Entity::insert_many(formats)
+            .exec(&txn)
+            .await
+            .map_err(write_error)?;
+        bump_revision(&txn).await.map_err(write_error)?;
+        txn.commit().await.map_err(write_error)
+    }
+
+    async fn delete(&self, id: ProductId) -> Result<bool, StorageError> {
+        let wrap = |e| StorageError::new("failed to delete a plan", e);
+        let txn = self.db.conn().begin().await.map_err(wrap)?;
+        product_format::Entity::delete_many()
+            .filter(product_format::Column::ProductId.eq(id.as_uuid()))
+            .exec(&txn)
+            .await
+            .map_err(wrap)?;
+        let res = product::Entity::delete_by_id(id.as_uuid())
+            .exec(&txn)
+            .await
+            .map_err(wrap)?;
+        bump_revision(&txn).await.map_err(wrap)?;
+        txn.commit().await.map_err(wrap)?;
+        Ok(res.rows_affected == 1)
     }
 
     async fn slug_exists(&self, slug: &Slug) -> Result<bool, StorageError> {

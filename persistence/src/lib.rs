@@ -20,3 +20,7 @@ pub use jobs::JobLeases;
 pub use keystore::KeyStore;
 pub use outbox::Outbox;
 pub use security::SecurityCounters;
+
+/// Transaction plumbing for services that compose several repositories in
+/// one transaction (rows and models stay in this crate).
+pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};

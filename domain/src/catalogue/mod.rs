@@ -29,6 +29,28 @@ pub trait CatalogueStore: Send + Sync {
     /// Fails with [`PlanError::SlugTaken`] or [`PlanError::SkuTaken`] on a duplicate.
     fn insert(&self, plan: &Plan) -> impl Future<Output = Result<(), PlanWriteError>> + Send;
 
+    /// Any plan, published or not.
+    fn find(
+        &self,
+        id: crate::ids::ProductId,
+    ) -> impl Future<Output = Result<Option<Plan>, StorageError>> + Send;
+
+    /// Every plan, published or not, newest first, after `after` (pagination).
+    fn list_all(
+        &self,
+        after: Option<crate::ids::ProductId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Plan>, StorageError>> + Send;
+
+    /// Replaces a plan and its formats, all or nothing.
+    fn update(&self, plan: &Plan) -> impl Future<Output = Result<(), PlanWriteError>> + Send;
+
+    /// Deletes a plan and its formats. Returns whether it existed.
+    fn delete(
+        &self,
+        id: crate::ids::ProductId,
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+
     /// Whether a plan with this slug exists, published or not.
     fn slug_exists(&self, slug: &Slug) -> impl Future<Output = Result<bool, StorageError>> + Send;
 }

@@ -75,6 +75,67 @@ impl<S: CatalogueStore> Catalogue<S> {
         Ok(plan)
     }
 
+    /// Replaces the content of an existing plan (keeping its id and
+    /// creation time) and refreshes the cache. `None` when it does not exist.
+    ///
+    /// # Errors
+    /// Rule violations, duplicate slug or SKU, storage failure.
+    pub async fn replace(
+        &self,
+        id: crate::ids::ProductId,
+        new: NewPlan,
+    ) -> Result<Option<Plan>, PlanWriteError> {
+        let Some(old) = self.store.find(id).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let mut plan = new.into_plan(now)?;
+        plan.id = old.id;
+        plan.created_at = old.created_at;
+        // Formats of the same kind keep their id, so carts can keep pointing at them.
+        for f in &mut plan.formats {
+            if let Some(prev) = old.formats.iter().find(|o| o.kind == f.kind) {
+                f.id = prev.id;
+            }
+        }
+        self.store.update(&plan).await?;
+        self.refresh().await?;
+        Ok(Some(plan))
+    }
+
+    /// Publishes or unpublishes a plan. `None` when it does not exist.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn set_published(
+        &self,
+        id: crate::ids::ProductId,
+        published: bool,
+    ) -> Result<Option<Plan>, PlanWriteError> {
+        let Some(mut plan) = self.store.find(id).await? else {
+            return Ok(None);
+        };
+        if plan.published != published {
+            plan.published = published;
+            plan.updated_at = self.clock.now();
+            self.store.update(&plan).await?;
+            self.refresh().await?;
+        }
+        Ok(Some(plan))
+    }
+
+    /// Deletes a plan. Returns whether it existed.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn delete(&self, id: crate::ids::ProductId) -> Result<bool, StorageError> {
+        let deleted = self.store.delete(id).await?;
+        if deleted {
+            self.refresh().await?;
+        }
+        Ok(deleted)
+    }
+
     /// The store, for operations not cached here.
     pub fn store(&self) -> &S {
         &self.store

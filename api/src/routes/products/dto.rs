@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use domain::catalogue::{Format, Plan};
 use domain::money::Money;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ impl From<Money> for MoneyDto {
 }
 
 /// How a plan is delivered.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FormatKindDto {
     /// A PDF download.
@@ -52,7 +52,7 @@ impl From<domain::catalogue::FormatKind> for FormatKindDto {
 }
 
 /// Architectural style.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StyleDto {
     /// Flat roofs, large glazing.
@@ -91,6 +91,23 @@ impl From<domain::catalogue::Style> for StyleDto {
             S::Cottage => Self::Cottage,
             S::Longere => Self::Longere,
             S::WoodFrame => Self::WoodFrame,
+        }
+    }
+}
+
+impl From<StyleDto> for domain::catalogue::Style {
+    fn from(s: StyleDto) -> Self {
+        match s {
+            StyleDto::Contemporary => Self::Contemporary,
+            StyleDto::Traditional => Self::Traditional,
+            StyleDto::Bungalow => Self::Bungalow,
+            StyleDto::Modern => Self::Modern,
+            StyleDto::Farmhouse => Self::Farmhouse,
+            StyleDto::Provencal => Self::Provencal,
+            StyleDto::Chalet => Self::Chalet,
+            StyleDto::Cottage => Self::Cottage,
+            StyleDto::Longere => Self::Longere,
+            StyleDto::WoodFrame => Self::WoodFrame,
         }
     }
 }

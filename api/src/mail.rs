@@ -1,0 +1,241 @@
+//! Outgoing mail: templates in French and English, and delivery over SMTP
+//! (lettre, rustls) or, with no SMTP server configured, as `.eml` files in
+//! `<data dir>/outbox/` so a developer can read them. Messages come from the
+//! transactional outbox; their id is the file name and `Message-ID`, so a
+//! message delivered twice after a crash is recognisable as the same one.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Where mail goes.
+pub enum Mailer {
+    /// `.eml` files in a folder.
+    Files {
+        /// The folder.
+        dir: PathBuf,
+        /// Sender.
+        from: Mailbox,
+    },
+    /// An SMTP server.
+    Smtp {
+        /// The pooled transport.
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// Sender.
+        from: Mailbox,
+    },
+}
+
+impl Mailer {
+    /// The mailer configured by `smtp_url` (or files under `data_dir`).
+    ///
+    /// # Errors
+    /// A malformed sender or SMTP URL.
+    pub fn new(
+        smtp_url: Option<&str>,
+        from: &str,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Self> {
+        let from: Mailbox = from
+            .parse()
+            .context("BOUTIQUE_MAIL_FROM is not a mailbox")?;
+        Ok(match smtp_url {
+            Some(url) => Self::Smtp {
+                transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .context("BOUTIQUE_SMTP_URL is not a valid SMTP URL")?
+                    .build(),
+                from,
+            },
+            None => Self::Files {
+                dir: data_dir.join("outbox"),
+                from,
+            },
+        })
+    }
+
+    fn from(&self) -> &Mailbox {
+        match self {
+            Self::Files { from, .. } | Self::Smtp { from, .. } => from,
+        }
+    }
+
+    /// Delivers one message. Delivering the same id twice to files is a no-op.
+    ///
+    /// # Errors
+    /// The reason, for the outbox's retry bookkeeping (no personal data).
+    pub async fn deliver(
+        &self,
+        id: Uuid,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<(), String> {
+        let to: Mailbox = to.parse().map_err(|_| "invalid recipient".to_owned())?;
+        let message = Message::builder()
+            .message_id(Some(format!("<{id}@boutique>")))
+            .from(self.from().clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| format!("cannot build message: {e}"))?;
+        match self {
+            Self::Files { dir, .. } => {
+                let path = dir.join(format!("{id}.eml"));
+                if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+                    return Ok(());
+                }
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| format!("outbox folder: {e}"))?;
+                let tmp = dir.join(format!("{id}.eml.tmp"));
+                tokio::fs::write(&tmp, message.formatted())
+                    .await
+                    .map_err(|e| format!("write: {e}"))?;
+                tokio::fs::rename(&tmp, &path)
+                    .await
+                    .map_err(|e| format!("rename: {e}"))
+            }
+            Self::Smtp { transport, .. } => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("smtp: {e}")),
+        }
+    }
+}
+
+fn s<'a>(p: &'a Value, k: &str) -> &'a str {
+    p.get(k).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Renders a template: `(recipient, subject, body)`. Unknown templates are `None`.
+#[must_use]
+pub fn render(template: &str, language: &str, p: &Value) -> Option<(String, String, String)> {
+    let fr = language != "en";
+    let name = s(p, "name");
+    let (subject, body) = match (template, fr) {
+        ("account_setup_link", true) => (
+            "Votre compte Boutique : choisissez votre mot de passe".to_owned(),
+            format!(
+                "Bonjour {name},\n\nVotre compte a été créé. Pour choisir votre mot de passe, ouvrez ce lien (valable 48 heures, utilisable une seule fois) :\n\n{}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n",
+                s(p, "link")
+            ),
+        ),
+        ("account_setup_link", false) => (
+            "Your Boutique account: choose your password".to_owned(),
+            format!(
+                "Hello {name},\n\nYour account has been created. To choose your password, open this link (valid 48 hours, single use):\n\n{}\n\nIf you did not ask for this, ignore this message.\n",
+                s(p, "link")
+            ),
+        ),
+        ("account_generated_password", true) => (
+            "Votre compte Boutique : vos identifiants".to_owned(),
+            format!(
+                "Bonjour {name},\n\nVotre compte a été créé. Votre mot de passe provisoire est :\n\n{}\n\nVous devrez le changer à votre première connexion.\n",
+                s(p, "password")
+            ),
+        ),
+        ("account_generated_password", false) => (
+            "Your Boutique account: your credentials".to_owned(),
+            format!(
+                "Hello {name},\n\nYour account has been created. Your temporary password is:\n\n{}\n\nYou will have to change it when you first log in.\n",
+                s(p, "password")
+            ),
+        ),
+        ("welcome", true) => (
+            "Bienvenue chez Boutique".to_owned(),
+            format!(
+                "Bonjour {name},\n\nVotre compte est prêt. Vous pouvez vous connecter avec votre adresse e-mail et votre mot de passe.\n"
+            ),
+        ),
+        ("welcome", false) => (
+            "Welcome to Boutique".to_owned(),
+            format!(
+                "Hello {name},\n\nYour account is ready. You can log in with your e-mail address and password.\n"
+            ),
+        ),
+        ("registration_attempt", true) => (
+            "Tentative d'inscription avec votre adresse".to_owned(),
+            format!(
+                "Bonjour {name},\n\nQuelqu'un a essayé de créer un compte avec votre adresse, qui en a déjà un. Si c'était vous, connectez-vous ou utilisez « mot de passe oublié ». Sinon, ignorez ce message.\n"
+            ),
+        ),
+        ("registration_attempt", false) => (
+            "Someone tried to register with your address".to_owned(),
+            format!(
+                "Hello {name},\n\nSomeone tried to create an account with your address, which already has one. If it was you, log in or use \"forgot password\". Otherwise, ignore this message.\n"
+            ),
+        ),
+        ("password_reset", true) => (
+            "Réinitialisation de votre mot de passe".to_owned(),
+            format!(
+                "Bonjour {name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 1 heure, utilisable une seule fois) :\n\n{}\n\nVotre mot de passe actuel reste valable tant que vous n'en avez pas choisi un nouveau.\n",
+                s(p, "link")
+            ),
+        ),
+        ("password_reset", false) => (
+            "Reset your password".to_owned(),
+            format!(
+                "Hello {name},\n\nTo choose a new password, open this link (valid 1 hour, single use):\n\n{}\n\nYour current password keeps working until you choose a new one.\n",
+                s(p, "link")
+            ),
+        ),
+        ("password_changed", true) => (
+            "Votre mot de passe a été changé".to_owned(),
+            format!(
+                "Bonjour {name},\n\nLe mot de passe de votre compte vient d'être changé et vos autres sessions ont été fermées. Si ce n'était pas vous, contactez-nous immédiatement.\n"
+            ),
+        ),
+        ("password_changed", false) => (
+            "Your password was changed".to_owned(),
+            format!(
+                "Hello {name},\n\nYour account's password was just changed and your other sessions were closed. If this was not you, contact us at once.\n"
+            ),
+        ),
+        ("email_changed", true) => (
+            "Votre adresse e-mail a été changée".to_owned(),
+            format!(
+                "Bonjour {name},\n\nL'adresse e-mail de votre compte vient d'être remplacée. Si ce n'était pas vous, contactez-nous immédiatement.\n"
+            ),
+        ),
+        ("email_changed", false) => (
+            "Your e-mail address was changed".to_owned(),
+            format!(
+                "Hello {name},\n\nYour account's e-mail address was just replaced. If this was not you, contact us at once.\n"
+            ),
+        ),
+        _ => return None,
+    };
+    Some((s(p, "to").to_owned(), subject, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_exists_in_french_and_english() {
+        let p = serde_json::json!({"to": "a@b.fr", "name": "Jeanne", "link": "https://x/y", "password": "pw"});
+        for t in [
+            "account_setup_link",
+            "account_generated_password",
+            "welcome",
+            "registration_attempt",
+            "password_reset",
+            "password_changed",
+            "email_changed",
+        ] {
+            let fr = render(t, "fr", &p).unwrap();
+            let en = render(t, "en", &p).unwrap();
+            assert_ne!(fr.1, en.1, "{t}");
+            assert!(fr.2.contains("Jeanne"));
+        }
+        assert!(render("nope", "fr", &p).is_none());
+    }
+}

@@ -1,0 +1,173 @@
+//! Staff reads of customers' personal data (STAFF-1). Each read needs a
+//! reason (`X-Access-Reason`) and writes an audit entry naming the staff
+//! member, the customer and the reason.
+
+use actix_web::{HttpRequest, get, web};
+use domain::audit::AuditAction;
+use domain::identity::{CustomerId, Email};
+use persistence::audit::NewAuditEntry;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::SharedState;
+use crate::auth::{Principal, Staff};
+use crate::problem::{ApiError, Problem};
+use crate::routes::common::Fields;
+use crate::routes::me::{Address, Profile};
+
+/// A customer's record as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerRecord {
+    /// The profile.
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// Stored addresses.
+    pub addresses: Vec<Address>,
+    /// Last login or authenticated request.
+    pub last_active_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Matching customers (an exact e-mail matches one at most).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerSearchResult {
+    /// The matches.
+    pub items: Vec<CustomerRecord>,
+    /// Always null: an exact search has one page.
+    pub next_cursor: Option<String>,
+}
+
+/// Exact e-mail search.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The customer's exact e-mail address (case-insensitive).
+    #[param(max_length = 254, example = "jeanne.dupont@example.fr")]
+    pub email: String,
+}
+
+fn reason(req: &HttpRequest) -> Result<String, ApiError> {
+    let r = req
+        .headers()
+        .get("x-access-reason")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|r| (3..=200).contains(&r.chars().count()));
+    r.map(str::to_owned).ok_or_else(|| {
+        let mut f = Fields::new();
+        f.push(
+            "X-Access-Reason",
+            "header required: why this personal data is read (3 to 200 characters)",
+        );
+        ApiError::Validation(f.0)
+    })
+}
+
+async fn record(
+    state: &SharedState,
+    staff: &Principal,
+    id: CustomerId,
+    why: &str,
+) -> Result<Option<CustomerRecord>, ApiError> {
+    let Some(c) = state.accounts.get(id).await? else {
+        return Ok(None);
+    };
+    let addresses = state
+        .accounts
+        .addresses(id)
+        .await?
+        .into_iter()
+        .map(Address::from)
+        .collect();
+    state
+        .audit
+        .append(
+            NewAuditEntry {
+                actor: staff.actor(),
+                action: AuditAction::PersonalDataAccessed,
+                target: Some(format!("customer:{id}")),
+                source: staff.client.source_display.clone(),
+                reason: Some(why.to_owned()),
+            },
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Some(CustomerRecord {
+        profile: Profile::from(&c),
+        addresses,
+        last_active_at: c.last_active_at,
+    }))
+}
+
+/// Find a customer by exact e-mail address.
+///
+/// Needs `X-Access-Reason`; every customer returned is an audited read.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_search_customers",
+    security(("bearer" = [])),
+    params(SearchParams, ("X-Access-Reason" = String, Header, description = "Why this personal data is read (3 to 200 characters)", example = "order 2026-0042 refund")),
+    responses(
+        (status = 200, description = "Matches", body = CustomerSearchResult),
+        (status = 400, description = "Missing reason or invalid e-mail", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/admin/customers")]
+pub async fn admin_search_customers(
+    state: SharedState,
+    staff: Staff,
+    req: HttpRequest,
+    q: web::Query<SearchParams>,
+) -> Result<web::Json<CustomerSearchResult>, ApiError> {
+    let why = reason(&req)?;
+    let mut f = Fields::new();
+    let email = f.take("email", Email::parse(&q.email));
+    f.finish()?;
+    let mut items = vec![];
+    if let Some(email) = email
+        && let Some(id) = state.accounts.find_id_by_email(&email).await?
+        && let Some(r) = record(&state, &staff.0, id, &why).await?
+    {
+        items.push(r);
+    }
+    Ok(web::Json(CustomerSearchResult {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Read a customer's record (audited; needs `X-Access-Reason`).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_get_customer",
+    security(("bearer" = [])),
+    params(
+        ("customer_id" = uuid::Uuid, Path, description = "Customer id"),
+        ("X-Access-Reason" = String, Header, description = "Why this personal data is read (3 to 200 characters)", example = "order 2026-0042 refund"),
+    ),
+    responses(
+        (status = 200, description = "The record", body = CustomerRecord),
+        (status = 400, description = "Missing reason", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No customer has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/admin/customers/{customer_id}")]
+pub async fn admin_get_customer(
+    state: SharedState,
+    staff: Staff,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<web::Json<CustomerRecord>, ApiError> {
+    let why = reason(&req)?;
+    let not_found = || ApiError::NotFound("No customer has this id.".into());
+    let id: CustomerId = path.parse().map_err(|_| not_found())?;
+    record(&state, &staff.0, id, &why)
+        .await?
+        .map(web::Json)
+        .ok_or_else(not_found)
+}

@@ -1,0 +1,8 @@
+//! `/v1/admin/*`: staff tools. Shop managers and admins manage the catalogue
+//! and read customers (every read audited); only admins manage staff, locks
+//! and the audit log.
+
+pub mod audit;
+pub mod customers;
+pub mod products;
+pub mod staff;

@@ -1,0 +1,491 @@
+//! Catalogue management.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use domain::audit::AuditAction;
+use domain::catalogue::{
+    FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, PlanWriteError, Slug,
+    Style,
+};
+use domain::ids::ProductId;
+use domain::money::{Currency, Money};
+use persistence::audit::NewAuditEntry;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::app::SharedState;
+use crate::auth::{Principal, Staff};
+use crate::problem::{ApiError, Problem};
+use crate::routes::common::{Fields, PageParams, cursor_after, validate};
+use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
+
+/// A format and its price.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct FormatInput {
+    /// What is delivered.
+    pub kind: FormatKindDto,
+    /// Stock-keeping unit, unique: upper-case letters, digits, hyphens.
+    #[validate(length(max = 64))]
+    #[schema(example = "MAI-120-PDF")]
+    pub sku: String,
+    /// Price in cents, taxes included.
+    #[schema(example = 49_000, minimum = 0, maximum = 100_000_000)]
+    pub price_amount: u32,
+    /// Currency (the shop sells in EUR).
+    #[validate(length(max = 3))]
+    #[schema(example = "EUR")]
+    pub currency: String,
+}
+
+/// A plan's full content.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "slug": "maison-contemporaine-120",
+    "title": "Maison contemporaine 120 m²",
+    "description": "Plain-pied, trois chambres, pièce de vie traversante.",
+    "style": "contemporary",
+    "living_area_m2": 120, "bedrooms": 3, "bathrooms": 1, "levels": 1, "garage_spaces": 1,
+    "lot_width_m": 14.5, "lot_depth_m": 22.0,
+    "image_urls": ["https://images.boutique.example/plans/maison-120/1.jpg"],
+    "formats": [{"kind": "pdf", "sku": "MAI-120-PDF", "price_amount": 49000, "currency": "EUR"}],
+    "published": false
+}))]
+pub struct ProductInput {
+    /// URL name, unique.
+    #[validate(length(max = 100))]
+    pub slug: String,
+    /// Title, 3 to 200 characters.
+    #[validate(length(max = 200))]
+    pub title: String,
+    /// Plain-text description.
+    #[validate(length(max = 10000))]
+    pub description: String,
+    /// Style.
+    pub style: StyleDto,
+    /// Living surface, m² (10 to 2000).
+    #[schema(minimum = 10, maximum = 2000)]
+    pub living_area_m2: u32,
+    /// Bedrooms (0 to 20).
+    #[schema(maximum = 20)]
+    pub bedrooms: u8,
+    /// Bathrooms (0 to 20).
+    #[schema(maximum = 20)]
+    pub bathrooms: u8,
+    /// Levels (1 to 5).
+    #[schema(minimum = 1, maximum = 5)]
+    pub levels: u8,
+    /// Garage spaces (0 to 10).
+    #[schema(maximum = 10)]
+    pub garage_spaces: u8,
+    /// Smallest lot width, metres (1 to 1000).
+    #[schema(minimum = 1, maximum = 1000)]
+    pub lot_width_m: f64,
+    /// Smallest lot depth, metres (1 to 1000).
+    #[schema(minimum = 1, maximum = 1000)]
+    pub lot_depth_m: f64,
+    /// Image URLs (https), the first is the cover.
+    #[serde(default)]
+    pub image_urls: Vec<String>,
+    /// One to three formats, each kind at most once.
+    #[validate(nested)]
+    pub formats: Vec<FormatInput>,
+    /// Visible in the public catalogue.
+    #[serde(default)]
+    pub published: bool,
+}
+
+fn centimetres(m: f64) -> u32 {
+    // Range-checked by the domain; out-of-range values become 0 and are refused there.
+    let cm = (m * 100.0).round();
+    if cm.is_finite() && (0.0..=f64::from(u32::MAX)).contains(&cm) {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "range checked above"
+        )]
+        let v = cm as u32;
+        v
+    } else {
+        0
+    }
+}
+
+impl ProductInput {
+    fn into_new_plan(self) -> Result<NewPlan, ApiError> {
+        validate(&self)?;
+        let mut f = Fields::new();
+        let slug = f.take("slug", Slug::parse(&self.slug));
+        let images: Vec<ImageUrl> = self
+            .image_urls
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| f.take(&format!("image_urls[{i}]"), ImageUrl::parse(u)))
+            .collect();
+        let formats: Vec<NewFormat> = self
+            .formats
+            .iter()
+            .enumerate()
+            .filter_map(|(i, fi)| {
+                let currency = f.take(
+                    &format!("formats[{i}].currency"),
+                    Currency::parse(&fi.currency),
+                )?;
+                if currency != Currency::EUR {
+                    f.push(&format!("formats[{i}].currency"), "the shop sells in EUR");
+                }
+                if fi.price_amount > 100_000_000 {
+                    f.push(
+                        &format!("formats[{i}].price_amount"),
+                        "must be at most 100000000 cents",
+                    );
+                }
+                let kind = match fi.kind {
+                    FormatKindDto::Pdf => FormatKind::Pdf,
+                    FormatKindDto::Cad => FormatKind::Cad,
+                    FormatKindDto::PrintedSet => FormatKind::PrintedSet,
+                };
+                Some(NewFormat {
+                    kind,
+                    sku: fi.sku.clone(),
+                    price: Money::from_minor(fi.price_amount, currency),
+                })
+            })
+            .collect();
+        let style = Style::from(self.style);
+        f.finish()?;
+        let Some(slug) = slug else {
+            return Err(ApiError::BadRequest("invalid body".into()));
+        };
+        Ok(NewPlan {
+            slug,
+            title: self.title,
+            description: self.description,
+            style,
+            specs: PlanSpecs {
+                living_area_m2: self.living_area_m2,
+                bedrooms: self.bedrooms,
+                bathrooms: self.bathrooms,
+                levels: self.levels,
+                garage_spaces: self.garage_spaces,
+                lot_width_cm: centimetres(self.lot_width_m),
+                lot_depth_cm: centimetres(self.lot_depth_m),
+            },
+            images,
+            formats,
+            published: self.published,
+        })
+    }
+}
+
+/// A plan as staff see it: published or not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminProduct {
+    /// The plan.
+    #[serde(flatten)]
+    pub product: Product,
+    /// Visible in the public catalogue.
+    pub published: bool,
+}
+
+impl From<&Plan> for AdminProduct {
+    fn from(p: &Plan) -> Self {
+        Self {
+            product: Product::from(p),
+            published: p.published,
+        }
+    }
+}
+
+/// A page of plans.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminProductPage {
+    /// The plans, newest first.
+    pub items: Vec<AdminProduct>,
+    /// Cursor of the next page.
+    pub next_cursor: Option<String>,
+}
+
+fn write_error(e: PlanWriteError) -> ApiError {
+    match e {
+        PlanWriteError::Invalid(PlanError::Fields(f)) => ApiError::Validation(f),
+        PlanWriteError::Invalid(PlanError::SlugTaken) => {
+            ApiError::Conflict("Another plan uses this slug.".into())
+        }
+        PlanWriteError::Invalid(PlanError::SkuTaken) => {
+            ApiError::Conflict("Another format uses one of these SKUs.".into())
+        }
+        PlanWriteError::Invalid(other) => {
+            let mut f = domain::FieldErrors::default();
+            f.push("body", other.to_string());
+            ApiError::Validation(f)
+        }
+        PlanWriteError::Storage(s) => s.into(),
+    }
+}
+
+async fn audit(
+    state: &SharedState,
+    p: &Principal,
+    id: ProductId,
+    what: &str,
+) -> Result<(), ApiError> {
+    state
+        .audit
+        .append(
+            NewAuditEntry {
+                actor: p.actor(),
+                action: AuditAction::CatalogueChanged,
+                target: Some(format!("product:{id}")),
+                source: p.client.source_display.clone(),
+                reason: Some(what.into()),
+            },
+            state.clock.now(),
+        )
+        .await?;
+    Ok(())
+}
+
+fn product_id(raw: &str) -> Result<ProductId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::NotFound("No plan has this id.".into()))
+}
+
+/// Every plan, published or not, newest first.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_list_products",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of plans", body = AdminProductPage),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/admin/products")]
+pub async fn admin_list_products(
+    state: SharedState,
+    _staff: Staff,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<AdminProductPage>, ApiError> {
+    use domain::catalogue::CatalogueStore as _;
+    let (limit, after) = page.parse("admin-products")?;
+    let mut plans = state
+        .catalogue
+        .store()
+        .list_all(after.map(ProductId::from_uuid), limit.get() + 1)
+        .await?;
+    let next_cursor = if plans.len() > limit.get() {
+        plans.truncate(limit.get());
+        plans
+            .last()
+            .map(|p| cursor_after("admin-products", p.id.as_uuid()))
+    } else {
+        None
+    };
+    Ok(web::Json(AdminProductPage {
+        items: plans.iter().map(AdminProduct::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Create a plan.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_create_product",
+    security(("bearer" = [])),
+    request_body = ProductInput,
+    responses(
+        (status = 201, description = "Created", body = AdminProduct, headers(("Location" = String, description = "The new plan"))),
+        (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug or SKU already used", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/admin/products")]
+pub async fn admin_create_product(
+    state: SharedState,
+    staff: Staff,
+    body: web::Json<ProductInput>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner().into_new_plan()?;
+    let plan = state.catalogue.create(new).await.map_err(write_error)?;
+    audit(&state, &staff.0, plan.id, "created").await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/admin/products/{}", plan.id)))
+        .json(AdminProduct::from(&plan)))
+}
+
+/// One plan, published or not.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_get_product",
+    security(("bearer" = [])),
+    params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "The plan", body = AdminProduct),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/admin/products/{product_id}")]
+pub async fn admin_get_product(
+    state: SharedState,
+    _staff: Staff,
+    path: web::Path<String>,
+) -> Result<web::Json<AdminProduct>, ApiError> {
+    use domain::catalogue::CatalogueStore as _;
+    let id = product_id(&path)?;
+    let plan = state
+        .catalogue
+        .store()
+        .find(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No plan has this id.".into()))?;
+    Ok(web::Json(AdminProduct::from(&plan)))
+}
+
+/// Replace a plan's content and formats.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_replace_product",
+    security(("bearer" = [])),
+    params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
+    request_body = ProductInput,
+    responses(
+        (status = 200, description = "The plan", body = AdminProduct),
+        (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug or SKU already used", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/admin/products/{product_id}")]
+pub async fn admin_replace_product(
+    state: SharedState,
+    staff: Staff,
+    path: web::Path<String>,
+    body: web::Json<ProductInput>,
+) -> Result<web::Json<AdminProduct>, ApiError> {
+    let id = product_id(&path)?;
+    let new = body.into_inner().into_new_plan()?;
+    let plan = state
+        .catalogue
+        .replace(id, new)
+        .await
+        .map_err(write_error)?
+        .ok_or_else(|| ApiError::NotFound("No plan has this id.".into()))?;
+    audit(&state, &staff.0, id, "replaced").await?;
+    Ok(web::Json(AdminProduct::from(&plan)))
+}
+
+async fn publish(
+    state: &SharedState,
+    staff: &Staff,
+    raw: &str,
+    published: bool,
+) -> Result<web::Json<AdminProduct>, ApiError> {
+    let id = product_id(raw)?;
+    let plan = state
+        .catalogue
+        .set_published(id, published)
+        .await
+        .map_err(write_error)?
+        .ok_or_else(|| ApiError::NotFound("No plan has this id.".into()))?;
+    audit(
+        state,
+        &staff.0,
+        id,
+        if published {
+            "published"
+        } else {
+            "unpublished"
+        },
+    )
+    .await?;
+    Ok(web::Json(AdminProduct::from(&plan)))
+}
+
+/// Publish a plan in the public catalogue.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_publish_product",
+    security(("bearer" = [])),
+    params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "The plan", body = AdminProduct),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/admin/products/{product_id}/publish")]
+pub async fn admin_publish_product(
+    state: SharedState,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<web::Json<AdminProduct>, ApiError> {
+    publish(&state, &staff, &path, true).await
+}
+
+/// Withdraw a plan from the public catalogue.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_unpublish_product",
+    security(("bearer" = [])),
+    params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "The plan", body = AdminProduct),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/admin/products/{product_id}/unpublish")]
+pub async fn admin_unpublish_product(
+    state: SharedState,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<web::Json<AdminProduct>, ApiError> {
+    publish(&state, &staff, &path, false).await
+}
+
+/// Delete a plan and its formats.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_delete_product",
+    security(("bearer" = [])),
+    params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/admin/products/{product_id}")]
+pub async fn admin_delete_product(
+    state: SharedState,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = product_id(&path)?;
+    if !state.catalogue.delete(id).await? {
+        return Err(ApiError::NotFound("No plan has this id.".into()));
+    }
+    audit(&state, &staff.0, id, "deleted").await?;
+    Ok(HttpResponse::NoContent().finish())
+}

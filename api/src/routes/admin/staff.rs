@@ -1,0 +1,183 @@
+//! Staff accounts and roles (admins only).
+
+use actix_web::{HttpResponse, get, post, put, web};
+use domain::identity::{Customer, CustomerId, Email, PersonName, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::app::SharedState;
+use crate::auth::Admin;
+use crate::problem::{ApiError, Problem};
+use crate::routes::common::{Fields, validate};
+use crate::routes::me::RoleDto;
+use crate::services::accounts;
+
+/// A staff member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffMember {
+    /// Account id.
+    pub id: uuid::Uuid,
+    /// E-mail.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: RoleDto,
+    /// Creation.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&Customer> for StaffMember {
+    fn from(c: &Customer) -> Self {
+        Self {
+            id: c.id.as_uuid(),
+            email: c.email.as_str().to_owned(),
+            name: c.name.as_str().to_owned(),
+            role: c.role.into(),
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// The staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffPage {
+    /// Staff members, oldest first.
+    pub items: Vec<StaffMember>,
+    /// Always null: the staff fits one page.
+    pub next_cursor: Option<String>,
+}
+
+/// List staff members.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_list_staff",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Staff members", body = StaffPage),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/admin/staff")]
+pub async fn admin_list_staff(
+    state: SharedState,
+    _admin: Admin,
+) -> Result<web::Json<StaffPage>, ApiError> {
+    let staff = state.accounts.list_staff().await?;
+    Ok(web::Json(StaffPage {
+        items: staff.iter().map(StaffMember::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// A new staff member.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "marc@boutique.example", "name": "Marc Durand", "role": "shop_manager"}))]
+pub struct CreateStaffRequest {
+    /// E-mail (the login).
+    #[validate(length(max = 254))]
+    pub email: String,
+    /// Name.
+    #[validate(length(max = 100))]
+    pub name: String,
+    /// `shop_manager` or `admin`.
+    pub role: RoleDto,
+}
+
+/// Create a staff account; the member receives a set-password link.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_create_staff",
+    security(("bearer" = [])),
+    request_body = CreateStaffRequest,
+    responses(
+        (status = 201, description = "Created", body = StaffMember),
+        (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The address already has an account", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/admin/staff")]
+pub async fn admin_create_staff(
+    state: SharedState,
+    admin: Admin,
+    body: web::Json<CreateStaffRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    validate(&b)?;
+    let mut f = Fields::new();
+    let email = f.take("email", Email::parse(&b.email));
+    let name = f.take("name", PersonName::parse(&b.name));
+    let role = Role::from(b.role);
+    if !role.is_staff() {
+        f.push("role", "must be shop_manager or admin");
+    }
+    f.finish()?;
+    let (Some(email), Some(name)) = (email, name) else {
+        return Err(ApiError::BadRequest("invalid body".into()));
+    };
+    let id = accounts::create_staff(
+        &state,
+        &admin.0.actor(),
+        email,
+        name,
+        role,
+        None,
+        &admin.0.client,
+    )
+    .await?;
+    let c = state
+        .accounts
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Account not found.".into()))?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", "/v1/admin/staff"))
+        .json(StaffMember::from(&c)))
+}
+
+/// A new role.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "admin"}))]
+pub struct SetRoleRequest {
+    /// The role; `customer` removes staff rights.
+    pub role: RoleDto,
+}
+
+/// Change an account's role (audited).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_set_role",
+    security(("bearer" = [])),
+    params(("account_id" = uuid::Uuid, Path, description = "Account id")),
+    request_body = SetRoleRequest,
+    responses(
+        (status = 200, description = "The account", body = StaffMember),
+        (status = 400, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No account has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An admin cannot demote themself", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/admin/staff/{account_id}/role")]
+pub async fn admin_set_role(
+    state: SharedState,
+    admin: Admin,
+    path: web::Path<String>,
+    body: web::Json<SetRoleRequest>,
+) -> Result<web::Json<StaffMember>, ApiError> {
+    let not_found = || ApiError::NotFound("No account has this id.".into());
+    let id: CustomerId = path.parse().map_err(|_| not_found())?;
+    accounts::set_role(&state, &admin.0, id, body.role.into()).await?;
+    let c = state.accounts.get(id).await?.ok_or_else(not_found)?;
+    Ok(web::Json(StaffMember::from(&c)))
+}

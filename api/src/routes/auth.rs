@@ -1,0 +1,325 @@
+//! `/v1/auth/*`: registration, login, logout, forgotten passwords.
+
+use actix_web::{HttpResponse, post, web};
+use chrono::{DateTime, Utc};
+use domain::identity::{Email, Language, Password, PersonName, Phone};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::common::{Accepted, Fields, validate};
+use crate::app::SharedState;
+use crate::auth::{AuthAllowingPasswordChange, Caller};
+use crate::problem::{ApiError, Problem};
+use crate::services::accounts::{self, Registration};
+
+/// Language of messages.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LanguageDto {
+    /// French.
+    Fr,
+    /// English.
+    En,
+}
+
+impl From<LanguageDto> for Language {
+    fn from(l: LanguageDto) -> Self {
+        match l {
+            LanguageDto::Fr => Self::Fr,
+            LanguageDto::En => Self::En,
+        }
+    }
+}
+
+impl From<Language> for LanguageDto {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::Fr => Self::Fr,
+            Language::En => Self::En,
+        }
+    }
+}
+
+/// A new customer account.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "jeanne.dupont@example.fr",
+    "name": "Jeanne Dupont",
+    "phone": "+33 6 12 34 56 78",
+    "password": "un long mot de passe facile à retenir",
+    "accept_privacy_policy": true,
+    "privacy_policy_version": "2019-03-06",
+    "preferred_language": "fr"
+}))]
+pub struct RegisterRequest {
+    /// E-mail address; also the login.
+    #[validate(length(max = 254))]
+    pub email: String,
+    /// Full name.
+    #[validate(length(max = 100))]
+    pub name: String,
+    /// Phone number, optional.
+    #[validate(length(max = 32))]
+    pub phone: Option<String>,
+    /// A password of 12 to 128 characters, not a common one. Without it, the
+    /// customer receives by e-mail a set-password link or a generated
+    /// password (per the shop's configuration).
+    #[validate(length(max = 128))]
+    pub password: Option<String>,
+    /// Must be `true`: the customer ticked the box accepting the privacy
+    /// policy. Never implied.
+    pub accept_privacy_policy: bool,
+    /// The version of the privacy policy shown and accepted.
+    #[validate(length(max = 32))]
+    #[schema(example = "2019-03-06")]
+    pub privacy_policy_version: String,
+    /// Language of messages (default `fr`).
+    pub preferred_language: Option<LanguageDto>,
+}
+
+/// Create a customer account.
+///
+/// Answers 202 whether or not the address already has an account (its owner
+/// is told by e-mail instead), so that the answer reveals nothing.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "register",
+    request_body = RegisterRequest,
+    responses(
+        (status = 202, description = "Accepted; an e-mail follows", body = Accepted),
+        (status = 400, description = "Invalid fields (privacy policy not accepted, weak password, ...)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/register")]
+pub async fn register(
+    state: SharedState,
+    caller: Caller,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    validate(&b)?;
+    let mut f = Fields::new();
+    let email = f.take("email", Email::parse(&b.email));
+    let name = f.take("name", PersonName::parse(&b.name));
+    let phone = b
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .and_then(|p| f.take("phone", Phone::parse(p)));
+    let password = b
+        .password
+        .as_deref()
+        .and_then(|p| f.take("password", Password::parse(p)));
+    if !b.accept_privacy_policy {
+        f.push(
+            "accept_privacy_policy",
+            "must be true: the privacy policy has to be actively accepted",
+        );
+    }
+    if b.privacy_policy_version != state.config.privacy_policy_version {
+        f.push(
+            "privacy_policy_version",
+            &format!(
+                "must be the current version, {}",
+                state.config.privacy_policy_version
+            ),
+        );
+    }
+    f.finish()?;
+    let (Some(email), Some(name)) = (email, name) else {
+        return Err(ApiError::BadRequest("invalid body".into()));
+    };
+    accounts::register(
+        &state,
+        Registration {
+            email,
+            name,
+            phone,
+            password,
+            language: b.preferred_language.map_or(Language::Fr, Language::from),
+        },
+        &caller.0,
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().json(Accepted::new(
+        "If this address can be registered, an e-mail is on its way.",
+    )))
+}
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "jeanne.dupont@example.fr", "password": "un long mot de passe facile à retenir", "remember_me": false}))]
+pub struct LoginRequest {
+    /// E-mail address.
+    #[validate(length(max = 254))]
+    pub email: String,
+    /// Password.
+    #[validate(length(max = 128))]
+    pub password: String,
+    /// Keep the session 14 days instead of 2.
+    #[serde(default)]
+    pub remember_me: bool,
+}
+
+/// A session's access token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// When the token and its session end (2 days, or 14 with remember-me).
+    pub expires_at: DateTime<Utc>,
+    /// The session, as listed in `GET /v1/me/sessions`.
+    pub session_id: Uuid,
+    /// The account has a generated password: only `PUT /v1/me/password` and
+    /// logout work until it is changed.
+    pub must_change_password: bool,
+}
+
+/// Log in.
+///
+/// Wrong e-mail and wrong password get the same 401. After 5 failures for an
+/// account from one address, that pair is locked with exponential backoff
+/// (429 with `Retry-After`); 20 failures from one address within an hour ban it.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "login",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Invalid e-mail or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Locked or banned; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/login")]
+pub async fn login(
+    state: SharedState,
+    caller: Caller,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    validate(&b)?;
+    let out = accounts::login(&state, &b.email, b.password, b.remember_me, &caller.0).await?;
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        access_token: out.access_token,
+        token_type: "Bearer".into(),
+        expires_at: out.expires_at,
+        session_id: out.session_id.as_uuid(),
+        must_change_password: out.must_change_password,
+    }))
+}
+
+/// Log out: the token stops working at once.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "logout",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/logout")]
+pub async fn logout(
+    state: SharedState,
+    auth: AuthAllowingPasswordChange,
+) -> Result<HttpResponse, ApiError> {
+    accounts::logout(&state, &auth.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// An address that forgot its password.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "jeanne.dupont@example.fr"}))]
+pub struct ForgotPasswordRequest {
+    /// E-mail address.
+    #[validate(length(max = 254))]
+    pub email: String,
+}
+
+/// Ask for a password reset link.
+///
+/// Always 202: the answer never says whether the address has an account.
+/// The current password keeps working until the link is used.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "forgot_password",
+    request_body = ForgotPasswordRequest,
+    responses(
+        (status = 202, description = "Accepted; an e-mail follows if the address has an account", body = Accepted),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/password/forgot")]
+pub async fn forgot_password(
+    state: SharedState,
+    body: web::Json<ForgotPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    validate(&b)?;
+    if let Ok(email) = Email::parse(&b.email) {
+        accounts::forgot_password(&state, &email).await?;
+    }
+    Ok(HttpResponse::Accepted().json(Accepted::new(
+        "If this address has an account, a reset link is on its way.",
+    )))
+}
+
+/// A single-use token from an e-mail, and the new password.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "q1xq3Vq9b0-1pS9aZkOe3oJ5c2Jbq2n4m0xVhZbYt8A", "new_password": "un autre long mot de passe"}))]
+pub struct ResetPasswordRequest {
+    /// The token from the set-password or reset link.
+    #[validate(length(max = 128))]
+    pub token: String,
+    /// The new password: 12 to 128 characters, not a common one.
+    #[validate(length(max = 128))]
+    pub new_password: String,
+}
+
+/// Set a new password with a single-use token (reset or set-password link).
+///
+/// Works while the account is locked, lifts its locks, and ends all its sessions.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "reset_password",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "Password set"),
+        (status = 400, description = "Unknown, used or expired token, or weak password", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/password/reset")]
+pub async fn reset_password(
+    state: SharedState,
+    caller: Caller,
+    body: web::Json<ResetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    validate(&b)?;
+    let mut f = Fields::new();
+    let password = f.take("new_password", Password::parse(&b.new_password));
+    f.finish()?;
+    let Some(password) = password else {
+        return Err(ApiError::BadRequest("invalid body".into()));
+    };
+    accounts::reset_password(&state, &b.token, &password, &caller.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,178 @@
+//! Pieces shared by handlers: request validation, small DTOs, pagination of
+//! short in-memory lists.
+
+use domain::FieldErrors;
+use domain::pagination::{Limit, decode_cursor, encode_cursor};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationError};
+
+use crate::problem::ApiError;
+
+/// Runs the DTO's declarative checks (lengths, ...). Messages are built from
+/// the rule's bounds only: the rejected value is never echoed.
+///
+/// # Errors
+/// [`ApiError::Validation`] listing every refused field.
+pub fn validate(v: &impl Validate) -> Result<(), ApiError> {
+    let Err(errs) = v.validate() else {
+        return Ok(());
+    };
+    let mut fields: Vec<(String, String)> = errs
+        .field_errors()
+        .into_iter()
+        .flat_map(|(field, list)| list.iter().map(move |e| (field.to_string(), message(e))))
+        .collect();
+    fields.sort();
+    let mut fe = FieldErrors::default();
+    for (f, m) in fields {
+        fe.push(&f, m);
+    }
+    Err(ApiError::Validation(fe))
+}
+
+fn message(e: &ValidationError) -> String {
+    if let Some(m) = &e.message {
+        return m.to_string();
+    }
+    let bound = |k: &str| e.params.get(k).map(ToString::to_string);
+    match (e.code.as_ref(), bound("min"), bound("max")) {
+        ("length", Some(min), Some(max)) => format!("must be {min} to {max} characters"),
+        ("length", None, Some(max)) => format!("must be at most {max} characters"),
+        ("length", Some(min), None) => format!("must be at least {min} characters"),
+        (code, _, _) => format!("is invalid ({code})"),
+    }
+}
+
+/// Collects per-field results into one validation error.
+pub struct Fields(pub FieldErrors);
+
+impl Fields {
+    /// No error yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self(FieldErrors::default())
+    }
+
+    /// Keeps the value or records the error under `field`.
+    pub fn take<T, E: std::fmt::Display>(&mut self, field: &str, r: Result<T, E>) -> Option<T> {
+        self.0.take(field, r)
+    }
+
+    /// Records an error.
+    pub fn push(&mut self, field: &str, message: &str) {
+        self.0.push(field, message);
+    }
+
+    /// Fails with every recorded error, if any.
+    ///
+    /// # Errors
+    /// [`ApiError::Validation`].
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The request was accepted; what happens next is told by e-mail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    /// Always `accepted`.
+    #[schema(example = "accepted")]
+    pub status: String,
+    /// What happens next.
+    #[schema(example = "If this address can be used, an e-mail is on its way.")]
+    pub detail: String,
+}
+
+impl Accepted {
+    /// An acceptance with a message.
+    #[must_use]
+    pub fn new(detail: &str) -> Self {
+        Self {
+            status: "accepted".into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// `limit` and `cursor` of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    /// The page size and the id to continue after.
+    ///
+    /// # Errors
+    /// [`ApiError::Validation`] for a bad limit or cursor.
+    pub fn parse(&self, listing: &str) -> Result<(Limit, Option<uuid::Uuid>), ApiError> {
+        let mut f = Fields::new();
+        let limit = match self.limit.as_deref() {
+            None => Some(Limit::DEFAULT),
+            Some(l) => match l.trim().parse::<i64>() {
+                Ok(n) => f.take("limit", Limit::parse(Some(n))),
+                Err(_) => {
+                    f.push("limit", "must be a whole number between 1 and 100");
+                    None
+                }
+            },
+        };
+        let after = self.cursor.as_deref().and_then(|c| {
+            let parsed = decode_cursor(c, 2)
+                .ok()
+                .filter(|p| p[0] == listing)
+                .and_then(|p| p[1].parse::<uuid::Uuid>().ok());
+            if parsed.is_none() {
+                f.push("cursor", "is not valid for this listing");
+            }
+            parsed
+        });
+        f.finish()?;
+        Ok((limit.unwrap_or(Limit::DEFAULT), after))
+    }
+}
+
+/// The cursor continuing after `id` in `listing`.
+#[must_use]
+pub fn cursor_after(listing: &str, id: uuid::Uuid) -> String {
+    encode_cursor(&[listing, &id.to_string()])
+}
+
+/// Pages a short list already sorted by ascending id.
+#[must_use]
+pub fn page_by_id<T>(
+    items: Vec<T>,
+    id: impl Fn(&T) -> uuid::Uuid,
+    limit: Limit,
+    after: Option<uuid::Uuid>,
+    listing: &str,
+) -> (Vec<T>, Option<String>) {
+    let mut rest: Vec<T> = items
+        .into_iter()
+        .filter(|i| after.is_none_or(|a| id(i) > a))
+        .collect();
+    let next = if rest.len() > limit.get() {
+        rest.truncate(limit.get());
+        rest.last().map(|l| cursor_after(listing, id(l)))
+    } else {
+        None
+    };
+    (rest, next)
+}
