@@ -56,7 +56,9 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, ApiError> {
         .clone();
     let client = Client::from_request(&req, state.config.trust_proxy, state.keys.keyring());
     let private = is_private(req.path());
-    if private {
+    // A banned source is refused even with valid credentials; without any it
+    // gets the plain 401 (and the attempt still counts).
+    if private && bearer(&req).is_some() {
         lockdown::check_source(&state, &client).await?;
     }
     match principal(&state, &req, client.clone()).await {

@@ -176,3 +176,22 @@ pub fn page_by_id<T>(
     };
     (rest, next)
 }
+
+/// Deserialises a JSON number that is a whole number, also when written
+/// `14.0` (JSON Schema's `integer` admits it), into an unsigned integer type.
+///
+/// # Errors
+/// A fractional, negative or out-of-range number.
+pub fn whole_number<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::Error as _;
+    let n = serde_json::Number::deserialize(d)?;
+    let v = n
+        .as_u64()
+        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64).map(|f| f as u64))
+        .ok_or_else(|| D::Error::custom("expected a non-negative whole number"))?;
+    T::try_from(v).map_err(|_| D::Error::custom("number out of range"))
+}

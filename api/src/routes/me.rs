@@ -161,6 +161,8 @@ pub struct UpdateMeRequest {
     responses(
         (status = 200, description = "The updated profile", body = Profile),
         (status = 400, description = "Invalid or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
@@ -232,6 +234,8 @@ pub struct ChangePasswordRequest {
     responses(
         (status = 204, description = "Changed; other sessions ended"),
         (status = 400, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Locked or banned", body = Problem, content_type = "application/problem+json"),
     )
@@ -276,6 +280,8 @@ pub struct ChangeEmailRequest {
     responses(
         (status = 200, description = "The updated profile", body = Profile),
         (status = 400, description = "Wrong password or invalid address", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another account uses this address", body = Problem, content_type = "application/problem+json"),
@@ -452,6 +458,8 @@ pub async fn list_addresses(
     responses(
         (status = 201, description = "Created", body = Address, headers(("Location" = String, description = "The new address"))),
         (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
@@ -530,6 +538,8 @@ pub async fn get_address(
     responses(
         (status = 200, description = "The address", body = Address),
         (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),

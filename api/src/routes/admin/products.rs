@@ -16,7 +16,7 @@ use validator::Validate;
 use crate::app::SharedState;
 use crate::auth::{Principal, Staff};
 use crate::problem::{ApiError, Problem};
-use crate::routes::common::{Fields, PageParams, cursor_after, validate};
+use crate::routes::common::{Fields, PageParams, cursor_after, validate, whole_number};
 use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
 
 /// A format and its price.
@@ -31,6 +31,7 @@ pub struct FormatInput {
     pub sku: String,
     /// Price in cents, taxes included.
     #[schema(example = 49_000, minimum = 0, maximum = 100_000_000)]
+    #[serde(deserialize_with = "whole_number")]
     pub price_amount: u32,
     /// Currency (the shop sells in EUR).
     #[validate(length(max = 3))]
@@ -66,18 +67,23 @@ pub struct ProductInput {
     pub style: StyleDto,
     /// Living surface, m² (10 to 2000).
     #[schema(minimum = 10, maximum = 2000)]
+    #[serde(deserialize_with = "whole_number")]
     pub living_area_m2: u32,
     /// Bedrooms (0 to 20).
     #[schema(maximum = 20)]
+    #[serde(deserialize_with = "whole_number")]
     pub bedrooms: u8,
     /// Bathrooms (0 to 20).
     #[schema(maximum = 20)]
+    #[serde(deserialize_with = "whole_number")]
     pub bathrooms: u8,
     /// Levels (1 to 5).
     #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "whole_number")]
     pub levels: u8,
     /// Garage spaces (0 to 10).
     #[schema(maximum = 10)]
+    #[serde(deserialize_with = "whole_number")]
     pub garage_spaces: u8,
     /// Smallest lot width, metres (1 to 1000).
     #[schema(minimum = 1, maximum = 1000)]
@@ -302,6 +308,8 @@ pub async fn admin_list_products(
     responses(
         (status = 201, description = "Created", body = AdminProduct, headers(("Location" = String, description = "The new plan"))),
         (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Slug or SKU already used", body = Problem, content_type = "application/problem+json"),
@@ -363,6 +371,8 @@ pub async fn admin_get_product(
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
         (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),

@@ -97,6 +97,8 @@ pub struct CreateStaffRequest {
     responses(
         (status = 201, description = "Created", body = StaffMember),
         (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The address already has an account", body = Problem, content_type = "application/problem+json"),
@@ -161,6 +163,8 @@ pub struct SetRoleRequest {
     responses(
         (status = 200, description = "The account", body = StaffMember),
         (status = 400, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No account has this id", body = Problem, content_type = "application/problem+json"),
