@@ -38,8 +38,12 @@ pub async fn fresh_storage() -> Storage {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("boutique_test_{}", uuid::Uuid::now_v7().simple());
             (
-                persistence::create_postgres_database(&admin, &name).await.unwrap(),
-                persistence::create_postgres_database(&admin, &format!("{name}_keys")).await.unwrap(),
+                persistence::create_postgres_database(&admin, &name)
+                    .await
+                    .unwrap(),
+                persistence::create_postgres_database(&admin, &format!("{name}_keys"))
+                    .await
+                    .unwrap(),
             )
         }
         _ => (
@@ -47,7 +51,11 @@ pub async fn fresh_storage() -> Storage {
             format!("sqlite://{}/keystore.db", dir.path().display()),
         ),
     };
-    Storage { dir: Arc::new(dir), database_url, keystore_url }
+    Storage {
+        dir: Arc::new(dir),
+        database_url,
+        keystore_url,
+    }
 }
 
 /// The instant every test starts at.
@@ -61,15 +69,24 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 /// Starts the application on existing storage (a restart), its clock at `now`.
-pub async fn spawn_app_on(storage: &Storage, now: chrono::DateTime<Utc>, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let mut config = Config::for_tests(storage.database_url.clone(), storage.dir.path().to_path_buf());
+pub async fn spawn_app_on(
+    storage: &Storage,
+    now: chrono::DateTime<Utc>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = Config::for_tests(
+        storage.database_url.clone(),
+        storage.dir.path().to_path_buf(),
+    );
     config.keystore_url = Some(storage.keystore_url.clone());
     // Tests deliver mail explicitly (`deliver_mail`) unless they test the job itself.
     config.jobs = false;
     adjust(&mut config);
     let clock = Arc::new(ManualClock::new(now));
     let db = api::open_database(&config, true).await.unwrap();
-    let app = Application::build(config, db, Arc::clone(&clock) as Arc<dyn Clock>).await.unwrap();
+    let app = Application::build(config, db, Arc::clone(&clock) as Arc<dyn Clock>)
+        .await
+        .unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
@@ -100,7 +117,10 @@ pub fn decode_qp(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+            if let Ok(b) = u8::from_str_radix(
+                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                16,
+            ) {
                 out.push(b);
                 i += 3;
                 continue;
@@ -115,7 +135,10 @@ pub fn decode_qp(s: &str) -> String {
 /// The token of the first link in a message.
 pub fn link_token(mail: &str) -> String {
     let start = mail.find("token=").expect("a link with a token") + 6;
-    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 /// A valid plan to create, varied by the arguments.
@@ -167,19 +190,41 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
-    pub fn with(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(token)
+    pub fn with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
     }
 
     /// Registers a customer with a password; returns nothing (the answer is always 202).
-    pub async fn register(&self, email: &str, name: &str, password: Option<&str>) -> reqwest::Response {
+    pub async fn register(
+        &self,
+        email: &str,
+        name: &str,
+        password: Option<&str>,
+    ) -> reqwest::Response {
         let mut body = serde_json::json!({
             "email": email, "name": name, "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"
         });
@@ -189,8 +234,17 @@ impl TestApp {
         self.post_json("/v1/auth/register", &body).await
     }
 
-    pub async fn login_response(&self, email: &str, password: &str, remember_me: bool) -> reqwest::Response {
-        self.post_json("/v1/auth/login", &serde_json::json!({"email": email, "password": password, "remember_me": remember_me})).await
+    pub async fn login_response(
+        &self,
+        email: &str,
+        password: &str,
+        remember_me: bool,
+    ) -> reqwest::Response {
+        self.post_json(
+            "/v1/auth/login",
+            &serde_json::json!({"email": email, "password": password, "remember_me": remember_me}),
+        )
+        .await
     }
 
     /// Logs in and returns the access token.
@@ -203,13 +257,23 @@ impl TestApp {
 
     /// A registered, logged-in customer: returns the token.
     pub async fn customer(&self, email: &str) -> String {
-        assert_eq!(self.register(email, "Client Test", Some(PASSWORD)).await.status(), 202);
+        assert_eq!(
+            self.register(email, "Client Test", Some(PASSWORD))
+                .await
+                .status(),
+            202
+        );
         self.login(email, PASSWORD).await
     }
 
     /// A staff member created as `boutique staff create` does; returns the token.
     pub async fn staff(&self, email: &str, role: domain::identity::Role) -> String {
-        let client = api::auth::client::Client { ip: None, source_key: "test".into(), source_display: None, user_agent: None };
+        let client = api::auth::client::Client {
+            ip: None,
+            source_key: "test".into(),
+            source_display: None,
+            user_agent: None,
+        };
         let password = domain::identity::Password::parse(PASSWORD).unwrap();
         api::services::accounts::create_staff(
             &self.app,
@@ -227,20 +291,27 @@ impl TestApp {
 
     /// Runs the outbox job once.
     pub async fn deliver_mail(&self) -> usize {
-        api::jobs::deliver_outbox(&self.app, &self.app.mailer).await.unwrap()
+        api::jobs::deliver_outbox(&self.app, &self.app.mailer)
+            .await
+            .unwrap()
     }
 
     /// The decoded messages delivered to `to`, oldest first.
     pub async fn mails_to(&self, to: &str) -> Vec<String> {
         self.deliver_mail().await;
         let dir = self.storage.dir.path().join("outbox");
-        let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
         files.sort();
         files
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "eml"))
             .map(|p| decode_qp(&std::fs::read_to_string(p).unwrap()))
-            .filter(|m| m.lines().any(|l| l.eq_ignore_ascii_case(&format!("To: {to}"))))
+            .filter(|m| {
+                m.lines()
+                    .any(|l| l.eq_ignore_ascii_case(&format!("To: {to}")))
+            })
             .collect()
     }
 

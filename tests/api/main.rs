@@ -10,3 +10,5 @@ mod errors;
 mod helpers;
 mod meta;
 mod openapi;
+mod security;
+mod staff;

@@ -191,7 +191,11 @@ where
     let n = serde_json::Number::deserialize(d)?;
     let v = n
         .as_u64()
-        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64).map(|f| f as u64))
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+                .map(|f| f as u64)
+        })
         .ok_or_else(|| D::Error::custom("expected a non-negative whole number"))?;
     T::try_from(v).map_err(|_| D::Error::custom("number out of range"))
 }

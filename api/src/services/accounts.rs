@@ -324,8 +324,10 @@ pub async fn login(
             record.as_ref().and_then(|r| r.password_hash.clone()),
         )
         .await?;
+    let known = record.as_ref().map(|r| r.id);
     let Some(record) = record.filter(|_| ok) else {
-        lockdown::record_failure(state, &account_key, None, client).await?;
+        // The account id (when there is one) lets a password reset lift its locks.
+        lockdown::record_failure(state, &account_key, known, client).await?;
         return Err(ApiError::InvalidCredentials);
     };
     lockdown::record_success(state, &account_key, client).await?;
