@@ -10,5 +10,6 @@ mod errors;
 mod helpers;
 mod meta;
 mod openapi;
+mod privacy;
 mod security;
 mod staff;
