@@ -461,7 +461,8 @@ impl Accounts {
         Ok(())
     }
 
-    /// Records activity (for the inactivity retention rule).
+    /// Records activity (for the inactivity retention rule), at most once a
+    /// minute, so authenticated reads do not each cost a write.
     ///
     /// # Errors
     /// Storage failure.
@@ -469,6 +470,7 @@ impl Accounts {
         customer::Entity::update_many()
             .col_expr(customer::Column::LastActiveAt, Expr::value(now))
             .filter(customer::Column::Id.eq(id.as_uuid()))
+            .filter(customer::Column::LastActiveAt.lt(now - chrono::Duration::minutes(1)))
             .exec(self.db.conn())
             .await
             .map_err(err("failed to record activity"))?;
@@ -792,26 +794,26 @@ impl Accounts {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<CustomerId>, StorageError> {
-        let Some(row) = auth_token::Entity::find()
-            .filter(auth_token::Column::TokenHash.eq(token_hash.to_vec()))
-            .one(conn)
-            .await
-            .map_err(err("failed to load a token"))?
-        else {
-            return Ok(None);
-        };
-        if !purposes.contains(&row.purpose.as_str()) {
-            return Ok(None);
-        }
-        // The conditional update is what makes a token single-use under concurrency.
+        // The conditional update comes first: it is what makes a token
+        // single-use under concurrency, and it takes the write lock before
+        // any read in the transaction.
         let res = auth_token::Entity::update_many()
             .col_expr(auth_token::Column::UsedAt, Expr::value(now))
-            .filter(auth_token::Column::Id.eq(row.id))
+            .filter(auth_token::Column::TokenHash.eq(token_hash.to_vec()))
+            .filter(auth_token::Column::Purpose.is_in(purposes.iter().copied()))
             .filter(auth_token::Column::UsedAt.is_null())
             .filter(auth_token::Column::ExpiresAt.gt(now))
             .exec(conn)
             .await
             .map_err(err("failed to use a token"))?;
-        Ok((res.rows_affected == 1).then(|| CustomerId::from_uuid(row.customer_id)))
+        if res.rows_affected != 1 {
+            return Ok(None);
+        }
+        Ok(auth_token::Entity::find()
+            .filter(auth_token::Column::TokenHash.eq(token_hash.to_vec()))
+            .one(conn)
+            .await
+            .map_err(err("failed to load a token"))?
+            .map(|row| CustomerId::from_uuid(row.customer_id)))
     }
 }
