@@ -346,3 +346,64 @@ async fn sec_3_no_endpoint_edits_or_deletes_audit_entries() {
         assert_eq!(res.status(), 405, "{method}");
     }
 }
+
+#[tokio::test]
+async fn sec_1_x_forwarded_for_is_believed_only_behind_a_trusted_proxy() {
+    let wrong = json!({"email": "xff@example.fr", "password": "a wrong password!"});
+    let right = json!({"email": "xff@example.fr", "password": PASSWORD});
+    // Not trusted: forging the header does not spread failures over sources.
+    let app = spawn_app().await;
+    app.customer("xff@example.fr").await;
+    let mut last = 0;
+    for i in 0..5 {
+        let res = app
+            .client
+            .post(app.url("/v1/auth/login"))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .json(&wrong)
+            .send()
+            .await
+            .unwrap();
+        last = res.status().as_u16();
+    }
+    assert_eq!(last, 429);
+
+    // Trusted: the client address the proxy reports is the source.
+    let app = crate::helpers::spawn_app_with(|c| c.trust_proxy = true).await;
+    app.customer("xff@example.fr").await;
+    for _ in 0..5 {
+        app.client
+            .post(app.url("/v1/auth/login"))
+            .header("x-forwarded-for", "10.0.0.1, 198.51.100.7")
+            .json(&wrong)
+            .send()
+            .await
+            .unwrap();
+    }
+    let locked = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .json(&right)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(locked.status(), 429);
+    let elsewhere = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("x-forwarded-for", "192.0.2.9")
+        .json(&right)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 200);
+    let admin = app.staff("proxy-admin@boutique.example", Role::Admin).await;
+    let blocks: Value = app
+        .get_as("/v1/admin/security/blocks", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(blocks["items"][0]["source"], "198.51.100.0/24");
+}

@@ -230,26 +230,39 @@ async fn notify_existing(
     id: CustomerId,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    let txn = state.accounts.begin().await?;
+    notify(
+        state,
+        &txn,
+        id,
+        "registration_attempt",
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(db_err)
+}
+
+/// Queues `template` to an existing account inside `conn`; nothing when the
+/// subject was erased meanwhile.
+async fn notify(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    id: CustomerId,
+    template: &str,
+    extra: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let (Some(c), Some(key)) = (
         state.accounts.get(id).await?,
         state.keys.get(id.as_uuid()).await?,
     ) else {
         return Ok(());
     };
-    let txn = state.accounts.begin().await?;
     enqueue(
-        &txn,
-        id,
-        &key,
-        "registration_attempt",
-        c.language,
-        &c.email,
-        &c.name,
-        serde_json::json!({}),
-        now,
+        conn, id, &key, template, c.language, &c.email, &c.name, extra, now,
     )
-    .await?;
-    txn.commit().await.map_err(db_err)
+    .await
 }
 
 async fn issue_link(
@@ -413,22 +426,13 @@ pub async fn forgot_password(state: &AppState, email: &Email) -> Result<(), ApiE
     let Some(id) = state.accounts.find_id_by_email(email).await? else {
         return Ok(());
     };
-    let (Some(c), Some(key)) = (
-        state.accounts.get(id).await?,
-        state.keys.get(id.as_uuid()).await?,
-    ) else {
-        return Ok(());
-    };
     let txn = state.accounts.begin().await?;
     let link = issue_link(state, &txn, id, RESET_PASSWORD, Duration::hours(1), now).await?;
-    enqueue(
+    notify(
+        state,
         &txn,
         id,
-        &key,
         "password_reset",
-        c.language,
-        &c.email,
-        &c.name,
         serde_json::json!({"link": link}),
         now,
     )
@@ -487,23 +491,15 @@ pub async fn reset_password(
         now,
     )
     .await?;
-    if let (Some(c), Some(key)) = (
-        state.accounts.get(id).await?,
-        state.keys.get(id.as_uuid()).await?,
-    ) {
-        enqueue(
-            &txn,
-            id,
-            &key,
-            "password_changed",
-            c.language,
-            &c.email,
-            &c.name,
-            serde_json::json!({}),
-            now,
-        )
-        .await?;
-    }
+    notify(
+        state,
+        &txn,
+        id,
+        "password_changed",
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
     txn.commit().await.map_err(db_err)?;
     state.counters.clear_account(id.as_uuid()).await?;
     Ok(())
@@ -546,16 +542,6 @@ pub async fn change_password(
     check_password(state, p, current, "current_password").await?;
     let hash = state.hasher.hash(new.expose().to_owned()).await?;
     let now = state.clock.now();
-    let c = state
-        .accounts
-        .get(p.customer_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Account not found.".into()))?;
-    let key = state
-        .keys
-        .get(p.customer_id.as_uuid())
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Account not found.".into()))?;
     let txn = state.accounts.begin().await?;
     state
         .accounts
@@ -577,14 +563,11 @@ pub async fn change_password(
         now,
     )
     .await?;
-    enqueue(
+    notify(
+        state,
         &txn,
         p.customer_id,
-        &key,
         "password_changed",
-        c.language,
-        &c.email,
-        &c.name,
         serde_json::json!({}),
         now,
     )
@@ -604,17 +587,17 @@ pub async fn change_email(
 ) -> Result<(), ApiError> {
     check_password(state, p, password, "password").await?;
     let now = state.clock.now();
-    let c = state
-        .accounts
-        .get(p.customer_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Account not found.".into()))?;
-    let key = state
-        .keys
-        .get(p.customer_id.as_uuid())
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Account not found.".into()))?;
     let txn = state.accounts.begin().await?;
+    // Queued first, so it goes to the old address.
+    notify(
+        state,
+        &txn,
+        p.customer_id,
+        "email_changed",
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
     match state
         .accounts
         .change_email(&txn, p.customer_id, new, now)
@@ -637,18 +620,6 @@ pub async fn change_email(
             &p.client,
             None,
         ),
-        now,
-    )
-    .await?;
-    enqueue(
-        &txn,
-        p.customer_id,
-        &key,
-        "email_changed",
-        c.language,
-        &c.email,
-        &c.name,
-        serde_json::json!({}),
         now,
     )
     .await?;

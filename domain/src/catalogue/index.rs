@@ -190,21 +190,7 @@ mod tests {
     }
 
     fn query(pairs: &[(&str, &str)]) -> ProductQuery {
-        let mut r = RawProductQuery::default();
-        for (k, v) in pairs {
-            let v = Some((*v).to_owned());
-            match *k {
-                "q" => r.q = v,
-                "bedrooms" => r.bedrooms = v,
-                "sort" => r.sort = v,
-                "order" => r.order = v,
-                "limit" => r.limit = v,
-                "cursor" => r.cursor = v,
-                "style" => r.style = v,
-                _ => panic!("{k}"),
-            }
-        }
-        ProductQuery::parse(&r).unwrap()
+        ProductQuery::parse(&RawProductQuery::from_pairs(pairs)).unwrap()
     }
 
     fn index() -> CatalogueIndex {

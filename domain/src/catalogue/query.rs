@@ -110,6 +110,32 @@ pub struct RawProductQuery {
     pub cursor: Option<String>,
 }
 
+#[cfg(test)]
+impl RawProductQuery {
+    /// A query from `name=value` pairs, as a query string would give.
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let mut r = Self::default();
+        for (k, v) in pairs {
+            let v = Some((*v).to_owned());
+            match *k {
+                "q" => r.q = v,
+                "style" => r.style = v,
+                "min_surface" => r.min_surface = v,
+                "max_surface" => r.max_surface = v,
+                "bedrooms" => r.bedrooms = v,
+                "min_price" => r.min_price = v,
+                "max_price" => r.max_price = v,
+                "sort" => r.sort = v,
+                "order" => r.order = v,
+                "limit" => r.limit = v,
+                "cursor" => r.cursor = v,
+                _ => panic!("unknown parameter {k}"),
+            }
+        }
+        r
+    }
+}
+
 /// Where the previous page ended, in the listing's sort.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct After {
@@ -315,25 +341,7 @@ mod tests {
     use super::*;
 
     fn raw(pairs: &[(&str, &str)]) -> RawProductQuery {
-        let mut r = RawProductQuery::default();
-        for (k, v) in pairs {
-            let v = Some((*v).to_owned());
-            match *k {
-                "q" => r.q = v,
-                "style" => r.style = v,
-                "min_surface" => r.min_surface = v,
-                "max_surface" => r.max_surface = v,
-                "bedrooms" => r.bedrooms = v,
-                "min_price" => r.min_price = v,
-                "max_price" => r.max_price = v,
-                "sort" => r.sort = v,
-                "order" => r.order = v,
-                "limit" => r.limit = v,
-                "cursor" => r.cursor = v,
-                _ => panic!("unknown {k}"),
-            }
-        }
-        r
+        RawProductQuery::from_pairs(pairs)
     }
 
     fn fields(pairs: &[(&str, &str)]) -> Vec<String> {
