@@ -199,6 +199,7 @@ fn cors(config: &Config) -> Cors {
             "content-type",
             "idempotency-key",
             "x-request-id",
+            "x-access-reason",
         ])
         .expose_headers(["x-request-id", "retry-after", "location"])
         .max_age(600);

@@ -54,6 +54,14 @@ impl KeyStore {
         }
     }
 
+    /// Whether the key store answers.
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn ping(&self) -> Result<(), crate::DbError> {
+        self.db.ping().await
+    }
+
     /// The keyring, for blind indexes.
     #[must_use]
     pub fn keyring(&self) -> &Keyring {

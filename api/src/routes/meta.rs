@@ -30,7 +30,7 @@ pub async fn healthz() -> web::Json<Health> {
     })
 }
 
-/// Readiness: the database answers, so requests can be served.
+/// Readiness: the database and the key store answer, so requests can be served.
 #[utoipa::path(
     tag = "meta",
     responses(
@@ -42,6 +42,10 @@ pub async fn healthz() -> web::Json<Health> {
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
     state.db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
+        ApiError::Unavailable
+    })?;
+    state.keys.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "readiness check failed: key store");
         ApiError::Unavailable
     })?;
     Ok(web::Json(Health {
