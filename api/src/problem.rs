@@ -63,6 +63,37 @@ pub struct Problem {
     pub errors: Option<Vec<FieldProblem>>,
 }
 
+/// The errors of every operation that needs a signed-in account.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only: errors are `ApiError`s
+pub enum SignedInErrors {
+    /// Not logged in, or the token's session has ended (`WWW-Authenticate` says so).
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Not allowed: a generated password must be changed first, or the role
+    /// does not grant this operation.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// The source address is banned for now; see `Retry-After`.
+    #[response(status = 429, content_type = "application/problem+json")]
+    Banned(Problem),
+}
+
+/// The errors of every operation that reads a JSON body.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only
+pub enum BodyErrors {
+    /// The body is malformed, has unknown fields, or breaks a rule (see `errors`).
+    #[response(status = 400, content_type = "application/problem+json")]
+    Invalid(Problem),
+    /// The body is larger than the configured limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+}
+
 /// Every error the API answers with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -11,7 +11,7 @@ use validator::Validate;
 use super::common::{Accepted, Fields, validate};
 use crate::app::SharedState;
 use crate::auth::{AuthAllowingPasswordChange, Caller};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::services::accounts::{self, Registration};
 
 /// Language of messages.
@@ -90,10 +90,8 @@ pub struct RegisterRequest {
     request_body = RegisterRequest,
     responses(
         (status = 202, description = "Accepted; an e-mail follows", body = Accepted),
-        (status = 400, description = "Invalid fields (privacy policy not accepted, weak password, ...)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
     )
 )]
 #[post("/v1/auth/register")]
@@ -196,13 +194,11 @@ pub struct LoginResponse {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Locked or banned; see Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
     )
 )]
 #[post("/v1/auth/login")]
@@ -230,8 +226,8 @@ pub async fn login(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[post("/v1/auth/logout")]
@@ -263,10 +259,8 @@ pub struct ForgotPasswordRequest {
     request_body = ForgotPasswordRequest,
     responses(
         (status = 202, description = "Accepted; an e-mail follows if the address has an account", body = Accepted),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
     )
 )]
 #[post("/v1/auth/password/forgot")]
@@ -306,10 +300,8 @@ pub struct ResetPasswordRequest {
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password set"),
-        (status = 400, description = "Unknown, used or expired token, or weak password", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
     )
 )]
 #[post("/v1/auth/password/reset")]

@@ -17,7 +17,7 @@ use super::auth::LanguageDto;
 use super::common::{Fields, PageParams, page_by_id, validate};
 use crate::app::SharedState;
 use crate::auth::{Auth, AuthAllowingPasswordChange};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::services::accounts;
 
 /// Account roles.
@@ -119,9 +119,8 @@ async fn load(state: &SharedState, id: domain::identity::CustomerId) -> Result<C
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The profile", body = Profile),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
+        SignedInErrors,
     )
 )]
 #[get("/v1/me")]
@@ -160,12 +159,8 @@ pub struct UpdateMeRequest {
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "The updated profile", body = Profile),
-        (status = 400, description = "Invalid or unknown fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[patch("/v1/me")]
@@ -233,11 +228,8 @@ pub struct ChangePasswordRequest {
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed; other sessions ended"),
-        (status = 400, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Locked or banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[put("/v1/me/password")]
@@ -279,13 +271,9 @@ pub struct ChangeEmailRequest {
     request_body = ChangeEmailRequest,
     responses(
         (status = 200, description = "The updated profile", body = Profile),
-        (status = 400, description = "Wrong password or invalid address", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another account uses this address", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Locked or banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[put("/v1/me/email")]
@@ -428,9 +416,7 @@ pub struct AddressPage {
     responses(
         (status = 200, description = "A page of addresses", body = AddressPage),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/me/addresses")]
@@ -457,12 +443,8 @@ pub async fn list_addresses(
     request_body = AddressRequest,
     responses(
         (status = 201, description = "Created", body = Address, headers(("Location" = String, description = "The new address"))),
-        (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[post("/v1/me/addresses")]
@@ -507,10 +489,8 @@ fn address_id(raw: &str) -> Result<AddressId, ApiError> {
     params(("address_id" = Uuid, Path, description = "Address id")),
     responses(
         (status = 200, description = "The address", body = Address),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/me/addresses/{address_id}")]
@@ -537,13 +517,9 @@ pub async fn get_address(
     request_body = AddressRequest,
     responses(
         (status = 200, description = "The address", body = Address),
-        (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[put("/v1/me/addresses/{address_id}")]
@@ -587,10 +563,8 @@ pub async fn replace_address(
     params(("address_id" = Uuid, Path, description = "Address id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[delete("/v1/me/addresses/{address_id}")]
@@ -650,9 +624,7 @@ pub struct SessionPage {
     responses(
         (status = 200, description = "A page of sessions", body = SessionPage),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/me/sessions")]
@@ -693,10 +665,8 @@ pub async fn list_sessions(
     params(("session_id" = Uuid, Path, description = "Session id")),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A generated password must be changed first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No live session of yours has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[delete("/v1/me/sessions/{session_id}")]

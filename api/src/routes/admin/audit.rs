@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::SharedState;
 use crate::auth::Admin;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, SignedInErrors};
 use crate::routes::common::Fields;
 
 /// One audit entry.
@@ -100,9 +100,7 @@ pub struct AuditParams {
     responses(
         (status = 200, description = "A page of entries", body = AuditPage),
         (status = 400, description = "Invalid filter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/admin/audit-log")]
@@ -194,9 +192,7 @@ pub struct AuditVerification {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The verification", body = AuditVerification),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/admin/audit-log/verify")]
@@ -246,9 +242,7 @@ pub struct BlockPage {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Locks and bans", body = BlockPage),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/admin/security/blocks")]
@@ -281,10 +275,8 @@ pub async fn admin_list_blocks(
     params(("block_id" = String, Path, description = "The block's id")),
     responses(
         (status = 204, description = "Lifted"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No block in force has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[delete("/v1/admin/security/blocks/{block_id}")]

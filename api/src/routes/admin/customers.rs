@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::SharedState;
 use crate::auth::{Principal, Staff};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, SignedInErrors};
 use crate::routes::common::Fields;
 use crate::routes::me::{Address, Profile};
 
@@ -109,9 +109,7 @@ async fn record(
     responses(
         (status = 200, description = "Matches", body = CustomerSearchResult),
         (status = 400, description = "Missing reason or invalid e-mail", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/admin/customers")]
@@ -150,10 +148,8 @@ pub async fn admin_search_customers(
     responses(
         (status = 200, description = "The record", body = CustomerRecord),
         (status = 400, description = "Missing reason", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No customer has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/admin/customers/{customer_id}")]

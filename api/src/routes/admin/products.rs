@@ -15,7 +15,7 @@ use validator::Validate;
 
 use crate::app::SharedState;
 use crate::auth::{Principal, Staff};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::common::{Fields, PageParams, cursor_after, validate, whole_number};
 use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
 
@@ -267,9 +267,7 @@ fn product_id(raw: &str) -> Result<ProductId, ApiError> {
     responses(
         (status = 200, description = "A page of plans", body = AdminProductPage),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/admin/products")]
@@ -307,13 +305,9 @@ pub async fn admin_list_products(
     request_body = ProductInput,
     responses(
         (status = 201, description = "Created", body = AdminProduct, headers(("Location" = String, description = "The new plan"))),
-        (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Slug or SKU already used", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[post("/v1/admin/products")]
@@ -338,10 +332,8 @@ pub async fn admin_create_product(
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/admin/products/{product_id}")]
@@ -370,14 +362,10 @@ pub async fn admin_get_product(
     request_body = ProductInput,
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
-        (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Slug or SKU already used", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[put("/v1/admin/products/{product_id}")]
@@ -434,10 +422,8 @@ async fn publish(
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[post("/v1/admin/products/{product_id}/publish")]
@@ -457,10 +443,8 @@ pub async fn admin_publish_product(
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[post("/v1/admin/products/{product_id}/unpublish")]
@@ -480,10 +464,8 @@ pub async fn admin_unpublish_product(
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[delete("/v1/admin/products/{product_id}")]

@@ -8,7 +8,7 @@ use validator::Validate;
 
 use crate::app::SharedState;
 use crate::auth::Admin;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::common::{Fields, validate};
 use crate::routes::me::RoleDto;
 use crate::services::accounts;
@@ -56,9 +56,7 @@ pub struct StaffPage {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Staff members", body = StaffPage),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
     )
 )]
 #[get("/v1/admin/staff")]
@@ -96,13 +94,9 @@ pub struct CreateStaffRequest {
     request_body = CreateStaffRequest,
     responses(
         (status = 201, description = "Created", body = StaffMember),
-        (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The address already has an account", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[post("/v1/admin/staff")]
@@ -162,14 +156,10 @@ pub struct SetRoleRequest {
     request_body = SetRoleRequest,
     responses(
         (status = 200, description = "The account", body = StaffMember),
-        (status = 400, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No account has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An admin cannot demote themself", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Source banned", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
     )
 )]
 #[put("/v1/admin/staff/{account_id}/role")]
