@@ -11,7 +11,7 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PaginationError {
     /// `limit` outside 1..=100.
-    #[error("limit must be between 1 and {max}")]
+    #[error("must be a whole number between 1 and {max}")]
     LimitOutOfRange {
         /// The largest page size.
         max: u32,
@@ -31,19 +31,16 @@ impl Limit {
     /// Largest page size.
     pub const MAX: u32 = 100;
 
-    /// Parses an optional requested limit.
+    /// Parses an optional requested limit, as the query string gives it.
     ///
     /// # Errors
-    /// [`PaginationError::LimitOutOfRange`] outside 1..=100.
-    pub fn parse(requested: Option<i64>) -> Result<Self, PaginationError> {
-        match requested {
+    /// [`PaginationError::LimitOutOfRange`] for anything but a whole number in 1..=100.
+    pub fn parse(requested: Option<&str>) -> Result<Self, PaginationError> {
+        let out_of_range = PaginationError::LimitOutOfRange { max: Self::MAX };
+        match requested.map(|r| r.trim().parse::<u32>()) {
             None => Ok(Self::DEFAULT),
-            Some(n) if (1..=i64::from(Self::MAX)).contains(&n) => {
-                Ok(Self(u32::try_from(n).map_err(|_| {
-                    PaginationError::LimitOutOfRange { max: Self::MAX }
-                })?))
-            }
-            Some(_) => Err(PaginationError::LimitOutOfRange { max: Self::MAX }),
+            Some(Ok(n)) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            Some(_) => Err(out_of_range),
         }
     }
 
@@ -108,10 +105,11 @@ mod tests {
     #[test]
     fn limit_defaults_to_20_and_caps_at_100() {
         assert_eq!(Limit::parse(None).unwrap().get(), 20);
-        assert_eq!(Limit::parse(Some(100)).unwrap().get(), 100);
-        assert!(Limit::parse(Some(0)).is_err());
-        assert!(Limit::parse(Some(101)).is_err());
-        assert!(Limit::parse(Some(-5)).is_err());
+        assert_eq!(Limit::parse(Some("100")).unwrap().get(), 100);
+        assert_eq!(Limit::parse(Some(" 7 ")).unwrap().get(), 7);
+        for bad in ["0", "101", "-5", "ten", "2.5", ""] {
+            assert!(Limit::parse(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

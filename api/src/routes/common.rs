@@ -124,16 +124,7 @@ impl PageParams {
     /// [`ApiError::Validation`] for a bad limit or cursor.
     pub fn parse(&self, listing: &str) -> Result<(Limit, Option<uuid::Uuid>), ApiError> {
         let mut f = Fields::new();
-        let limit = match self.limit.as_deref() {
-            None => Some(Limit::DEFAULT),
-            Some(l) => match l.trim().parse::<i64>() {
-                Ok(n) => f.take("limit", Limit::parse(Some(n))),
-                Err(_) => {
-                    f.push("limit", "must be a whole number between 1 and 100");
-                    None
-                }
-            },
-        };
+        let limit = f.take("limit", Limit::parse(self.limit.as_deref()));
         let after = self.cursor.as_deref().and_then(|c| {
             let parsed = decode_cursor(c, 2)
                 .ok()

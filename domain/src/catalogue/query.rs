@@ -273,16 +273,7 @@ impl ProductQuery {
             None => sort.map(SortKey::default_order),
             Some(o) => errors.take("order", o.parse::<Order>()),
         };
-        let limit = match raw.limit.as_deref() {
-            None => Some(Limit::DEFAULT),
-            Some(l) => match l.trim().parse::<i64>() {
-                Ok(n) => errors.take("limit", Limit::parse(Some(n))),
-                Err(_) => {
-                    errors.push("limit", "must be a whole number between 1 and 100");
-                    None
-                }
-            },
-        };
+        let limit = errors.take("limit", Limit::parse(raw.limit.as_deref()));
         let after = match (raw.cursor.as_deref(), sort, order) {
             (Some(c), Some(sort), Some(order)) => {
                 errors.take("cursor", Self::decode_after(c, sort, order))

@@ -125,16 +125,7 @@ pub async fn admin_list_audit_log(
     };
     let since = time(&mut f, "since", &q.since);
     let until = time(&mut f, "until", &q.until);
-    let limit = match q.limit.as_deref() {
-        None => Some(Limit::DEFAULT),
-        Some(l) => f.take(
-            "limit",
-            l.trim()
-                .parse::<i64>()
-                .map_err(|_| "must be a whole number between 1 and 100".to_owned())
-                .and_then(|n| Limit::parse(Some(n)).map_err(|e| e.to_string())),
-        ),
-    };
+    let limit = f.take("limit", Limit::parse(q.limit.as_deref()));
     let before_seq = q.cursor.as_deref().and_then(|c| {
         let seq = decode_cursor(c, 2)
             .ok()
