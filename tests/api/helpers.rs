@@ -68,6 +68,38 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app_on(&fresh_storage().await, start_time(), adjust).await
 }
 
+/// Every log line written by any test of this binary, as the production
+/// formatter renders them (for the test that no personal data is logged).
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
+}
+
+fn logs() -> &'static Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&buffer);
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info,api=debug,persistence=debug,domain=debug,sqlx=warn")
+            .with_ansi(false)
+            .with_writer(move || LogSink(Arc::clone(&sink)))
+            .try_init();
+        buffer
+    })
+}
+
+struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Starts the application on existing storage (a restart), its clock at `now`.
 pub async fn spawn_app_on(
     storage: &Storage,
@@ -82,6 +114,7 @@ pub async fn spawn_app_on(
     // Tests deliver mail explicitly (`deliver_mail`) unless they test the job itself.
     config.jobs = false;
     adjust(&mut config);
+    logs();
     let clock = Arc::new(ManualClock::new(now));
     let db = api::open_database(&config, true).await.unwrap();
     let app = Application::build(config, db, Arc::clone(&clock) as Arc<dyn Clock>)

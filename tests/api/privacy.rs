@@ -344,3 +344,57 @@ async fn a_job_lease_lets_one_instance_run_a_job_at_a_time() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn no_personal_data_reaches_a_log_line() {
+    let app = spawn_app().await;
+    let (token, id) = realistic_customer(&app).await;
+    app.login_response(EMAIL, "a wrong password!", false).await;
+    app.post_json("/v1/auth/password/forgot", &json!({"email": EMAIL}))
+        .await;
+    let reset = crate::helpers::link_token(&app.mails_to(EMAIL).await.pop().unwrap());
+    let new_password = "une phrase secrète pour les journaux";
+    app.post_json(
+        "/v1/auth/password/reset",
+        &json!({"token": reset, "new_password": new_password}),
+    )
+    .await;
+    app.post_json("/v1/auth/register", &json!({"email": EMAIL, "name": NAME, "password": "short", "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"})).await;
+    let admin = app
+        .staff("logs-admin@boutique.example", domain::identity::Role::Admin)
+        .await;
+    app.with(
+        Method::GET,
+        &format!("/v1/admin/customers?email={EMAIL}"),
+        &admin,
+    )
+    .header("x-access-reason", "support ticket")
+    .send()
+    .await
+    .unwrap();
+    app.get_as("/v1/me", &token).await;
+    let logs = crate::helpers::captured_logs();
+    assert!(logs.contains("request"), "logs are captured");
+    assert!(logs.contains("/v1/admin/customers"), "routes are logged");
+    for secret in [
+        EMAIL,
+        "clairtexte",
+        NAME,
+        PHONE,
+        "611223344",
+        STREET,
+        CITY,
+        AGENT,
+        PASSWORD,
+        new_password,
+        &reset,
+        &token,
+    ] {
+        assert!(
+            !logs.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret:?} reached a log line"
+        );
+    }
+    assert!(!logs.contains(&format!("email={EMAIL}")));
+    let _ = id;
+}
