@@ -218,6 +218,22 @@ impl Outbox {
         Ok(())
     }
 
+    /// Delivery attempts of each pending message, oldest first (monitoring).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn pending_attempts(&self) -> Result<Vec<i32>, StorageError> {
+        Ok(om::Entity::find()
+            .filter(om::Column::Status.eq("pending"))
+            .order_by_asc(om::Column::CreatedAt)
+            .all(self.db.conn())
+            .await
+            .map_err(err("failed to read the outbox"))?
+            .into_iter()
+            .map(|m| m.attempts)
+            .collect())
+    }
+
     /// Counts messages by status (for tests and monitoring).
     ///
     /// # Errors

@@ -398,3 +398,121 @@ async fn no_personal_data_reaches_a_log_line() {
     assert!(!logs.contains(&format!("email={EMAIL}")));
     let _ = id;
 }
+
+/// A minimal SMTP server that accepts every message and keeps it.
+async fn fake_smtp() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            write.write_all(b"354 go ahead\r\n").await.unwrap();
+                            let mut message = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                message.push_str(&l);
+                                message.push('\n');
+                            }
+                            store.lock().unwrap().push(message);
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+#[tokio::test]
+async fn mail_goes_over_smtp_when_a_server_is_configured() {
+    let (port, received) = fake_smtp().await;
+    let app =
+        crate::helpers::spawn_app_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}")))
+            .await;
+    assert_eq!(
+        app.register("smtp@example.fr", "Par SMTP", None)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(app.deliver_mail().await, 1);
+    let messages = received.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].contains("To: smtp@example.fr"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[0].contains("@boutique>"),
+        "the outbox id is the Message-ID"
+    );
+    assert!(
+        !app.storage.dir.path().join("outbox").exists(),
+        "no file when SMTP is configured"
+    );
+    assert_eq!(app.app.outbox.count("sent").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_retried_later_with_backoff() {
+    // Nothing listens on this port: the first attempt fails.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let app =
+        crate::helpers::spawn_app_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}")))
+            .await;
+    assert_eq!(
+        app.register("retry@example.fr", "Retry", None)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(app.deliver_mail().await, 0);
+    assert_eq!(
+        app.app.outbox.pending_attempts().await.unwrap(),
+        [1],
+        "kept for a retry"
+    );
+    // Not retried before its backoff (60 s after the first failure)...
+    app.clock.advance(Duration::seconds(30));
+    app.deliver_mail().await;
+    assert_eq!(app.app.outbox.pending_attempts().await.unwrap(), [1]);
+    // ...then retried, and the next wait doubles.
+    app.clock.advance(Duration::seconds(31));
+    app.deliver_mail().await;
+    assert_eq!(app.app.outbox.pending_attempts().await.unwrap(), [2]);
+    app.clock.advance(Duration::seconds(119));
+    app.deliver_mail().await;
+    assert_eq!(app.app.outbox.pending_attempts().await.unwrap(), [2]);
+    app.clock.advance(Duration::seconds(2));
+    app.deliver_mail().await;
+    assert_eq!(app.app.outbox.pending_attempts().await.unwrap(), [3]);
+}
