@@ -74,4 +74,12 @@ impl FieldErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// `Ok` when nothing was refused, else every refused field at once.
+    ///
+    /// # Errors
+    /// Itself, when it holds at least one refused field.
+    pub fn check(self) -> Result<(), Self> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
 }

@@ -2,13 +2,14 @@
 
 use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
+use domain::FieldErrors;
 use domain::identity::{Email, Language, Password, PersonName, Phone};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::common::{Accepted, Fields, validate};
+use super::common::{Accepted, validate};
 use crate::app::SharedState;
 use crate::auth::{AuthAllowingPasswordChange, Caller};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
@@ -102,7 +103,7 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     validate(&b)?;
-    let mut f = Fields::new();
+    let mut f = FieldErrors::default();
     let email = f.take("email", Email::parse(&b.email));
     let name = f.take("name", PersonName::parse(&b.name));
     let phone = b
@@ -123,13 +124,13 @@ pub async fn register(
     if b.privacy_policy_version != state.config.privacy_policy_version {
         f.push(
             "privacy_policy_version",
-            &format!(
+            format!(
                 "must be the current version, {}",
                 state.config.privacy_policy_version
             ),
         );
     }
-    f.finish()?;
+    f.check()?;
     let (Some(email), Some(name)) = (email, name) else {
         return Err(ApiError::BadRequest("invalid body".into()));
     };
@@ -312,9 +313,9 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     validate(&b)?;
-    let mut f = Fields::new();
+    let mut f = FieldErrors::default();
     let password = f.take("new_password", Password::parse(&b.new_password));
-    f.finish()?;
+    f.check()?;
     let Some(password) = password else {
         return Err(ApiError::BadRequest("invalid body".into()));
     };

@@ -44,45 +44,6 @@ fn message(e: &ValidationError) -> String {
     }
 }
 
-/// Collects per-field results into one validation error.
-pub struct Fields(pub FieldErrors);
-
-impl Fields {
-    /// No error yet.
-    #[must_use]
-    pub fn new() -> Self {
-        Self(FieldErrors::default())
-    }
-
-    /// Keeps the value or records the error under `field`.
-    pub fn take<T, E: std::fmt::Display>(&mut self, field: &str, r: Result<T, E>) -> Option<T> {
-        self.0.take(field, r)
-    }
-
-    /// Records an error.
-    pub fn push(&mut self, field: &str, message: &str) {
-        self.0.push(field, message);
-    }
-
-    /// Fails with every recorded error, if any.
-    ///
-    /// # Errors
-    /// [`ApiError::Validation`].
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.0))
-        }
-    }
-}
-
-impl Default for Fields {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// The request was accepted; what happens next is told by e-mail.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
@@ -123,7 +84,7 @@ impl PageParams {
     /// # Errors
     /// [`ApiError::Validation`] for a bad limit or cursor.
     pub fn parse(&self, listing: &str) -> Result<(Limit, Option<uuid::Uuid>), ApiError> {
-        let mut f = Fields::new();
+        let mut f = FieldErrors::default();
         let limit = f.take("limit", Limit::parse(self.limit.as_deref()));
         let after = self.cursor.as_deref().and_then(|c| {
             let parsed = decode_cursor(c, 2)
@@ -135,7 +96,7 @@ impl PageParams {
             }
             parsed
         });
-        f.finish()?;
+        f.check()?;
         Ok((limit.unwrap_or(Limit::DEFAULT), after))
     }
 }
@@ -146,7 +107,7 @@ pub fn cursor_after(listing: &str, id: uuid::Uuid) -> String {
     encode_cursor(&[listing, &id.to_string()])
 }
 
-/// Pages a short list already sorted by ascending id.
+/// Pages a short list by ascending id (ids are UUID v7, so creation order).
 #[must_use]
 pub fn page_by_id<T>(
     items: Vec<T>,
@@ -155,6 +116,8 @@ pub fn page_by_id<T>(
     after: Option<uuid::Uuid>,
     listing: &str,
 ) -> (Vec<T>, Option<String>) {
+    let mut items = items;
+    items.sort_by_key(&id);
     let mut rest: Vec<T> = items
         .into_iter()
         .filter(|i| after.is_none_or(|a| id(i) > a))

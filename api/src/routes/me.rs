@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
+use domain::FieldErrors;
 use domain::identity::{
     AddressId, AddressKind, Customer, Email, Password, PersonName, Phone, PostalAddress, SessionId,
 };
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::auth::LanguageDto;
-use super::common::{Fields, PageParams, page_by_id, validate};
+use super::common::{PageParams, page_by_id, validate};
 use crate::app::SharedState;
 use crate::auth::{Auth, AuthAllowingPasswordChange};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
@@ -171,7 +172,7 @@ pub async fn update_me(
 ) -> Result<web::Json<Profile>, ApiError> {
     let b = body.into_inner();
     validate(&b)?;
-    let mut f = Fields::new();
+    let mut f = FieldErrors::default();
     let name = b
         .name
         .as_deref()
@@ -189,7 +190,7 @@ pub async fn update_me(
     if prefs.as_ref().is_some_and(|p| p.len() > 4096) {
         f.push("display_preferences", "must be at most 4096 bytes of JSON");
     }
-    f.finish()?;
+    f.check()?;
     let changes = ProfileChanges {
         name,
         phone,
@@ -240,9 +241,9 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     validate(&b)?;
-    let mut f = Fields::new();
+    let mut f = FieldErrors::default();
     let new = f.take("new_password", Password::parse(&b.new_password));
-    f.finish()?;
+    f.check()?;
     let Some(new) = new else {
         return Err(ApiError::BadRequest("invalid body".into()));
     };
@@ -284,9 +285,9 @@ pub async fn change_email(
 ) -> Result<web::Json<Profile>, ApiError> {
     let b = body.into_inner();
     validate(&b)?;
-    let mut f = Fields::new();
+    let mut f = FieldErrors::default();
     let email = f.take("new_email", Email::parse(&b.new_email));
-    f.finish()?;
+    f.check()?;
     let Some(email) = email else {
         return Err(ApiError::BadRequest("invalid body".into()));
     };
@@ -426,8 +427,7 @@ pub async fn list_addresses(
     page: web::Query<PageParams>,
 ) -> Result<web::Json<AddressPage>, ApiError> {
     let (limit, after) = page.parse("addresses")?;
-    let mut all = state.accounts.addresses(auth.0.customer_id).await?;
-    all.sort_by_key(|a| a.id.as_uuid());
+    let all = state.accounts.addresses(auth.0.customer_id).await?;
     let (items, next_cursor) = page_by_id(all, |a| a.id.as_uuid(), limit, after, "addresses");
     Ok(web::Json(AddressPage {
         items: items.into_iter().map(Address::from).collect(),
@@ -634,11 +634,10 @@ pub async fn list_sessions(
     page: web::Query<PageParams>,
 ) -> Result<web::Json<SessionPage>, ApiError> {
     let (limit, after) = page.parse("sessions")?;
-    let mut all = state
+    let all = state
         .accounts
         .live_sessions(auth.0.customer_id, state.clock.now())
         .await?;
-    all.sort_by_key(|s| s.id.as_uuid());
     let (items, next_cursor) = page_by_id(all, |s| s.id.as_uuid(), limit, after, "sessions");
     Ok(web::Json(SessionPage {
         items: items

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, delete, get, web};
 use chrono::{DateTime, Utc};
+use domain::FieldErrors;
 use domain::audit::{AuditAction, AuditRecord};
 use domain::pagination::{Limit, decode_cursor, encode_cursor};
 use persistence::audit::{AuditFilter, NewAuditEntry};
@@ -12,7 +13,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::SharedState;
 use crate::auth::Admin;
 use crate::problem::{ApiError, Problem, SignedInErrors};
-use crate::routes::common::Fields;
 
 /// One audit entry.
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,13 +109,13 @@ pub async fn admin_list_audit_log(
     _admin: Admin,
     q: web::Query<AuditParams>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
-    let mut f = Fields::new();
+    let mut f = FieldErrors::default();
     if let Some(a) = &q.action
         && AuditAction::parse(a).is_none()
     {
         f.push("action", "is not a known action");
     }
-    let time = |f: &mut Fields, field: &str, v: &Option<String>| {
+    let time = |f: &mut FieldErrors, field: &str, v: &Option<String>| {
         v.as_deref().and_then(|s| {
             f.take(
                 field,
@@ -136,7 +136,7 @@ pub async fn admin_list_audit_log(
         }
         seq
     });
-    f.finish()?;
+    f.check()?;
     let limit = limit.unwrap_or(Limit::DEFAULT).get();
     let filter = AuditFilter {
         action: q.action.clone(),

@@ -3,6 +3,7 @@
 //! member, the customer and the reason.
 
 use actix_web::{HttpRequest, get, web};
+use domain::FieldErrors;
 use domain::audit::AuditAction;
 use domain::identity::{CustomerId, Email};
 use persistence::audit::NewAuditEntry;
@@ -12,7 +13,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::SharedState;
 use crate::auth::{Principal, Staff};
 use crate::problem::{ApiError, Problem, SignedInErrors};
-use crate::routes::common::Fields;
 use crate::routes::me::{Address, Profile};
 
 /// A customer's record as staff see it.
@@ -53,12 +53,12 @@ fn reason(req: &HttpRequest) -> Result<String, ApiError> {
         .map(str::trim)
         .filter(|r| (3..=200).contains(&r.chars().count()));
     r.map(str::to_owned).ok_or_else(|| {
-        let mut f = Fields::new();
+        let mut f = FieldErrors::default();
         f.push(
             "X-Access-Reason",
             "header required: why this personal data is read (3 to 200 characters)",
         );
-        ApiError::Validation(f.0)
+        ApiError::Validation(f)
     })
 }
 
@@ -120,9 +120,9 @@ pub async fn admin_search_customers(
     q: web::Query<SearchParams>,
 ) -> Result<web::Json<CustomerSearchResult>, ApiError> {
     let why = reason(&req)?;
-    let mut f = Fields::new();
+    let mut f = FieldErrors::default();
     let email = f.take("email", Email::parse(&q.email));
-    f.finish()?;
+    f.check()?;
     let mut items = vec![];
     if let Some(email) = email
         && let Some(id) = state.accounts.find_id_by_email(&email).await?

@@ -1,6 +1,7 @@
 //! Catalogue management.
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
+use domain::FieldErrors;
 use domain::audit::AuditAction;
 use domain::catalogue::{
     FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, PlanWriteError, Slug,
@@ -16,7 +17,7 @@ use validator::Validate;
 use crate::app::SharedState;
 use crate::auth::{Principal, Staff};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
-use crate::routes::common::{Fields, PageParams, cursor_after, validate, whole_number};
+use crate::routes::common::{PageParams, cursor_after, validate, whole_number};
 use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
 
 /// A format and its price.
@@ -121,7 +122,7 @@ fn centimetres(m: f64) -> u32 {
 impl ProductInput {
     fn into_new_plan(self) -> Result<NewPlan, ApiError> {
         validate(&self)?;
-        let mut f = Fields::new();
+        let mut f = FieldErrors::default();
         let slug = f.take("slug", Slug::parse(&self.slug));
         let images: Vec<ImageUrl> = self
             .image_urls
@@ -160,7 +161,7 @@ impl ProductInput {
             })
             .collect();
         let style = Style::from(self.style);
-        f.finish()?;
+        f.check()?;
         let Some(slug) = slug else {
             return Err(ApiError::BadRequest("invalid body".into()));
         };

@@ -1,6 +1,7 @@
 //! Staff accounts and roles (admins only).
 
 use actix_web::{HttpResponse, get, post, put, web};
+use domain::FieldErrors;
 use domain::identity::{Customer, CustomerId, Email, PersonName, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,7 +10,7 @@ use validator::Validate;
 use crate::app::SharedState;
 use crate::auth::Admin;
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
-use crate::routes::common::{Fields, validate};
+use crate::routes::common::validate;
 use crate::routes::me::RoleDto;
 use crate::services::accounts;
 
@@ -107,14 +108,14 @@ pub async fn admin_create_staff(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     validate(&b)?;
-    let mut f = Fields::new();
+    let mut f = FieldErrors::default();
     let email = f.take("email", Email::parse(&b.email));
     let name = f.take("name", PersonName::parse(&b.name));
     let role = Role::from(b.role);
     if !role.is_staff() {
         f.push("role", "must be shop_manager or admin");
     }
-    f.finish()?;
+    f.check()?;
     let (Some(email), Some(name)) = (email, name) else {
         return Err(ApiError::BadRequest("invalid body".into()));
     };
