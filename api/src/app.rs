@@ -12,55 +12,53 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context as _;
 use domain::catalogue::Catalogue;
 use domain::clock::Clock;
-use domain::identity::{LockoutPolicy, SessionPolicy};
-use persistence::{
-    Accounts, AuditLog, Db, JobLeases, KeyStore, Outbox, SecurityCounters, SqlCatalogueStore,
-};
+use domain::identity::{AccountSetup, IdentityConfig, Origin};
+use domain::store::Store;
+use persistence::vault::Keyring;
+use persistence::{Db, KeyStore, OutboxDelivery, SqlCatalogueStore, SqlJobLeases, SqlStore};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::auth::jwt::Tokens;
 use crate::auth::password::PasswordHasher;
+use crate::auth::random::OsRandom;
 use crate::config::Config;
 use crate::mail::Mailer;
 use crate::middleware::{DOCS_CSP, request_context, security_headers};
 use crate::openapi::Spec;
 use crate::problem::{ApiError, json_error};
+use crate::routes::products::render::RenderCache;
 
-/// What every handler can reach.
+/// What every handler can reach: the use cases' ports and settings. Route
+/// types (the rendered catalogue, the OpenAPI document) live in their own
+/// app data, so routes depend on the state and never the reverse.
 pub struct AppState {
-    /// The database pool.
+    /// The data database (readiness, tools).
     pub db: Db,
+    /// Units of work and repositories.
+    pub store: Arc<dyn Store>,
     /// The catalogue and its in-memory index.
     pub catalogue: Arc<Catalogue<SqlCatalogueStore>>,
-    /// Pre-rendered catalogue JSON.
-    pub rendered: crate::routes::products::render::RenderCache,
-    /// The rendered OpenAPI document.
-    pub spec: Arc<Spec>,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
     /// Configuration.
     pub config: Arc<Config>,
-    /// Data keys of every subject.
+    /// Identity rules (link lifetimes, sessions, lockdown).
+    pub identity: IdentityConfig,
+    /// Data keys of every subject (rotation, erasure, readiness).
     pub keys: KeyStore,
-    /// Accounts, sessions, tokens.
-    pub accounts: Accounts,
-    /// The security audit log.
-    pub audit: AuditLog,
-    /// Login failures, locks and bans.
-    pub counters: SecurityCounters,
-    /// Outgoing mail.
-    pub outbox: Outbox,
+    /// Keyed hashes for look-ups (e-mails, sources).
+    pub index: Arc<Keyring>,
+    /// The outbox's delivery side.
+    pub outbox: OutboxDelivery,
     /// Job leases.
-    pub leases: JobLeases,
+    pub leases: SqlJobLeases,
     /// Password hashing.
     pub hasher: PasswordHasher,
     /// Access tokens.
     pub tokens: Tokens,
-    /// Lockout thresholds.
-    pub lockout: LockoutPolicy,
-    /// Session lifetimes.
-    pub sessions: SessionPolicy,
+    /// Randomness for links and generated passwords.
+    pub random: OsRandom,
     /// Mail delivery.
     pub mailer: Arc<Mailer>,
     /// This instance's name in job leases.
@@ -87,8 +85,10 @@ impl AppState {
             Arc::clone(&secrets.keyring),
             Some(config.data_dir.join("keystore-backup.jsonl")),
         );
+        let store: Arc<dyn Store> = Arc::new(SqlStore::new(db.clone(), keys.clone()));
         let catalogue = Arc::new(Catalogue::new(
             SqlCatalogueStore::new(db.clone()),
+            Arc::clone(&store),
             Arc::clone(&clock),
         ));
         catalogue
@@ -103,26 +103,38 @@ impl AppState {
             &config.mail_from,
             &config.data_dir,
         )?;
+        let identity = IdentityConfig::new(
+            match config.account_setup {
+                crate::config::AccountSetup::Link => AccountSetup::Link,
+                crate::config::AccountSetup::GeneratedPassword => AccountSetup::GeneratedPassword,
+            },
+            config.privacy_policy_version.clone(),
+            config.frontend_url.clone(),
+        );
         Ok(Self {
             catalogue,
-            rendered: crate::routes::products::render::RenderCache::default(),
-            spec: Arc::new(Spec::build()?),
+            store,
             clock,
-            accounts: Accounts::new(db.clone(), keys.clone()),
-            audit: AuditLog::new(db.clone()),
-            counters: SecurityCounters::new(db.clone()),
-            outbox: Outbox::new(db.clone(), keys.clone()),
-            leases: JobLeases::new(db.clone()),
+            identity,
+            outbox: OutboxDelivery::new(db.clone(), keys.clone()),
+            leases: SqlJobLeases::new(db.clone()),
+            index: Arc::clone(&secrets.keyring),
             keys,
-            hasher: PasswordHasher::new(hash_concurrency)?,
+            hasher: PasswordHasher::new(hash_concurrency).map_err(|e| anyhow::anyhow!(e))?,
             tokens: Tokens::new(&secrets.jwt_secret),
-            lockout: LockoutPolicy::default(),
-            sessions: SessionPolicy::default(),
+            random: OsRandom,
             mailer: Arc::new(mailer),
             instance_id: uuid::Uuid::now_v7().to_string(),
             config: Arc::new(config),
             db,
         })
+    }
+
+    /// The origin of a request: its source address (the last
+    /// `X-Forwarded-For` entry when the proxy is trusted) and browser.
+    #[must_use]
+    pub fn origin(&self, req: &HttpRequest) -> Origin {
+        crate::auth::client::origin(req, self.config.trust_proxy, self.index.as_ref())
     }
 }
 
@@ -135,6 +147,7 @@ pub struct Application {
     port: u16,
     state: web::Data<AppState>,
     background: Vec<tokio::task::JoinHandle<()>>,
+    runner: crate::jobs::JobRunner,
 }
 
 /// Opens the database and migrates it when asked.
@@ -154,8 +167,8 @@ pub async fn open_database(config: &Config, migrate: bool) -> anyhow::Result<Db>
     Ok(db)
 }
 
-async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Err(match state.spec.allowed_methods(req.path()) {
+async fn fallback(req: HttpRequest, spec: web::Data<Spec>) -> Result<HttpResponse, ApiError> {
+    Err(match spec.allowed_methods(req.path()) {
         Some(allow) => ApiError::MethodNotAllowed(allow),
         None => ApiError::NotFound("No resource at this path.".into()),
     })
@@ -217,6 +230,8 @@ impl Application {
     pub async fn build(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let state = web::Data::new(AppState::new(config.clone(), db, clock).await?);
         let catalogue = Arc::clone(&state.catalogue);
+        let spec = web::Data::new(Spec::build()?);
+        let rendered = web::Data::new(RenderCache::default());
 
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
@@ -229,6 +244,8 @@ impl Application {
             App::new()
                 .into_utoipa_app()
                 .app_data(server_state.clone())
+                .app_data(spec.clone())
+                .app_data(rendered.clone())
                 .configure(|cfg| extractor_configs(cfg, body_limit))
                 .configure(crate::routes::configure)
                 .map(|app| {
@@ -275,19 +292,21 @@ impl Application {
         };
 
         let mut background = vec![refresher];
+        let runner = crate::jobs::JobRunner::new(
+            crate::jobs::jobs(&state),
+            Arc::new(state.leases.clone()),
+            Arc::clone(&state.clock),
+            state.instance_id.clone(),
+        );
         if config.jobs {
-            background.push(crate::jobs::spawn_outbox(
-                state.clone().into_inner(),
-                Arc::clone(&state.mailer),
-                state.instance_id.clone(),
-                Duration::from_secs(config.outbox_interval_secs.max(1)),
-            ));
+            background.extend(runner.spawn());
         }
         Ok(Self {
             server,
             port,
             state,
             background,
+            runner,
         })
     }
 
@@ -313,11 +332,7 @@ impl Application {
             task.abort();
         }
         // Hand the job leases over at once rather than after they expire.
-        let _ = self
-            .state
-            .leases
-            .release("outbox", &self.state.instance_id)
-            .await;
+        self.runner.release_all().await;
         result
     }
 }

@@ -2,8 +2,8 @@
 //! so that loading it twice changes nothing.
 
 use domain::catalogue::{
-    Catalogue, CatalogueStore, FormatKind, ImageUrl, NewFormat, NewPlan, PlanError, PlanSpecs,
-    PlanWriteError, Slug, Style,
+    Catalogue, CatalogueStore, Editor, FormatKind, ImageUrl, NewFormat, NewPlan, PlanError,
+    PlanSpecs, PlanWriteError, Slug, Style,
 };
 use domain::money::{Currency, Money};
 
@@ -182,7 +182,7 @@ fn slugify(name: &str) -> String {
 pub async fn seed<S: CatalogueStore>(catalogue: &Catalogue<S>) -> anyhow::Result<usize> {
     let mut added = 0;
     for plan in demo_plans() {
-        match catalogue.create(plan).await {
+        match catalogue.create(plan, &Editor::system()).await {
             Ok(_) => added += 1,
             Err(PlanWriteError::Invalid(PlanError::SlugTaken | PlanError::SkuTaken)) => {}
             Err(e) => return Err(e.into()),

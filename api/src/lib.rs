@@ -12,7 +12,6 @@ pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod secrets;
-pub mod services;
 pub mod telemetry;
 
 pub use app::{Application, open_database};

@@ -7,10 +7,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use domain::identity::Language;
+use domain::mail::{Envelope, Mail};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde_json::Value;
 use uuid::Uuid;
 
 /// Where mail goes.
@@ -110,132 +111,138 @@ impl Mailer {
     }
 }
 
-fn s<'a>(p: &'a Value, k: &str) -> &'a str {
-    p.get(k).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// Renders a template: `(recipient, subject, body)`. Unknown templates are `None`.
+/// Renders a message: `(subject, body)`, in the recipient's language.
 #[must_use]
-pub fn render(template: &str, language: &str, p: &Value) -> Option<(String, String, String)> {
-    let fr = language != "en";
-    let name = s(p, "name");
-    let (subject, body) = match (template, fr) {
-        ("account_setup_link", true) => (
+pub fn render(e: &Envelope) -> (String, String) {
+    let fr = e.language == Language::Fr;
+    let name = e.name.as_str();
+    match (&e.mail, fr) {
+        (Mail::AccountSetupLink { link }, true) => (
             "Votre compte Boutique : choisissez votre mot de passe".to_owned(),
             format!(
                 "Bonjour {name},\n\nVotre compte a été créé. Pour choisir votre mot de passe, ouvrez ce lien (valable 48 heures, utilisable une seule fois) :\n\n{}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n",
-                s(p, "link")
+                link
             ),
         ),
-        ("account_setup_link", false) => (
+        (Mail::AccountSetupLink { link }, false) => (
             "Your Boutique account: choose your password".to_owned(),
             format!(
                 "Hello {name},\n\nYour account has been created. To choose your password, open this link (valid 48 hours, single use):\n\n{}\n\nIf you did not ask for this, ignore this message.\n",
-                s(p, "link")
+                link
             ),
         ),
-        ("account_generated_password", true) => (
+        (Mail::AccountGeneratedPassword { password }, true) => (
             "Votre compte Boutique : vos identifiants".to_owned(),
             format!(
                 "Bonjour {name},\n\nVotre compte a été créé. Votre mot de passe provisoire est :\n\n{}\n\nVous devrez le changer à votre première connexion.\n",
-                s(p, "password")
+                password
             ),
         ),
-        ("account_generated_password", false) => (
+        (Mail::AccountGeneratedPassword { password }, false) => (
             "Your Boutique account: your credentials".to_owned(),
             format!(
                 "Hello {name},\n\nYour account has been created. Your temporary password is:\n\n{}\n\nYou will have to change it when you first log in.\n",
-                s(p, "password")
+                password
             ),
         ),
-        ("welcome", true) => (
+        (Mail::Welcome, true) => (
             "Bienvenue chez Boutique".to_owned(),
             format!(
                 "Bonjour {name},\n\nVotre compte est prêt. Vous pouvez vous connecter avec votre adresse e-mail et votre mot de passe.\n"
             ),
         ),
-        ("welcome", false) => (
+        (Mail::Welcome, false) => (
             "Welcome to Boutique".to_owned(),
             format!(
                 "Hello {name},\n\nYour account is ready. You can log in with your e-mail address and password.\n"
             ),
         ),
-        ("registration_attempt", true) => (
+        (Mail::RegistrationAttempt, true) => (
             "Tentative d'inscription avec votre adresse".to_owned(),
             format!(
                 "Bonjour {name},\n\nQuelqu'un a essayé de créer un compte avec votre adresse, qui en a déjà un. Si c'était vous, connectez-vous ou utilisez « mot de passe oublié ». Sinon, ignorez ce message.\n"
             ),
         ),
-        ("registration_attempt", false) => (
+        (Mail::RegistrationAttempt, false) => (
             "Someone tried to register with your address".to_owned(),
             format!(
                 "Hello {name},\n\nSomeone tried to create an account with your address, which already has one. If it was you, log in or use \"forgot password\". Otherwise, ignore this message.\n"
             ),
         ),
-        ("password_reset", true) => (
+        (Mail::PasswordReset { link }, true) => (
             "Réinitialisation de votre mot de passe".to_owned(),
             format!(
                 "Bonjour {name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 1 heure, utilisable une seule fois) :\n\n{}\n\nVotre mot de passe actuel reste valable tant que vous n'en avez pas choisi un nouveau.\n",
-                s(p, "link")
+                link
             ),
         ),
-        ("password_reset", false) => (
+        (Mail::PasswordReset { link }, false) => (
             "Reset your password".to_owned(),
             format!(
                 "Hello {name},\n\nTo choose a new password, open this link (valid 1 hour, single use):\n\n{}\n\nYour current password keeps working until you choose a new one.\n",
-                s(p, "link")
+                link
             ),
         ),
-        ("password_changed", true) => (
+        (Mail::PasswordChanged, true) => (
             "Votre mot de passe a été changé".to_owned(),
             format!(
                 "Bonjour {name},\n\nLe mot de passe de votre compte vient d'être changé et vos autres sessions ont été fermées. Si ce n'était pas vous, contactez-nous immédiatement.\n"
             ),
         ),
-        ("password_changed", false) => (
+        (Mail::PasswordChanged, false) => (
             "Your password was changed".to_owned(),
             format!(
                 "Hello {name},\n\nYour account's password was just changed and your other sessions were closed. If this was not you, contact us at once.\n"
             ),
         ),
-        ("email_changed", true) => (
+        (Mail::EmailChanged, true) => (
             "Votre adresse e-mail a été changée".to_owned(),
             format!(
                 "Bonjour {name},\n\nL'adresse e-mail de votre compte vient d'être remplacée. Si ce n'était pas vous, contactez-nous immédiatement.\n"
             ),
         ),
-        ("email_changed", false) => (
+        (Mail::EmailChanged, false) => (
             "Your e-mail address was changed".to_owned(),
             format!(
                 "Hello {name},\n\nYour account's e-mail address was just replaced. If this was not you, contact us at once.\n"
             ),
         ),
-        _ => return None,
-    };
-    Some((s(p, "to").to_owned(), subject, body))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::identity::{Email, PersonName};
 
     #[test]
     fn every_template_exists_in_french_and_english() {
-        let p = serde_json::json!({"to": "a@b.fr", "name": "Jeanne", "link": "https://x/y", "password": "pw"});
-        for t in [
-            "account_setup_link",
-            "account_generated_password",
-            "welcome",
-            "registration_attempt",
-            "password_reset",
-            "password_changed",
-            "email_changed",
-        ] {
-            let fr = render(t, "fr", &p).unwrap();
-            let en = render(t, "en", &p).unwrap();
-            assert_ne!(fr.1, en.1, "{t}");
-            assert!(fr.2.contains("Jeanne"));
+        let mails = [
+            Mail::AccountSetupLink {
+                link: "https://x/y".into(),
+            },
+            Mail::AccountGeneratedPassword {
+                password: "pw".into(),
+            },
+            Mail::Welcome,
+            Mail::RegistrationAttempt,
+            Mail::PasswordReset {
+                link: "https://x/y".into(),
+            },
+            Mail::PasswordChanged,
+            Mail::EmailChanged,
+        ];
+        for mail in mails {
+            let e = |language| Envelope {
+                to: Email::parse("a@b.fr").unwrap(),
+                name: PersonName::parse("Jeanne").unwrap(),
+                language,
+                mail: mail.clone(),
+            };
+            let fr = render(&e(Language::Fr));
+            let en = render(&e(Language::En));
+            assert_ne!(fr.0, en.0, "{}", mail.template());
+            assert!(fr.1.contains("Jeanne"));
         }
-        assert!(render("nope", "fr", &p).is_none());
     }
 }

@@ -8,10 +8,9 @@ use anyhow::Context as _;
 use api::config::{Config, LogFormat};
 use api::{Application, open_database};
 use clap::{Parser, Subcommand};
-use domain::catalogue::Catalogue;
+use domain::audit::Actor;
 use domain::clock::{Clock, SystemClock};
-use domain::identity::{Email, Password, PersonName, Role};
-use persistence::SqlCatalogueStore;
+use domain::identity::{Email, NewStaff, Origin, Password, PersonName, Role};
 
 /// Boutique: the privacy-first headless API of a shop selling house plans.
 ///
@@ -152,9 +151,8 @@ fn main() -> ExitCode {
     }
 }
 
-async fn seed(db: &persistence::Db, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
-    let catalogue = Catalogue::new(SqlCatalogueStore::new(db.clone()), clock);
-    let added = api::demo::seed(&catalogue)
+async fn seed(state: &api::app::AppState) -> anyhow::Result<()> {
+    let added = api::demo::seed(&state.catalogue)
         .await
         .context("cannot load the demo catalogue")?;
     tracing::info!(added, "demo catalogue loaded");
@@ -170,11 +168,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             demo,
         } => {
             let db = open_database(&config, !no_migrate).await?;
-            if demo {
-                seed(&db, Arc::clone(&clock)).await?;
-            }
             let host = config.host.clone();
             let app = Application::build(config, db.clone(), clock).await?;
+            if demo {
+                seed(&app.state()).await?;
+            }
             let url = format!("http://{host}:{}", app.port());
             tracing::info!("Boutique is listening on {url}");
             println!(
@@ -199,7 +197,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::SeedDemo { config } => {
             let db = open_database(&config, true).await?;
-            seed(&db, clock).await
+            let state = api::app::AppState::new(config, db, clock).await?;
+            seed(&state).await
         }
         Command::Openapi => Ok(()),
         Command::Staff {
@@ -220,20 +219,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Password::parse(&password).map_err(|e| anyhow::anyhow!("password {e}"))?;
             let db = open_database(&config, true).await?;
             let state = api::app::AppState::new(config, db, clock).await?;
-            let client = api::auth::client::Client {
-                ip: None,
-                source_key: "cli".into(),
-                source_display: Some("command line".into()),
-                user_agent: None,
-            };
-            let id = api::services::accounts::create_staff(
-                &state,
-                "system",
-                email,
-                name,
-                role,
-                Some(&password),
-                &client,
+            let id = domain::identity::create_staff(
+                state.store.as_ref(),
+                &state.hasher,
+                &state.random,
+                state.clock.as_ref(),
+                &state.identity,
+                Actor::System,
+                NewStaff {
+                    email,
+                    name,
+                    role,
+                    password: Some(password),
+                },
+                &Origin::local("command line"),
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -9,6 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use domain::FieldErrors;
+use domain::catalogue::{PlanError, PlanWriteError};
+use domain::identity::IdentityError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -133,9 +135,21 @@ pub enum ApiError {
     /// A generated password must be changed first.
     #[error("password change required")]
     PasswordChangeRequired,
-    /// The request conflicts with current state (duplicate slug...).
+    /// The request conflicts with current state.
     #[error("conflict")]
     Conflict(String),
+    /// Another account uses this e-mail address.
+    #[error("e-mail address taken")]
+    EmailTaken,
+    /// An administrator tried to take their own administrator role away.
+    #[error("self-demotion")]
+    SelfDemotion,
+    /// Another plan uses this slug.
+    #[error("slug taken")]
+    SlugTaken,
+    /// Another format uses one of these SKUs.
+    #[error("sku taken")]
+    SkuTaken,
     /// Locked or banned; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(i64),
@@ -156,6 +170,64 @@ impl From<FieldErrors> for ApiError {
 impl From<domain::StorageError> for ApiError {
     fn from(e: domain::StorageError) -> Self {
         Self::Internal(e.into())
+    }
+}
+
+/// The one mapping of the identity use cases' errors to problems.
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        let field = |name: &str, message: &str| {
+            let mut f = FieldErrors::default();
+            f.push(name, message);
+            Self::Validation(f)
+        };
+        match e {
+            IdentityError::InvalidCredentials => Self::InvalidCredentials,
+            IdentityError::Limited { retry_after, .. } => Self::TooManyRequests(retry_after),
+            IdentityError::Unauthenticated { token_presented } => Self::Unauthorized {
+                invalid_token: token_presented,
+            },
+            IdentityError::PasswordChangeRequired => Self::PasswordChangeRequired,
+            IdentityError::InvalidLinkToken => field(
+                "token",
+                "is unknown, already used or expired; ask for a new link",
+            ),
+            IdentityError::WrongPassword { field: name } => {
+                field(name, "is not the account's current password")
+            }
+            IdentityError::EmailTaken => Self::EmailTaken,
+            IdentityError::SelfDemotion => Self::SelfDemotion,
+            IdentityError::NotFound => Self::NotFound("No resource of yours has this id.".into()),
+            IdentityError::Invalid(f) => Self::Validation(f),
+            IdentityError::Storage(e) => Self::Internal(e.into()),
+            IdentityError::Hashing(e) => Self::Internal(e.into()),
+            IdentityError::Issuing(e) => Self::Internal(e.into()),
+        }
+    }
+}
+
+/// The one mapping of the catalogue's write errors to problems.
+impl From<PlanWriteError> for ApiError {
+    fn from(e: PlanWriteError) -> Self {
+        match e {
+            PlanWriteError::Invalid(PlanError::Fields(f)) => Self::Validation(f),
+            PlanWriteError::Invalid(PlanError::SlugTaken) => Self::SlugTaken,
+            PlanWriteError::Invalid(PlanError::SkuTaken) => Self::SkuTaken,
+            PlanWriteError::Invalid(other) => {
+                let mut f = FieldErrors::default();
+                f.push("body", other.to_string());
+                Self::Validation(f)
+            }
+            PlanWriteError::Storage(s) => s.into(),
+        }
+    }
+}
+
+/// Maps an identity error, giving its "not found" a specific detail.
+pub fn or_not_found(detail: &'static str) -> impl Fn(IdentityError) -> ApiError {
+    move |e| match e {
+        IdentityError::NotFound => ApiError::NotFound(detail.into()),
+        other => other.into(),
     }
 }
 
@@ -203,6 +275,13 @@ impl ApiError {
                 "password-change-required",
                 "The password must be changed first",
             ),
+            Self::EmailTaken => ("email-taken", "The e-mail address is already in use"),
+            Self::SelfDemotion => (
+                "self-demotion",
+                "Administrators cannot remove their own administrator role",
+            ),
+            Self::SlugTaken => ("slug-taken", "The slug is already in use"),
+            Self::SkuTaken => ("sku-taken", "A SKU is already in use"),
             _ => kind_of(status),
         };
         let detail = match self {
@@ -224,6 +303,12 @@ impl ApiError {
             } => "The access token is invalid, expired, or its session has ended; log in again."
                 .to_owned(),
             Self::InvalidCredentials => "The e-mail address or the password is wrong.".to_owned(),
+            Self::EmailTaken => "Another account uses this e-mail address.".to_owned(),
+            Self::SelfDemotion => {
+                "Administrators cannot remove their own administrator role.".to_owned()
+            }
+            Self::SlugTaken => "Another plan uses this slug.".to_owned(),
+            Self::SkuTaken => "Another format uses one of these SKUs.".to_owned(),
             Self::PasswordChangeRequired => {
                 "This account has a generated password: change it with PUT /v1/me/password first."
                     .to_owned()
@@ -282,7 +367,11 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_)
+            | Self::EmailTaken
+            | Self::SelfDemotion
+            | Self::SlugTaken
+            | Self::SkuTaken => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -435,6 +524,10 @@ mod tests {
                 "/problems/password-change-required",
             ),
             (ApiError::Conflict("x".into()), 409, "/problems/conflict"),
+            (ApiError::EmailTaken, 409, "/problems/email-taken"),
+            (ApiError::SelfDemotion, 409, "/problems/self-demotion"),
+            (ApiError::SlugTaken, 409, "/problems/slug-taken"),
+            (ApiError::SkuTaken, 409, "/problems/sku-taken"),
             (
                 ApiError::TooManyRequests(60),
                 429,

@@ -1,8 +1,13 @@
 //! The security audit log's rules (SEC-3): what an event is, and the hash
 //! chain that makes any later edit or deletion detectable.
 
+use std::fmt;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
+
+use crate::error::StorageError;
+use crate::ids::{CustomerId, ProductId};
 
 /// What happened. Wire names are stable: they are part of the hashed record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +91,137 @@ impl AuditAction {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|a| a.as_str() == s)
     }
+}
+
+/// Who acted, as the audit log names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in account (customer or staff).
+    Account(CustomerId),
+    /// Nobody signed in (login attempts, registrations, probes).
+    Anonymous,
+    /// The system itself (jobs, the command line).
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Account(id) => id.fmt(f),
+            Self::Anonymous => f.write_str("anonymous"),
+            Self::System => f.write_str("system"),
+        }
+    }
+}
+
+/// What an event happened to. The wire form (`customer:<id>`...) is stable:
+/// it is part of the hashed record and what the listing filters on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditTarget {
+    /// An account.
+    Customer(CustomerId),
+    /// A plan of the catalogue.
+    Product(ProductId),
+    /// A truncated source address (`203.0.113.0/24`).
+    Source(String),
+    /// A lock or ban, by its opaque key.
+    Block(String),
+}
+
+impl fmt::Display for AuditTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Customer(id) => write!(f, "customer:{id}"),
+            Self::Product(id) => write!(f, "product:{id}"),
+            Self::Source(net) => write!(f, "source:{net}"),
+            Self::Block(key) => write!(f, "block:{key}"),
+        }
+    }
+}
+
+/// An event to record.
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    /// Who acted.
+    pub actor: Actor,
+    /// What happened.
+    pub action: AuditAction,
+    /// What it happened to.
+    pub target: Option<AuditTarget>,
+    /// Truncated source address.
+    pub source: Option<String>,
+    /// Why, or what kind of failure. Never personal data; cut to 500 characters.
+    pub reason: Option<String>,
+}
+
+impl NewAuditEntry {
+    /// An entry with no reason.
+    #[must_use]
+    pub fn new(
+        actor: Actor,
+        action: AuditAction,
+        target: Option<AuditTarget>,
+        source: Option<String>,
+    ) -> Self {
+        Self {
+            actor,
+            action,
+            target,
+            source,
+            reason: None,
+        }
+    }
+
+    /// The same entry with a reason.
+    #[must_use]
+    pub fn because(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+}
+
+/// Filters of the audit log listing.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// Only this actor (its wire form).
+    pub actor: Option<String>,
+    /// Only this target (its wire form).
+    pub target: Option<String>,
+    /// From this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Before this instant.
+    pub until: Option<DateTime<Utc>>,
+    /// Entries older than this sequence number (pagination, newest first).
+    pub before_seq: Option<i64>,
+}
+
+/// The result of walking the chain.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// Entries checked.
+    pub checked: i64,
+    /// The first broken link, if any.
+    pub broken: Option<BrokenLink>,
+}
+
+/// The audit log port: append inside a unit of work, list and verify.
+#[async_trait::async_trait]
+pub trait AuditTrail: Send + Sync {
+    /// Appends an entry; it commits with the unit of work it belongs to.
+    /// Returns its sequence number.
+    async fn append(&self, entry: NewAuditEntry, at: DateTime<Utc>) -> Result<i64, StorageError>;
+
+    /// Entries matching `filter`, newest first.
+    async fn list(
+        &self,
+        filter: &AuditFilter,
+        limit: u64,
+    ) -> Result<Vec<AuditRecord>, StorageError>;
+
+    /// Walks the whole chain and reports the first broken link.
+    async fn verify(&self) -> Result<Verification, StorageError>;
 }
 
 /// One entry, as stored. Free text (`reason`, `details`) must hold no

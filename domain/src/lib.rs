@@ -10,8 +10,14 @@ pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod jobs;
+pub mod mail;
 pub mod money;
 pub mod pagination;
+pub mod store;
+pub mod subject;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod text;
 
 pub use error::{FieldError, FieldErrors, StorageError};

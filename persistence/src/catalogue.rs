@@ -12,7 +12,7 @@ use domain::money::{Currency, Money};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr, TransactionTrait,
+    QuerySelect, SqlErr,
 };
 
 use crate::Db;
@@ -85,7 +85,7 @@ fn to_plan(row: product::Model, mut formats: Vec<Format>) -> Result<Plan, Storag
     })
 }
 
-fn to_row(plan: &Plan) -> Result<product::ActiveModel, StorageError> {
+pub(crate) fn to_row(plan: &Plan) -> Result<product::ActiveModel, StorageError> {
     let urls: Vec<&str> = plan.images.iter().map(ImageUrl::as_str).collect();
     let too_big = |what: &str| StorageError::msg(format!("{what} out of range"));
     Ok(product::ActiveModel {
@@ -112,7 +112,7 @@ fn to_row(plan: &Plan) -> Result<product::ActiveModel, StorageError> {
     })
 }
 
-fn format_rows(plan: &Plan) -> Vec<product_format::ActiveModel> {
+pub(crate) fn format_rows(plan: &Plan) -> Vec<product_format::ActiveModel> {
     plan.formats
         .iter()
         .map(|f| product_format::ActiveModel {
@@ -126,7 +126,7 @@ fn format_rows(plan: &Plan) -> Vec<product_format::ActiveModel> {
         .collect()
 }
 
-fn write_error(e: sea_orm::DbErr) -> PlanWriteError {
+pub(crate) fn write_error(e: sea_orm::DbErr) -> PlanWriteError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("slug") => {
             PlanError::SlugTaken.into()
@@ -171,23 +171,6 @@ impl CatalogueStore for SqlCatalogueStore {
             .await
             .map_err(|e| StorageError::new("failed to read catalogue revision", e))?;
         Ok(row.map_or(0, |r| r.revision))
-    }
-
-    #[tracing::instrument(skip_all, fields(product_id = %plan.id))]
-    async fn insert(&self, plan: &Plan) -> Result<(), PlanWriteError> {
-        let row = to_row(plan)?;
-        let formats = format_rows(plan);
-        let txn = self.db.conn().begin().await.map_err(write_error)?;
-        product::Entity::insert(row)
-            .exec(&txn)
-            .await
-            .map_err(write_error)?;
-        product_format::Entity::insert_many(formats)
-            .exec(&txn)
-            .await
-            .map_err(write_error)?;
-        bump_revision(&txn).await.map_err(write_error)?;
-        txn.commit().await.map_err(write_error)
     }
 
     async fn find(&self, id: ProductId) -> Result<Option<Plan>, StorageError> {
@@ -242,45 +225,6 @@ impl CatalogueStore for SqlCatalogueStore {
             .collect()
     }
 
-    #[tracing::instrument(skip_all, fields(product_id = %plan.id))]
-    async fn update(&self, plan: &Plan) -> Result<(), PlanWriteError> {
-        let row = to_row(plan)?;
-        let formats = format_rows(plan);
-        let txn = self.db.conn().begin().await.map_err(write_error)?;
-        product::Entity::update(row)
-            .exec(&txn)
-            .await
-            .map_err(write_error)?;
-        product_format::Entity::delete_many()
-            .filter(product_format::Column::ProductId.eq(plan.id.as_uuid()))
-            .exec(&txn)
-            .await
-            .map_err(write_error)?;
-        product_format::Entity::insert_many(formats)
-            .exec(&txn)
-            .await
-            .map_err(write_error)?;
-        bump_revision(&txn).await.map_err(write_error)?;
-        txn.commit().await.map_err(write_error)
-    }
-
-    async fn delete(&self, id: ProductId) -> Result<bool, StorageError> {
-        let wrap = |e| StorageError::new("failed to delete a plan", e);
-        let txn = self.db.conn().begin().await.map_err(wrap)?;
-        product_format::Entity::delete_many()
-            .filter(product_format::Column::ProductId.eq(id.as_uuid()))
-            .exec(&txn)
-            .await
-            .map_err(wrap)?;
-        let res = product::Entity::delete_by_id(id.as_uuid())
-            .exec(&txn)
-            .await
-            .map_err(wrap)?;
-        bump_revision(&txn).await.map_err(wrap)?;
-        txn.commit().await.map_err(wrap)?;
-        Ok(res.rows_affected == 1)
-    }
-
     async fn slug_exists(&self, slug: &Slug) -> Result<bool, StorageError> {
         let n = product::Entity::find()
             .filter(product::Column::Slug.eq(slug.as_str()))
@@ -292,7 +236,9 @@ impl CatalogueStore for SqlCatalogueStore {
 }
 
 /// Increments the catalogue revision, inside the caller's transaction.
-async fn bump_revision(conn: &impl sea_orm::ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+pub(crate) async fn bump_revision(
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<(), sea_orm::DbErr> {
     catalogue_revision::Entity::update_many()
         .col_expr(
             catalogue_revision::Column::Revision,

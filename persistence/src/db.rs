@@ -162,3 +162,59 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<Str
         .map_or(admin_url, |(base, _)| base);
     Ok(format!("{base}/{name}"))
 }
+
+/// Creates database `name` as a copy of database `template` on the
+/// PostgreSQL server of `admin_url` and returns its URL. Copying a migrated
+/// template is much faster than migrating every new database.
+///
+/// # Errors
+/// When a name is invalid or the server refuses (for instance while another
+/// session is connected to `template`).
+pub async fn create_postgres_database_from_template(
+    admin_url: &str,
+    name: &str,
+    template: &str,
+) -> Result<String, DbError> {
+    check_database_name(name)?;
+    check_database_name(template)?;
+    // Identifiers cannot be bound as parameters; both were checked above.
+    admin_execute(
+        admin_url,
+        &format!("CREATE DATABASE {name} TEMPLATE {template}"),
+    )
+    .await?;
+    Ok(database_url(admin_url, name))
+}
+
+/// Accepts only names that need no quoting, so they can be spliced into SQL.
+fn check_database_name(name: &str) -> Result<(), DbError> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(DbError::Query(sea_orm::DbErr::Custom(
+            "invalid database name".into(),
+        )));
+    }
+    Ok(())
+}
+
+/// Runs one statement on a short-lived admin connection.
+async fn admin_execute(admin_url: &str, sql: &str) -> Result<(), DbError> {
+    let admin = Database::connect(admin_url)
+        .await
+        .map_err(DbError::Connect)?;
+    let result = admin.execute_unprepared(sql).await.map(drop);
+    // Close even on failure, so no connection outlives the caller's runtime.
+    let _ = admin.close().await;
+    result.map_err(DbError::Query)
+}
+
+/// The URL of database `name` on the server of `admin_url`.
+fn database_url(admin_url: &str, name: &str) -> String {
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url, |(base, _)| base);
+    format!("{base}/{name}")
+}

@@ -1,6 +1,7 @@
 //! Job leases: with several instances on one database, each background job
 //! runs on the one instance holding its lease.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::StorageError;
 use sea_orm::ActiveValue::Set;
@@ -12,7 +13,7 @@ use crate::entities::job_lease;
 
 /// The leases repository.
 #[derive(Debug, Clone)]
-pub struct JobLeases {
+pub struct SqlJobLeases {
     db: Db,
 }
 
@@ -20,19 +21,17 @@ fn err(context: &'static str) -> impl Fn(sea_orm::DbErr) -> StorageError {
     move |e| StorageError::new(context, e)
 }
 
-impl JobLeases {
+impl SqlJobLeases {
     /// Leases on `db`.
     #[must_use]
     pub fn new(db: Db) -> Self {
         Self { db }
     }
+}
 
-    /// Takes or renews the lease of `job` for `holder`; false when another
-    /// holder's lease is still running.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn acquire(
+#[async_trait]
+impl domain::jobs::JobLeases for SqlJobLeases {
+    async fn acquire(
         &self,
         job: &str,
         holder: &str,
@@ -69,11 +68,7 @@ impl JobLeases {
         Ok(res.rows_affected == 1)
     }
 
-    /// Gives a lease back early (on shutdown).
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn release(&self, job: &str, holder: &str) -> Result<(), StorageError> {
+    async fn release(&self, job: &str, holder: &str) -> Result<(), StorageError> {
         job_lease::Entity::update_many()
             .col_expr(
                 job_lease::Column::LeaseUntil,

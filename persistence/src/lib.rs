@@ -1,26 +1,28 @@
 //! Storage for Boutique: sea-orm entities and the repositories that implement
 //! the domain's ports on SQLite (the embedded default) and PostgreSQL.
+//! Nothing of sea-orm leaves this crate: callers see domain types, the
+//! [`SqlStore`] (units of work) and a few operational handles.
 
-pub mod accounts;
-pub mod audit;
 mod catalogue;
 mod db;
-pub mod entities;
+mod entities;
 pub mod jobs;
 pub mod keystore;
 pub mod outbox;
-pub mod security;
+mod raw;
+pub mod sealed;
+mod store;
 pub mod vault;
 
-pub use accounts::Accounts;
-pub use audit::AuditLog;
 pub use catalogue::SqlCatalogueStore;
-pub use db::{Db, DbError, create_postgres_database};
-pub use jobs::JobLeases;
+pub use db::{Db, DbError, create_postgres_database, create_postgres_database_from_template};
+pub use jobs::SqlJobLeases;
 pub use keystore::KeyStore;
-pub use outbox::Outbox;
-pub use security::SecurityCounters;
+pub use outbox::OutboxDelivery;
+pub use store::SqlStore;
 
-/// Transaction plumbing for services that compose several repositories in
-/// one transaction (rows and models stay in this crate).
-pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};
+impl domain::identity::BlindIndex for vault::Keyring {
+    fn index(&self, namespace: &str, value: &str) -> Vec<u8> {
+        self.blind_index(namespace, value)
+    }
+}

@@ -1,40 +1,56 @@
-//! The transactional outbox: messages are written in the same transaction as
-//! the change that causes them, then delivered by a background job. Payloads
-//! (recipient, name, links) are personal data, sealed under the recipient's
-//! data key.
+//! Delivering the transactional outbox: messages are queued in the unit of
+//! work of the change that causes them (`store::outbox`), then claimed,
+//! opened and marked here by the outbox job. Payloads (recipient, name,
+//! links) are personal data, sealed under the recipient's data key.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::StorageError;
-use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
+
+use domain::identity::{Email, PersonName};
+use domain::mail::{Envelope, Mail};
 
 use crate::Db;
 use crate::entities::outbox_message as om;
 use crate::keystore::KeyStore;
-use crate::vault::DataKey;
-
-const TABLE: &str = "outbox";
+use crate::sealed::OUTBOX_PAYLOAD;
 
 /// A message ready to send, decrypted.
 #[derive(Debug, Clone)]
 pub struct DueMessage {
     /// Id: also the `Message-ID` and file name, so delivery is idempotent.
     pub id: Uuid,
-    /// Template name.
+    /// The message; `None` when its payload no longer decodes (it is then
+    /// given up).
+    pub envelope: Option<Envelope>,
+    /// Template name, for the log.
     pub template: String,
-    /// Language code.
-    pub language: String,
-    /// The template's data (JSON).
-    pub payload: String,
     /// Attempts so far.
     pub attempts: i32,
 }
 
-/// The outbox repository.
+/// The envelope of a stored payload; payloads queued before typed mail
+/// carried the template only in its column, so it is filled in from there.
+fn decode(template: &str, language: &str, payload: &str) -> Option<Envelope> {
+    let mut v: serde_json::Value = serde_json::from_str(payload).ok()?;
+    let o = v.as_object_mut()?;
+    o.entry("template").or_insert_with(|| template.into());
+    let to = Email::parse(o.get("to")?.as_str()?).ok()?;
+    let name = PersonName::parse(o.get("name")?.as_str()?).ok()?;
+    let mail: Mail = serde_json::from_value(v).ok()?;
+    Some(Envelope {
+        to,
+        name,
+        language: language.parse().ok()?,
+        mail,
+    })
+}
+
+/// The outbox's delivery side.
 #[derive(Debug, Clone)]
-pub struct Outbox {
+pub struct OutboxDelivery {
     db: Db,
     keys: KeyStore,
 }
@@ -46,45 +62,11 @@ fn err(context: &'static str) -> impl Fn(sea_orm::DbErr) -> StorageError {
 /// Attempts before a message is given up.
 pub const MAX_ATTEMPTS: i32 = 10;
 
-impl Outbox {
+impl OutboxDelivery {
     /// The outbox on `db`.
     #[must_use]
     pub fn new(db: Db, keys: KeyStore) -> Self {
         Self { db, keys }
-    }
-
-    /// Queues a message inside the caller's transaction.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn enqueue(
-        conn: &impl ConnectionTrait,
-        subject: Uuid,
-        key: &DataKey,
-        template: &str,
-        language: &str,
-        payload: &serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> Result<Uuid, StorageError> {
-        let id = Uuid::now_v7();
-        om::Entity::insert(om::ActiveModel {
-            id: Set(id),
-            subject_id: Set(Some(subject)),
-            template: Set(template.to_owned()),
-            language: Set(language.to_owned()),
-            payload_enc: Set(key.seal_str(TABLE, "payload_enc", id, &payload.to_string())),
-            created_at: Set(now),
-            status: Set("pending".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            locked_until: Set(None),
-            sent_at: Set(None),
-            last_error: Set(None),
-        })
-        .exec(conn)
-        .await
-        .map_err(err("failed to queue a message"))?;
-        Ok(id)
     }
 
     /// Claims up to `limit` due messages for `lease` (other instances skip
@@ -140,13 +122,12 @@ impl Outbox {
                 continue;
             };
             let payload = key
-                .open_str(TABLE, "payload_enc", m.id, &m.payload_enc)
+                .open_str(&OUTBOX_PAYLOAD, m.id, &m.payload_enc)
                 .map_err(|e| StorageError::new("failed to decrypt a message", e))?;
             out.push(DueMessage {
                 id: m.id,
+                envelope: decode(&m.template, &m.language, &payload),
                 template: m.template,
-                language: m.language,
-                payload,
                 attempts: m.attempts,
             });
         }

@@ -15,6 +15,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use crate::sealed::SealedColumn;
+
 /// Version byte of the sealed format: `1 | nonce (12) | ciphertext+tag`.
 const FORMAT_V1: u8 = 1;
 const NONCE_LEN: usize = 12;
@@ -130,10 +132,10 @@ impl DataKey {
         Self(Key::<Aes256Gcm>::generate())
     }
 
-    /// Encrypts `plaintext` for `table.column` of row `row`.
+    /// Encrypts `plaintext` for a registered column of row `row`.
     #[must_use]
-    pub fn seal(&self, table: &str, column: &str, row: Uuid, plaintext: &[u8]) -> Vec<u8> {
-        seal_with(&self.0, &aad(table, column, row), plaintext)
+    pub fn seal(&self, column: &SealedColumn, row: Uuid, plaintext: &[u8]) -> Vec<u8> {
+        seal_with(&self.0, &aad(column.table, column.column, row), plaintext)
     }
 
     /// Decrypts what [`DataKey::seal`] made for the same place.
@@ -142,18 +144,17 @@ impl DataKey {
     /// [`VaultError::Corrupt`] when tampered, moved or under another key.
     pub fn open(
         &self,
-        table: &str,
-        column: &str,
+        column: &SealedColumn,
         row: Uuid,
         sealed: &[u8],
     ) -> Result<Vec<u8>, VaultError> {
-        open_with(&self.0, &aad(table, column, row), sealed)
+        open_with(&self.0, &aad(column.table, column.column, row), sealed)
     }
 
     /// [`DataKey::seal`] for text.
     #[must_use]
-    pub fn seal_str(&self, table: &str, column: &str, row: Uuid, plaintext: &str) -> Vec<u8> {
-        self.seal(table, column, row, plaintext.as_bytes())
+    pub fn seal_str(&self, column: &SealedColumn, row: Uuid, plaintext: &str) -> Vec<u8> {
+        self.seal(column, row, plaintext.as_bytes())
     }
 
     /// [`DataKey::open`] for text.
@@ -162,12 +163,11 @@ impl DataKey {
     /// [`VaultError::Corrupt`].
     pub fn open_str(
         &self,
-        table: &str,
-        column: &str,
+        column: &SealedColumn,
         row: Uuid,
         sealed: &[u8],
     ) -> Result<String, VaultError> {
-        String::from_utf8(self.open(table, column, row, sealed)?).map_err(|_| VaultError::Corrupt)
+        String::from_utf8(self.open(column, row, sealed)?).map_err(|_| VaultError::Corrupt)
     }
 }
 
@@ -320,29 +320,27 @@ mod tests {
 
     #[test]
     fn acc_6_sealed_values_open_only_in_their_place() {
+        use crate::sealed::{CUSTOMER_EMAIL, CUSTOMER_NAME};
         let key = DataKey::generate();
         let row = Uuid::now_v7();
-        let sealed = key.seal_str("customers", "name_enc", row, "Jeanne Dupont");
+        let sealed = key.seal_str(&CUSTOMER_NAME, row, "Jeanne Dupont");
         assert!(!sealed.windows(6).any(|w| w == b"Jeanne"));
         assert_eq!(
-            key.open_str("customers", "name_enc", row, &sealed).unwrap(),
+            key.open_str(&CUSTOMER_NAME, row, &sealed).unwrap(),
             "Jeanne Dupont"
         );
         // Another row, column or key cannot open it.
-        assert!(
-            key.open("customers", "name_enc", Uuid::now_v7(), &sealed)
-                .is_err()
-        );
-        assert!(key.open("customers", "email_enc", row, &sealed).is_err());
+        assert!(key.open(&CUSTOMER_NAME, Uuid::now_v7(), &sealed).is_err());
+        assert!(key.open(&CUSTOMER_EMAIL, row, &sealed).is_err());
         assert!(
             DataKey::generate()
-                .open("customers", "name_enc", row, &sealed)
+                .open(&CUSTOMER_NAME, row, &sealed)
                 .is_err()
         );
         let mut tampered = sealed.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert!(key.open("customers", "name_enc", row, &tampered).is_err());
+        assert!(key.open(&CUSTOMER_NAME, row, &tampered).is_err());
     }
 
     #[test]
@@ -353,8 +351,9 @@ mod tests {
         let (id, wrapped) = ring.wrap(subject, &dk);
         let back = ring.unwrap_key(&id, subject, &wrapped).unwrap();
         let row = Uuid::now_v7();
+        let col = &crate::sealed::CUSTOMER_NAME;
         assert_eq!(
-            back.open_str("t", "c", row, &dk.seal_str("t", "c", row, "x"))
+            back.open_str(col, row, &dk.seal_str(col, row, "x"))
                 .unwrap(),
             "x"
         );

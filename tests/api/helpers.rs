@@ -36,14 +36,11 @@ pub async fn fresh_storage() -> Storage {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, keystore_url) = match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
+            let (data_template, keys_template) = postgres_templates(&admin).await;
             let name = format!("boutique_test_{}", uuid::Uuid::now_v7().simple());
             (
-                persistence::create_postgres_database(&admin, &name)
-                    .await
-                    .unwrap(),
-                persistence::create_postgres_database(&admin, &format!("{name}_keys"))
-                    .await
-                    .unwrap(),
+                clone_database(&admin, &name, data_template).await,
+                clone_database(&admin, &format!("{name}_keys"), keys_template).await,
             )
         }
         _ => (
@@ -56,6 +53,67 @@ pub async fn fresh_storage() -> Storage {
         database_url,
         keystore_url,
     }
+}
+
+/// The names of two migrated template databases (data, key store), made once
+/// per test process: cloning one is much faster than migrating.
+async fn postgres_templates(admin: &str) -> &'static (String, String) {
+    static TEMPLATES: tokio::sync::OnceCell<(String, String)> = tokio::sync::OnceCell::const_new();
+    TEMPLATES
+        .get_or_init(|| async {
+            let name = format!("boutique_tpl_{}", uuid::Uuid::now_v7().simple());
+            let keys = format!("{name}_keys");
+            tokio::join!(
+                make_template(admin, &name, false),
+                make_template(admin, &keys, true)
+            );
+            // Only the names leave: this runs on the first caller's runtime,
+            // which ends with its test.
+            (name, keys)
+        })
+        .await
+}
+
+/// Creates and migrates one template database, then closes its pool, since
+/// PostgreSQL refuses to clone a database that has connections.
+async fn make_template(admin: &str, name: &str, keystore: bool) {
+    let url = persistence::create_postgres_database(admin, name)
+        .await
+        .unwrap();
+    let db = persistence::Db::connect(&url, 2).await.unwrap();
+    if keystore {
+        db.migrate_keystore_up().await.unwrap();
+    } else {
+        db.migrate_up().await.unwrap();
+    }
+    db.close().await;
+}
+
+/// Creates database `name` from `template`, retrying while the server still
+/// sees a session on the template (concurrent clones, a closing backend).
+async fn clone_database(admin: &str, name: &str, template: &str) -> String {
+    let mut attempt = 0;
+    loop {
+        match persistence::create_postgres_database_from_template(admin, name, template).await {
+            Ok(url) => return url,
+            Err(e) if attempt < 5 && error_chain(&e).contains("being accessed by other users") => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => panic!("cannot create {name} from {template}: {}", error_chain(&e)),
+        }
+    }
+}
+
+/// An error and its sources on one line (the server's message is a source).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
 }
 
 /// The instant every test starts at.
@@ -219,7 +277,11 @@ impl TestApp {
     /// Creates a plan through the catalogue service, as staff will.
     pub async fn add_plan(&self, new: NewPlan) -> Plan {
         self.clock.advance(chrono::Duration::seconds(1));
-        self.app.catalogue.create(new).await.unwrap()
+        self.app
+            .catalogue
+            .create(new, &domain::catalogue::Editor::system())
+            .await
+            .unwrap()
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
@@ -301,21 +363,22 @@ impl TestApp {
 
     /// A staff member created as `boutique staff create` does; returns the token.
     pub async fn staff(&self, email: &str, role: domain::identity::Role) -> String {
-        let client = api::auth::client::Client {
-            ip: None,
-            source_key: "test".into(),
-            source_display: None,
-            user_agent: None,
-        };
         let password = domain::identity::Password::parse(PASSWORD).unwrap();
-        api::services::accounts::create_staff(
-            &self.app,
-            "system",
-            domain::identity::Email::parse(email).unwrap(),
-            domain::identity::PersonName::parse("Staff Member").unwrap(),
-            role,
-            Some(&password),
-            &client,
+        let state = &self.app;
+        domain::identity::create_staff(
+            state.store.as_ref(),
+            &state.hasher,
+            &state.random,
+            state.clock.as_ref(),
+            &state.identity,
+            domain::audit::Actor::System,
+            domain::identity::NewStaff {
+                email: domain::identity::Email::parse(email).unwrap(),
+                name: domain::identity::PersonName::parse("Staff Member").unwrap(),
+                role,
+                password: Some(password),
+            },
+            &domain::identity::Origin::local("test"),
         )
         .await
         .unwrap();
@@ -324,9 +387,7 @@ impl TestApp {
 
     /// Runs the outbox job once.
     pub async fn deliver_mail(&self) -> usize {
-        api::jobs::deliver_outbox(&self.app, &self.app.mailer)
-            .await
-            .unwrap()
+        api::jobs::deliver_outbox(&self.app).await.unwrap()
     }
 
     /// The decoded messages delivered to `to`, oldest first.
@@ -350,8 +411,7 @@ impl TestApp {
 
     /// Runs SQL on the data database, as an attacker or a DBA with direct access would.
     pub async fn raw_sql(&self, sql: &str) {
-        use persistence::ConnectionTrait as _;
-        self.app.db.conn().execute_unprepared(sql).await.unwrap();
+        self.app.db.execute_sql(sql).await.unwrap();
     }
 
     /// Loads the demo catalogue.

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use chrono::Duration;
 use domain::clock::Clock;
 use domain::identity::CustomerId;
+use domain::store::Store as _;
 use persistence::vault::Keyring;
-use persistence::{Accounts, Db, KeyStore};
+use persistence::{Db, KeyStore, SqlStore};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -133,16 +134,27 @@ async fn acc_6_a_database_copy_without_the_master_key_reveals_nothing() {
     let data = Db::connect(&app.storage.database_url, 2).await.unwrap();
     let keys = Db::connect(&app.storage.keystore_url, 2).await.unwrap();
     // With the right keyring the record opens...
-    let right = Accounts::new(data.clone(), app.app.keys.clone());
-    assert_eq!(right.get(id).await.unwrap().unwrap().name.as_str(), NAME);
+    let right = SqlStore::new(data.clone(), app.app.keys.clone());
+    assert_eq!(
+        right
+            .reader()
+            .accounts()
+            .get(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .name
+            .as_str(),
+        NAME
+    );
     // ...with another master key (an attacker with both databases but not
     // the configuration) nothing does.
-    let thief = Accounts::new(
+    let thief = SqlStore::new(
         data,
         KeyStore::new(keys, Arc::new(Keyring::generate()), None),
     );
-    assert!(thief.get(id).await.is_err());
-    assert!(thief.addresses(id).await.is_err());
+    assert!(thief.reader().accounts().get(id).await.is_err());
+    assert!(thief.reader().addresses().list(id).await.is_err());
 }
 
 #[tokio::test]
@@ -163,8 +175,9 @@ async fn dsr_2_destroying_a_subject_key_makes_its_data_unreadable_even_in_earlie
 
     // The rows are still in the data database, as in any data backup taken
     // before, but nothing can open them any more.
-    assert!(app.app.accounts.get(id).await.unwrap().is_none());
-    assert!(app.app.accounts.addresses(id).await.is_err());
+    let reader = app.app.store.reader();
+    assert!(reader.accounts().get(id).await.unwrap().is_none());
+    assert!(reader.addresses().list(id).await.is_err());
     assert_eq!(app.get_as("/v1/me", &token).await.status(), 404);
     // The key store's own backup was rewritten without the key...
     assert!(
@@ -201,12 +214,20 @@ async fn acc_6_rotating_the_master_key_rewraps_data_keys_and_retires_the_old_one
         Arc::new(Keyring::new(&new, &[], &blind).unwrap()),
         None,
     );
-    let accounts = Accounts::new(
+    let store = SqlStore::new(
         Db::connect(&app.storage.database_url, 2).await.unwrap(),
         after,
     );
     assert_eq!(
-        accounts.get(id).await.unwrap().unwrap().email.as_str(),
+        store
+            .reader()
+            .accounts()
+            .get(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email
+            .as_str(),
         EMAIL
     );
 }
@@ -273,11 +294,11 @@ async fn the_outbox_does_not_duplicate_a_message_delivered_just_before_a_crash()
         .unwrap();
     assert_eq!(due.len(), 1);
     let m = &due[0];
-    let payload: Value = serde_json::from_str(&m.payload).unwrap();
-    let (to, subject, body) = api::mail::render(&m.template, &m.language, &payload).unwrap();
+    let envelope = m.envelope.as_ref().unwrap();
+    let (subject, body) = api::mail::render(envelope);
     app.app
         .mailer
-        .deliver(m.id, &to, &subject, body)
+        .deliver(m.id, envelope.to.as_str(), &subject, body)
         .await
         .unwrap();
     // Nothing is re-sent while the claim holds; after it lapses the message is
@@ -292,6 +313,7 @@ async fn the_outbox_does_not_duplicate_a_message_delivered_just_before_a_crash()
 #[tokio::test]
 async fn a_job_lease_lets_one_instance_run_a_job_at_a_time() {
     let app = spawn_app().await;
+    use domain::jobs::JobLeases as _;
     let leases = &app.app.leases;
     let now = app.clock.now();
     let ttl = Duration::seconds(30);

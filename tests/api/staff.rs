@@ -235,7 +235,7 @@ async fn staff_1_a_shop_manager_manages_the_catalogue_but_not_staff() {
         .send()
         .await
         .unwrap();
-    assert_problem(dup, 409, "/problems/conflict").await;
+    assert_problem(dup, 409, "/problems/slug-taken").await;
 
     let res = app
         .with(
@@ -336,5 +336,5 @@ async fn staff_1_admins_create_staff_with_a_set_password_link_and_change_roles()
         .send()
         .await
         .unwrap();
-    assert_problem(res, 409, "/problems/conflict").await;
+    assert_problem(res, 409, "/problems/self-demotion").await;
 }

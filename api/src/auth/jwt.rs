@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
-use crate::problem::ApiError;
+use domain::identity::{AccessClaims, IssueError, TokenIssuer};
 
 /// Issuer of our tokens.
 pub const ISSUER: &str = "boutique";
@@ -58,37 +58,40 @@ impl Tokens {
         }
     }
 
-    /// Signs a token.
-    ///
-    /// # Errors
-    /// [`ApiError::Internal`] when signing fails.
-    pub fn issue(
-        &self,
-        sub: &str,
-        sid: &str,
-        role: &str,
-        now: DateTime<Utc>,
-        exp: DateTime<Utc>,
-    ) -> Result<String, ApiError> {
-        let claims = Claims {
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            sub: sub.into(),
-            sid: sid.into(),
-            role: role.into(),
-            iat: now.timestamp(),
-            exp: exp.timestamp(),
-        };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::Internal(e.into()))
-    }
-
     /// Verifies signature, algorithm, issuer and audience.
-    #[must_use]
-    pub fn verify(&self, token: &str) -> Option<Claims> {
+    fn decode(&self, token: &str) -> Option<Claims> {
         decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|d| d.claims)
+    }
+}
+
+impl TokenIssuer for Tokens {
+    fn issue(&self, c: &AccessClaims) -> Result<String, IssueError> {
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: c.subject.to_string(),
+            sid: c.session.to_string(),
+            role: c.role.as_str().into(),
+            iat: c.issued_at.timestamp(),
+            exp: c.expires_at.timestamp(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| IssueError(e.to_string()))
+    }
+
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims> {
+        let c = self.decode(token)?;
+        let expires_at = DateTime::from_timestamp(c.exp, 0)?;
+        (expires_at > now).then_some(())?;
+        Some(AccessClaims {
+            subject: c.sub.parse().ok()?,
+            session: c.sid.parse().ok()?,
+            role: c.role.parse().ok()?,
+            issued_at: DateTime::from_timestamp(c.iat, 0)?,
+            expires_at,
+        })
     }
 }
 
@@ -102,18 +105,19 @@ mod tests {
     fn tokens_round_trip_and_forgeries_fail() {
         let t = Tokens::new(&[1u8; 32]);
         let now = Utc::now();
-        let token = t
-            .issue(
-                "sub",
-                "sid",
-                "customer",
-                now,
-                now + chrono::Duration::days(2),
-            )
-            .unwrap();
-        assert_eq!(t.verify(&token).unwrap().sid, "sid");
+        let claims = AccessClaims {
+            subject: domain::identity::CustomerId::new(),
+            session: domain::identity::SessionId::new(),
+            role: domain::identity::Role::Customer,
+            issued_at: DateTime::from_timestamp(now.timestamp(), 0).unwrap(),
+            expires_at: DateTime::from_timestamp(now.timestamp(), 0).unwrap()
+                + chrono::Duration::days(2),
+        };
+        let token = t.issue(&claims).unwrap();
+        assert_eq!(t.verify(&token, now).unwrap(), claims);
+        assert!(t.verify(&token, claims.expires_at).is_none(), "expired");
         assert!(
-            Tokens::new(&[2u8; 32]).verify(&token).is_none(),
+            Tokens::new(&[2u8; 32]).verify(&token, now).is_none(),
             "other key"
         );
         let parts: Vec<&str> = token.split('.').collect();
@@ -122,7 +126,7 @@ mod tests {
             URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
             parts[1]
         );
-        assert!(t.verify(&none).is_none(), "alg none");
-        assert!(t.verify("garbage").is_none());
+        assert!(t.verify(&none, now).is_none(), "alg none");
+        assert!(t.verify("garbage", now).is_none());
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
-use crate::problem::ApiError;
+use domain::identity::HashError;
 
 const M_COST: u32 = 19_456;
 const T_COST: u32 = 2;
@@ -40,9 +40,9 @@ fn with_blocks<T>(count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
 }
 
 /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) of `password`.
-fn hash_phc(password: &[u8]) -> Result<String, ApiError> {
+fn hash_phc(password: &[u8]) -> Result<String, HashError> {
     let params = Params::new(M_COST, T_COST, P_COST, Some(32))
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("argon2 params: {e}")))?;
+        .map_err(|e| HashError(format!("argon2 params: {e}")))?;
     let count = params.block_count();
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let mut salt = [0u8; 16];
@@ -51,7 +51,7 @@ fn hash_phc(password: &[u8]) -> Result<String, ApiError> {
     with_blocks(count, |m| {
         argon2.hash_password_into_with_memory(password, &salt, &mut out, m)
     })
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("argon2: {e}")))?;
+    .map_err(|e| HashError(format!("argon2: {e}")))?;
     Ok(format!(
         "$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}${}${}",
         STANDARD_NO_PAD.encode(salt),
@@ -111,7 +111,7 @@ impl PasswordHasher {
     ///
     /// # Errors
     /// When argon2 or its threads cannot be set up.
-    pub fn new(concurrency: usize) -> Result<Self, ApiError> {
+    pub fn new(concurrency: usize) -> Result<Self, HashError> {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..concurrency.max(1) {
@@ -131,7 +131,7 @@ impl PasswordHasher {
                         }
                     }
                 })
-                .map_err(|e| ApiError::Internal(e.into()))?;
+                .map_err(|e| HashError(e.to_string()))?;
         }
         // Verifying against this hash for unknown e-mails makes a failed login
         // take as long whether or not the account exists. It is computed on a
@@ -140,10 +140,10 @@ impl PasswordHasher {
         jobs.send(Box::new(move || {
             let _ = tx.send(hash_phc(b"boutique-dummy-password"));
         }))
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("password hasher stopped")))?;
+        .map_err(|_| HashError("password hasher stopped".into()))?;
         let dummy = rx
             .recv()
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("password hasher stopped")))??;
+            .map_err(|_| HashError("password hasher stopped".into()))??;
         Ok(Self {
             jobs,
             dummy: Arc::new(dummy),
@@ -153,31 +153,25 @@ impl PasswordHasher {
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, HashError> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move || {
                 let _ = tx.send(f());
             }))
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("password hasher stopped")))?;
+            .map_err(|_| HashError("password hasher stopped".into()))?;
         rx.await
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("password hasher stopped")))
+            .map_err(|_| HashError("password hasher stopped".into()))
     }
+}
 
-    /// The PHC string of `password`.
-    ///
-    /// # Errors
-    /// [`ApiError::Internal`] when hashing fails.
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+#[async_trait::async_trait]
+impl domain::identity::PasswordHasher for PasswordHasher {
+    async fn hash(&self, password: String) -> Result<String, HashError> {
         self.run(move || hash_phc(password.as_bytes())).await?
     }
 
-    /// Whether `password` matches `phc`; with no hash (unknown account or no
-    /// password set) a dummy hash is checked and the answer is false.
-    ///
-    /// # Errors
-    /// [`ApiError::Internal`] when the hasher is gone.
-    pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, ApiError> {
+    async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, HashError> {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy.as_ref().clone());
         let ok = self
@@ -193,6 +187,7 @@ mod tests {
 
     #[tokio::test]
     async fn acc_6_passwords_are_argon2id_phc_strings_that_verify() {
+        use domain::identity::PasswordHasher as _;
         let h = PasswordHasher::new(1).unwrap();
         let phc = h.hash("correct horse battery staple".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");

@@ -13,7 +13,7 @@ use super::common::{Accepted, validate};
 use crate::app::SharedState;
 use crate::auth::{AuthAllowingPasswordChange, Caller};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
-use crate::services::accounts::{self, Registration};
+use domain::identity::{Credentials, Registration};
 
 /// Language of messages.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -134,8 +134,12 @@ pub async fn register(
     let (Some(email), Some(name)) = (email, name) else {
         return Err(ApiError::BadRequest("invalid body".into()));
     };
-    accounts::register(
-        &state,
+    domain::identity::register(
+        state.store.as_ref(),
+        &state.hasher,
+        &state.random,
+        state.clock.as_ref(),
+        &state.identity,
         Registration {
             email,
             name,
@@ -210,7 +214,21 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     validate(&b)?;
-    let out = accounts::login(&state, &b.email, b.password, b.remember_me, &caller.0).await?;
+    let out = domain::identity::login(
+        state.store.as_ref(),
+        &state.hasher,
+        &state.tokens,
+        state.index.as_ref(),
+        state.clock.as_ref(),
+        &state.identity,
+        Credentials {
+            email: b.email,
+            password: b.password,
+            remember_me: b.remember_me,
+        },
+        &caller.0,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         access_token: out.access_token,
         token_type: "Bearer".into(),
@@ -236,7 +254,7 @@ pub async fn logout(
     state: SharedState,
     auth: AuthAllowingPasswordChange,
 ) -> Result<HttpResponse, ApiError> {
-    accounts::logout(&state, &auth.0).await?;
+    domain::identity::logout(state.store.as_ref(), state.clock.as_ref(), &auth.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -272,7 +290,14 @@ pub async fn forgot_password(
     let b = body.into_inner();
     validate(&b)?;
     if let Ok(email) = Email::parse(&b.email) {
-        accounts::forgot_password(&state, &email).await?;
+        domain::identity::forgot_password(
+            state.store.as_ref(),
+            &state.random,
+            state.clock.as_ref(),
+            &state.identity,
+            &email,
+        )
+        .await?;
     }
     Ok(HttpResponse::Accepted().json(Accepted::new(
         "If this address has an account, a reset link is on its way.",
@@ -319,6 +344,14 @@ pub async fn reset_password(
     let Some(password) = password else {
         return Err(ApiError::BadRequest("invalid body".into()));
     };
-    accounts::reset_password(&state, &b.token, &password, &caller.0).await?;
+    domain::identity::reset_password(
+        state.store.as_ref(),
+        &state.hasher,
+        state.clock.as_ref(),
+        &b.token,
+        &password,
+        &caller.0,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::openapi::Spec;
 use crate::problem::{ApiError, Problem};
 
 /// Health report.
@@ -59,11 +60,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object))
 )]
 #[get("/openapi.json")]
-pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+pub async fn openapi_json(spec: web::Data<Spec>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .content_type("application/json")
-        .body(state.spec.json.clone())
+        .body(spec.json.clone())
 }
 
 /// The OpenAPI 3.1 description of this API, as YAML.
@@ -72,9 +73,9 @@ pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     responses((status = 200, description = "The OpenAPI document", content_type = "application/yaml", body = Object))
 )]
 #[get("/openapi.yaml")]
-pub async fn openapi_yaml(state: web::Data<AppState>) -> HttpResponse {
+pub async fn openapi_yaml(spec: web::Data<Spec>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .content_type("application/yaml")
-        .body(state.spec.yaml.clone())
+        .body(spec.yaml.clone())
 }

@@ -11,7 +11,7 @@ pub use plan::{
     Format, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, Slug, Style,
 };
 pub use query::{After, Order, ProductQuery, RawProductQuery, SortKey};
-pub use service::Catalogue;
+pub use service::{Catalogue, Editor};
 
 use crate::error::StorageError;
 
@@ -23,11 +23,6 @@ pub trait CatalogueStore: Send + Sync {
     /// A number that changes whenever any plan changes; instances compare it
     /// to know when their in-memory catalogue is stale.
     fn revision(&self) -> impl Future<Output = Result<i64, StorageError>> + Send;
-
-    /// Stores a new plan with its formats, all or nothing.
-    ///
-    /// Fails with [`PlanError::SlugTaken`] or [`PlanError::SkuTaken`] on a duplicate.
-    fn insert(&self, plan: &Plan) -> impl Future<Output = Result<(), PlanWriteError>> + Send;
 
     /// Any plan, published or not.
     fn find(
@@ -42,17 +37,22 @@ pub trait CatalogueStore: Send + Sync {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Plan>, StorageError>> + Send;
 
-    /// Replaces a plan and its formats, all or nothing.
-    fn update(&self, plan: &Plan) -> impl Future<Output = Result<(), PlanWriteError>> + Send;
-
-    /// Deletes a plan and its formats. Returns whether it existed.
-    fn delete(
-        &self,
-        id: crate::ids::ProductId,
-    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
-
     /// Whether a plan with this slug exists, published or not.
     fn slug_exists(&self, slug: &Slug) -> impl Future<Output = Result<bool, StorageError>> + Send;
+}
+
+/// Catalogue writes inside a unit of work: a plan, its formats and the
+/// catalogue revision change together with the audit entry that records it.
+#[async_trait::async_trait]
+pub trait PlanWrites: Send + Sync {
+    /// Stores a new plan with its formats.
+    ///
+    /// Fails with [`PlanError::SlugTaken`] or [`PlanError::SkuTaken`] on a duplicate.
+    async fn insert(&self, plan: &Plan) -> Result<(), PlanWriteError>;
+    /// Replaces a plan and its formats.
+    async fn update(&self, plan: &Plan) -> Result<(), PlanWriteError>;
+    /// Deletes a plan and its formats. Returns whether it existed.
+    async fn delete(&self, id: crate::ids::ProductId) -> Result<bool, StorageError>;
 }
 
 /// Why a plan could not be written.

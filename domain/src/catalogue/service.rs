@@ -1,28 +1,93 @@
 //! The catalogue use cases: reading the published catalogue from a cached
-//! index, and writing plans through the store (which refreshes the cache).
+//! index, and writing plans in a unit of work with the audit entry that
+//! records the change (then refreshing the cache).
 
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::StorageError;
+use crate::audit::{Actor, AuditAction, AuditTarget, NewAuditEntry};
 use crate::clock::Clock;
+use crate::ids::ProductId;
+use crate::store::Store;
 
 use super::{CatalogueIndex, CatalogueStore, NewPlan, Plan, PlanError, PlanWriteError};
+
+/// Who changes the catalogue, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Editor {
+    /// Who.
+    pub actor: Actor,
+    /// Truncated source address.
+    pub source: Option<String>,
+}
+
+impl Editor {
+    /// The system itself (the demo loader, imports from the command line).
+    #[must_use]
+    pub const fn system() -> Self {
+        Self {
+            actor: Actor::System,
+            source: None,
+        }
+    }
+}
+
+/// The plan change of an audited write.
+enum Write<'a> {
+    Insert(&'a Plan),
+    Update(&'a Plan),
+    Nothing,
+}
 
 /// The catalogue, cached in memory and kept fresh by revision number.
 pub struct Catalogue<S> {
     store: S,
+    writes: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     current: RwLock<(i64, Arc<CatalogueIndex>)>,
 }
 
 impl<S: CatalogueStore> Catalogue<S> {
-    /// A catalogue over `store`; empty until [`Catalogue::refresh`] runs.
-    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+    /// A catalogue read from `store` and written through units of work of
+    /// `writes`; empty until [`Catalogue::refresh`] runs.
+    pub fn new(store: S, writes: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
+            writes,
             clock,
             current: RwLock::new((-1, Arc::new(CatalogueIndex::default()))),
         }
+    }
+
+    /// Writes through one unit of work: the plan change, then the audit
+    /// entry, committed together.
+    async fn audited(
+        &self,
+        by: &Editor,
+        id: ProductId,
+        what: &str,
+        write: Write<'_>,
+    ) -> Result<(), PlanWriteError> {
+        let uow = self.writes.begin().await?;
+        match write {
+            Write::Insert(p) => uow.plans().insert(p).await?,
+            Write::Update(p) => uow.plans().update(p).await?,
+            Write::Nothing => {}
+        }
+        uow.audit()
+            .append(
+                NewAuditEntry::new(
+                    by.actor,
+                    AuditAction::CatalogueChanged,
+                    Some(AuditTarget::Product(id)),
+                    by.source.clone(),
+                )
+                .because(what),
+                self.clock.now(),
+            )
+            .await?;
+        uow.commit().await?;
+        Ok(())
     }
 
     /// The current published catalogue. Never waits for the database.
@@ -65,12 +130,13 @@ impl<S: CatalogueStore> Catalogue<S> {
     ///
     /// # Errors
     /// Rule violations, duplicate slug or SKU, storage failure.
-    pub async fn create(&self, new: NewPlan) -> Result<Plan, PlanWriteError> {
+    pub async fn create(&self, new: NewPlan, by: &Editor) -> Result<Plan, PlanWriteError> {
         let plan = new.into_plan(self.clock.now())?;
         if self.store.slug_exists(&plan.slug).await? {
             return Err(PlanError::SlugTaken.into());
         }
-        self.store.insert(&plan).await?;
+        self.audited(by, plan.id, "created", Write::Insert(&plan))
+            .await?;
         self.refresh().await?;
         Ok(plan)
     }
@@ -82,8 +148,9 @@ impl<S: CatalogueStore> Catalogue<S> {
     /// Rule violations, duplicate slug or SKU, storage failure.
     pub async fn replace(
         &self,
-        id: crate::ids::ProductId,
+        id: ProductId,
         new: NewPlan,
+        by: &Editor,
     ) -> Result<Option<Plan>, PlanWriteError> {
         let Some(old) = self.store.find(id).await? else {
             return Ok(None);
@@ -98,7 +165,8 @@ impl<S: CatalogueStore> Catalogue<S> {
                 f.id = prev.id;
             }
         }
-        self.store.update(&plan).await?;
+        self.audited(by, id, "replaced", Write::Update(&plan))
+            .await?;
         self.refresh().await?;
         Ok(Some(plan))
     }
@@ -109,17 +177,25 @@ impl<S: CatalogueStore> Catalogue<S> {
     /// Storage failure.
     pub async fn set_published(
         &self,
-        id: crate::ids::ProductId,
+        id: ProductId,
         published: bool,
+        by: &Editor,
     ) -> Result<Option<Plan>, PlanWriteError> {
         let Some(mut plan) = self.store.find(id).await? else {
             return Ok(None);
         };
+        let what = if published {
+            "published"
+        } else {
+            "unpublished"
+        };
         if plan.published != published {
             plan.published = published;
             plan.updated_at = self.clock.now();
-            self.store.update(&plan).await?;
+            self.audited(by, id, what, Write::Update(&plan)).await?;
             self.refresh().await?;
+        } else {
+            self.audited(by, id, what, Write::Nothing).await?;
         }
         Ok(Some(plan))
     }
@@ -128,12 +204,26 @@ impl<S: CatalogueStore> Catalogue<S> {
     ///
     /// # Errors
     /// Storage failure.
-    pub async fn delete(&self, id: crate::ids::ProductId) -> Result<bool, StorageError> {
-        let deleted = self.store.delete(id).await?;
-        if deleted {
-            self.refresh().await?;
+    pub async fn delete(&self, id: ProductId, by: &Editor) -> Result<bool, PlanWriteError> {
+        let uow = self.writes.begin().await?;
+        if !uow.plans().delete(id).await? {
+            return Ok(false);
         }
-        Ok(deleted)
+        uow.audit()
+            .append(
+                NewAuditEntry::new(
+                    by.actor,
+                    AuditAction::CatalogueChanged,
+                    Some(AuditTarget::Product(id)),
+                    by.source.clone(),
+                )
+                .because("deleted"),
+                self.clock.now(),
+            )
+            .await?;
+        uow.commit().await?;
+        self.refresh().await?;
+        Ok(true)
     }
 
     /// The store, for operations not cached here.

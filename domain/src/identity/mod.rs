@@ -1,16 +1,53 @@
 //! Customers and staff: who they are (validated personal data), what they may
-//! do (roles), how long their sessions live and when logins are locked.
+//! do (roles), how long their sessions live and when logins are locked, and
+//! the use cases over the ports storage, hashing and tokens implement.
 
 mod address;
+mod authenticate;
+mod config;
 mod customer;
+mod error;
+mod lockdown;
 mod lockout;
+mod login;
+mod logout;
+mod password;
 mod person;
+mod ports;
+mod principal;
+mod profile;
+mod register;
 mod session;
+mod staff;
+mod support;
+
+#[cfg(test)]
+mod tests;
 
 pub use address::{AddressKind, CountryCode, PostalAddress};
+pub use authenticate::authenticate;
+pub use config::{AccountSetup, IdentityConfig};
 pub use customer::{Customer, NewCustomer};
+pub use error::{IdentityError, LimitReason};
+pub use lockdown::{check_source, record_probe};
 pub use lockout::{LockoutPolicy, Verdict};
+pub use login::{Credentials, LoginOutcome, login};
+pub use logout::{logout, revoke_session};
+pub use password::{change_email, change_password, forgot_password, reset_password};
 pub use person::{Email, Language, Password, PasswordError, PersonName, Phone, Role};
+pub use ports::{
+    AccessClaims, AccountRepo, AccountWriteError, AddressRepo, BlindIndex, Block, CounterKey,
+    CounterKind, CounterRepo, HashError, IssueError, LoginRecord, NewSession, Origin,
+    PasswordHasher, ProfileChanges, Randomness, SessionRepo, SourceId, StoredAddress,
+    StoredSession, TokenIssuer, TokenPurpose, TokenRepo, hex16,
+};
+pub use principal::Principal;
+pub use profile::{add_address, delete_address, profile, replace_address, update_profile};
+pub use register::{Registration, register};
 pub use session::SessionPolicy;
+pub use staff::{
+    CustomerLookup, CustomerRecord, NewStaff, create_staff, lift_block, read_customer, set_role,
+};
+pub use support::token_hash;
 
 pub use crate::ids::{AddressId, CustomerId, SessionId};

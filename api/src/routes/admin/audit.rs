@@ -4,15 +4,14 @@
 use actix_web::{HttpResponse, delete, get, web};
 use chrono::{DateTime, Utc};
 use domain::FieldErrors;
-use domain::audit::{AuditAction, AuditRecord};
+use domain::audit::{AuditAction, AuditFilter, AuditRecord};
 use domain::pagination::{Limit, decode_cursor, encode_cursor};
-use persistence::audit::{AuditFilter, NewAuditEntry};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::SharedState;
 use crate::auth::Admin;
-use crate::problem::{ApiError, Problem, SignedInErrors};
+use crate::problem::{ApiError, Problem, SignedInErrors, or_not_found};
 
 /// One audit entry.
 #[derive(Debug, Serialize, ToSchema)]
@@ -110,11 +109,13 @@ pub async fn admin_list_audit_log(
     q: web::Query<AuditParams>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
     let mut f = FieldErrors::default();
-    if let Some(a) = &q.action
-        && AuditAction::parse(a).is_none()
-    {
-        f.push("action", "is not a known action");
-    }
+    let action = q.action.as_deref().and_then(|a| {
+        let parsed = AuditAction::parse(a);
+        if parsed.is_none() {
+            f.push("action", "is not a known action");
+        }
+        parsed
+    });
     let time = |f: &mut FieldErrors, field: &str, v: &Option<String>| {
         v.as_deref().and_then(|s| {
             f.take(
@@ -139,7 +140,7 @@ pub async fn admin_list_audit_log(
     f.check()?;
     let limit = limit.unwrap_or(Limit::DEFAULT).get();
     let filter = AuditFilter {
-        action: q.action.clone(),
+        action,
         actor: q.actor.clone(),
         target: q.target.clone(),
         since,
@@ -147,7 +148,9 @@ pub async fn admin_list_audit_log(
         before_seq,
     };
     let mut rows = state
-        .audit
+        .store
+        .reader()
+        .audit()
         .list(&filter, u64::try_from(limit + 1).unwrap_or(101))
         .await?;
     let next_cursor = if rows.len() > limit {
@@ -191,7 +194,7 @@ pub async fn admin_verify_audit_log(
     state: SharedState,
     _admin: Admin,
 ) -> Result<web::Json<AuditVerification>, ApiError> {
-    let v = state.audit.verify().await?;
+    let v = state.store.reader().audit().verify().await?;
     Ok(web::Json(AuditVerification {
         valid: v.broken.is_none(),
         checked: v.checked,
@@ -241,7 +244,12 @@ pub async fn admin_list_blocks(
     state: SharedState,
     _admin: Admin,
 ) -> Result<web::Json<BlockPage>, ApiError> {
-    let blocks = state.counters.blocks(state.clock.now()).await?;
+    let blocks = state
+        .store
+        .reader()
+        .counters()
+        .blocks(state.clock.now())
+        .await?;
     Ok(web::Json(BlockPage {
         items: blocks
             .into_iter()
@@ -249,7 +257,7 @@ pub async fn admin_list_blocks(
                 id: b.key,
                 kind: b.kind,
                 source: b.source,
-                customer_id: b.customer_id,
+                customer_id: b.customer_id.map(|c| c.as_uuid()),
                 count: b.count,
                 blocked_until: b.blocked_until,
             })
@@ -276,22 +284,8 @@ pub async fn admin_lift_block(
     admin: Admin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
-    if !state.counters.lift(&path, now).await? {
-        return Err(ApiError::NotFound("No block in force has this id.".into()));
-    }
-    state
-        .audit
-        .append(
-            NewAuditEntry {
-                actor: admin.0.actor(),
-                action: AuditAction::LockLifted,
-                target: Some(format!("block:{}", path.as_str())),
-                source: admin.0.client.source_display.clone(),
-                reason: None,
-            },
-            now,
-        )
-        .await?;
+    domain::identity::lift_block(state.store.as_ref(), state.clock.as_ref(), &admin.0, &path)
+        .await
+        .map_err(or_not_found("No block in force has this id."))?;
     Ok(HttpResponse::NoContent().finish())
 }

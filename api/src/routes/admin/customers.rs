@@ -4,9 +4,7 @@
 
 use actix_web::{HttpRequest, get, web};
 use domain::FieldErrors;
-use domain::audit::AuditAction;
-use domain::identity::{CustomerId, Email};
-use persistence::audit::NewAuditEntry;
+use domain::identity::{CustomerId, CustomerLookup, CustomerRecord, Email};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -17,7 +15,8 @@ use crate::routes::me::{Address, Profile};
 
 /// A customer's record as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CustomerRecord {
+#[schema(as = CustomerRecord)]
+pub struct CustomerRecordDto {
     /// The profile.
     #[serde(flatten)]
     pub profile: Profile,
@@ -31,7 +30,7 @@ pub struct CustomerRecord {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerSearchResult {
     /// The matches.
-    pub items: Vec<CustomerRecord>,
+    pub items: Vec<CustomerRecordDto>,
     /// Always null: an exact search has one page.
     pub next_cursor: Option<String>,
 }
@@ -62,40 +61,29 @@ fn reason(req: &HttpRequest) -> Result<String, ApiError> {
     })
 }
 
-async fn record(
+fn record(r: CustomerRecord) -> CustomerRecordDto {
+    CustomerRecordDto {
+        profile: Profile::from(&r.customer),
+        addresses: r.addresses.into_iter().map(Address::from).collect(),
+        last_active_at: r.customer.last_active_at,
+    }
+}
+
+async fn read(
     state: &SharedState,
     staff: &Principal,
-    id: CustomerId,
+    lookup: CustomerLookup,
     why: &str,
-) -> Result<Option<CustomerRecord>, ApiError> {
-    let Some(c) = state.accounts.get(id).await? else {
-        return Ok(None);
-    };
-    let addresses = state
-        .accounts
-        .addresses(id)
-        .await?
-        .into_iter()
-        .map(Address::from)
-        .collect();
-    state
-        .audit
-        .append(
-            NewAuditEntry {
-                actor: staff.actor(),
-                action: AuditAction::PersonalDataAccessed,
-                target: Some(format!("customer:{id}")),
-                source: staff.client.source_display.clone(),
-                reason: Some(why.to_owned()),
-            },
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Some(CustomerRecord {
-        profile: Profile::from(&c),
-        addresses,
-        last_active_at: c.last_active_at,
-    }))
+) -> Result<Option<CustomerRecordDto>, ApiError> {
+    Ok(domain::identity::read_customer(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        staff,
+        lookup,
+        why,
+    )
+    .await?
+    .map(record))
 }
 
 /// Find a customer by exact e-mail address.
@@ -125,8 +113,7 @@ pub async fn admin_search_customers(
     f.check()?;
     let mut items = vec![];
     if let Some(email) = email
-        && let Some(id) = state.accounts.find_id_by_email(&email).await?
-        && let Some(r) = record(&state, &staff.0, id, &why).await?
+        && let Some(r) = read(&state, &staff.0, CustomerLookup::Email(email), &why).await?
     {
         items.push(r);
     }
@@ -146,7 +133,7 @@ pub async fn admin_search_customers(
         ("X-Access-Reason" = String, Header, description = "Why this personal data is read (3 to 200 characters)", example = "order 2026-0042 refund"),
     ),
     responses(
-        (status = 200, description = "The record", body = CustomerRecord),
+        (status = 200, description = "The record", body = CustomerRecordDto),
         (status = 400, description = "Missing reason", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No customer has this id", body = Problem, content_type = "application/problem+json"),
         SignedInErrors,
@@ -158,11 +145,11 @@ pub async fn admin_get_customer(
     staff: Staff,
     req: HttpRequest,
     path: web::Path<String>,
-) -> Result<web::Json<CustomerRecord>, ApiError> {
+) -> Result<web::Json<CustomerRecordDto>, ApiError> {
     let why = reason(&req)?;
     let not_found = || ApiError::NotFound("No customer has this id.".into());
     let id: CustomerId = path.parse().map_err(|_| not_found())?;
-    record(&state, &staff.0, id, &why)
+    read(&state, &staff.0, CustomerLookup::Id(id), &why)
         .await?
         .map(web::Json)
         .ok_or_else(not_found)

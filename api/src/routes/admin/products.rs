@@ -2,14 +2,11 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use domain::FieldErrors;
-use domain::audit::AuditAction;
 use domain::catalogue::{
-    FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, PlanWriteError, Slug,
-    Style,
+    Editor, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanSpecs, Slug, Style,
 };
 use domain::ids::ProductId;
 use domain::money::{Currency, Money};
-use persistence::audit::NewAuditEntry;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -214,44 +211,11 @@ pub struct AdminProductPage {
     pub next_cursor: Option<String>,
 }
 
-fn write_error(e: PlanWriteError) -> ApiError {
-    match e {
-        PlanWriteError::Invalid(PlanError::Fields(f)) => ApiError::Validation(f),
-        PlanWriteError::Invalid(PlanError::SlugTaken) => {
-            ApiError::Conflict("Another plan uses this slug.".into())
-        }
-        PlanWriteError::Invalid(PlanError::SkuTaken) => {
-            ApiError::Conflict("Another format uses one of these SKUs.".into())
-        }
-        PlanWriteError::Invalid(other) => {
-            let mut f = domain::FieldErrors::default();
-            f.push("body", other.to_string());
-            ApiError::Validation(f)
-        }
-        PlanWriteError::Storage(s) => s.into(),
+fn editor(p: &Principal) -> Editor {
+    Editor {
+        actor: p.actor(),
+        source: p.source(),
     }
-}
-
-async fn audit(
-    state: &SharedState,
-    p: &Principal,
-    id: ProductId,
-    what: &str,
-) -> Result<(), ApiError> {
-    state
-        .audit
-        .append(
-            NewAuditEntry {
-                actor: p.actor(),
-                action: AuditAction::CatalogueChanged,
-                target: Some(format!("product:{id}")),
-                source: p.client.source_display.clone(),
-                reason: Some(what.into()),
-            },
-            state.clock.now(),
-        )
-        .await?;
-    Ok(())
 }
 
 fn product_id(raw: &str) -> Result<ProductId, ApiError> {
@@ -318,8 +282,7 @@ pub async fn admin_create_product(
     body: web::Json<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner().into_new_plan()?;
-    let plan = state.catalogue.create(new).await.map_err(write_error)?;
-    audit(&state, &staff.0, plan.id, "created").await?;
+    let plan = state.catalogue.create(new, &editor(&staff.0)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/admin/products/{}", plan.id)))
         .json(AdminProduct::from(&plan)))
@@ -380,11 +343,9 @@ pub async fn admin_replace_product(
     let new = body.into_inner().into_new_plan()?;
     let plan = state
         .catalogue
-        .replace(id, new)
-        .await
-        .map_err(write_error)?
+        .replace(id, new, &editor(&staff.0))
+        .await?
         .ok_or_else(|| ApiError::NotFound("No plan has this id.".into()))?;
-    audit(&state, &staff.0, id, "replaced").await?;
     Ok(web::Json(AdminProduct::from(&plan)))
 }
 
@@ -397,21 +358,9 @@ async fn publish(
     let id = product_id(raw)?;
     let plan = state
         .catalogue
-        .set_published(id, published)
-        .await
-        .map_err(write_error)?
+        .set_published(id, published, &editor(&staff.0))
+        .await?
         .ok_or_else(|| ApiError::NotFound("No plan has this id.".into()))?;
-    audit(
-        state,
-        &staff.0,
-        id,
-        if published {
-            "published"
-        } else {
-            "unpublished"
-        },
-    )
-    .await?;
     Ok(web::Json(AdminProduct::from(&plan)))
 }
 
@@ -476,9 +425,8 @@ pub async fn admin_delete_product(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = product_id(&path)?;
-    if !state.catalogue.delete(id).await? {
+    if !state.catalogue.delete(id, &editor(&staff.0)).await? {
         return Err(ApiError::NotFound("No plan has this id.".into()));
     }
-    audit(&state, &staff.0, id, "deleted").await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,17 +2,16 @@
 
 use actix_web::{HttpResponse, get, post, put, web};
 use domain::FieldErrors;
-use domain::identity::{Customer, CustomerId, Email, PersonName, Role};
+use domain::identity::{Customer, CustomerId, Email, NewStaff, PersonName, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::app::SharedState;
 use crate::auth::Admin;
-use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
+use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::validate;
 use crate::routes::me::RoleDto;
-use crate::services::accounts;
 
 /// A staff member.
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,7 +64,7 @@ pub async fn admin_list_staff(
     state: SharedState,
     _admin: Admin,
 ) -> Result<web::Json<StaffPage>, ApiError> {
-    let staff = state.accounts.list_staff().await?;
+    let staff = state.store.reader().accounts().list_staff().await?;
     Ok(web::Json(StaffPage {
         items: staff.iter().map(StaffMember::from).collect(),
         next_cursor: None,
@@ -119,18 +118,26 @@ pub async fn admin_create_staff(
     let (Some(email), Some(name)) = (email, name) else {
         return Err(ApiError::BadRequest("invalid body".into()));
     };
-    let id = accounts::create_staff(
-        &state,
-        &admin.0.actor(),
-        email,
-        name,
-        role,
-        None,
-        &admin.0.client,
+    let id = domain::identity::create_staff(
+        state.store.as_ref(),
+        &state.hasher,
+        &state.random,
+        state.clock.as_ref(),
+        &state.identity,
+        admin.0.actor(),
+        NewStaff {
+            email,
+            name,
+            role,
+            password: None,
+        },
+        &admin.0.origin,
     )
     .await?;
     let c = state
-        .accounts
+        .store
+        .reader()
+        .accounts()
         .get(id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Account not found.".into()))?;
@@ -170,9 +177,18 @@ pub async fn admin_set_role(
     path: web::Path<String>,
     body: web::Json<SetRoleRequest>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
-    let not_found = || ApiError::NotFound("No account has this id.".into());
-    let id: CustomerId = path.parse().map_err(|_| not_found())?;
-    accounts::set_role(&state, &admin.0, id, body.role.into()).await?;
-    let c = state.accounts.get(id).await?.ok_or_else(not_found)?;
+    const NO_ACCOUNT: &str = "No account has this id.";
+    let id: CustomerId = path
+        .parse()
+        .map_err(|_| ApiError::NotFound(NO_ACCOUNT.into()))?;
+    let c = domain::identity::set_role(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &admin.0,
+        id,
+        body.role.into(),
+    )
+    .await
+    .map_err(or_not_found(NO_ACCOUNT))?;
     Ok(web::Json(StaffMember::from(&c)))
 }

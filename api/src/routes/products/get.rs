@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, get, web};
 use super::dto::Product;
 use crate::app::AppState;
 use crate::problem::{ApiError, Problem};
+use crate::routes::products::render::RenderCache;
 
 /// Get one published house plan, by id or slug, with its formats and prices.
 #[utoipa::path(
@@ -23,9 +24,10 @@ use crate::problem::{ApiError, Problem};
 #[get("/v1/products/{id_or_slug}")]
 pub async fn get_product(
     state: web::Data<AppState>,
+    rendered: web::Data<RenderCache>,
     id_or_slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let rendered = state.rendered.get(state.catalogue.index());
+    let rendered = rendered.get(state.catalogue.index());
     let plan = rendered
         .index()
         .get(&id_or_slug)

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{ProductPage, StyleDto};
 use crate::app::AppState;
 use crate::problem::{ApiError, Problem};
+use crate::routes::products::render::RenderCache;
 
 /// Sort keys.
 #[derive(Debug, ToSchema)]
@@ -111,10 +112,11 @@ impl From<ListParams> for RawProductQuery {
 #[get("/v1/products")]
 pub async fn list_products(
     state: web::Data<AppState>,
+    rendered: web::Data<RenderCache>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = ProductQuery::parse(&params.into_inner().into())?;
-    let rendered = state.rendered.get(state.catalogue.index());
+    let rendered = rendered.get(state.catalogue.index());
     let page = rendered.index().search(&query);
     // The body is the `ProductPage` schema, assembled from pre-rendered items.
     let mut body = String::with_capacity(64 + page.items.len() * 512);

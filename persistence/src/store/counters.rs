@@ -1,86 +1,49 @@
 //! Security counters (SEC-1, SEC-2): failed logins per account and source,
 //! failures and private-area probes per source, and the locks and bans they
-//! lead to. Kept in the database so every instance sees the same counts.
-//! Sources are identified by a keyed hash of their address, never the
-//! address itself; a truncated form is kept for admins to read.
+//! lead to. In the database, so every instance sees the same counts.
+//! Sources are keyed hashes of their address; a truncated form is kept for
+//! admins to read.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::StorageError;
+use domain::identity::{Block, CounterKey, CounterRepo, CustomerId, SourceId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
-use crate::Db;
+use super::{Conn, SqlRepos, err};
 use crate::entities::security_counter as sc;
 
-/// A lock or ban in force.
-#[derive(Debug, Clone)]
-pub struct Block {
-    /// Its key (opaque; used to lift it).
-    pub key: String,
-    /// `account_source_lock` or `source_ban`.
-    pub kind: String,
-    /// The truncated source address.
-    pub source: Option<String>,
-    /// The account, for account locks of known accounts.
-    pub customer_id: Option<Uuid>,
-    /// Failures or probes counted.
-    pub count: i32,
-    /// Until when.
-    pub blocked_until: DateTime<Utc>,
-}
-
-/// The counters repository.
-#[derive(Debug, Clone)]
-pub struct SecurityCounters {
-    db: Db,
-}
-
-fn err(context: &'static str) -> impl Fn(sea_orm::DbErr) -> StorageError {
-    move |e| StorageError::new(context, e)
-}
-
-impl SecurityCounters {
-    /// The repository on `db`.
-    #[must_use]
-    pub fn new(db: Db) -> Self {
-        Self { db }
-    }
-
-    /// Adds one to a counter, restarting it when its window is over. Returns
-    /// the new count and when the window started.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn bump(
+#[async_trait]
+impl<C: Conn> CounterRepo for SqlRepos<C> {
+    async fn bump(
         &self,
-        key: &str,
-        kind: &str,
+        key: &CounterKey,
         window: Duration,
         now: DateTime<Utc>,
-        source_display: Option<&str>,
-        customer_id: Option<Uuid>,
+        source: &SourceId,
+        customer: Option<CustomerId>,
     ) -> Result<(i32, DateTime<Utc>), StorageError> {
-        let conn = self.db.conn();
+        let conn = self.conn();
         let updated = sc::Entity::update_many()
             .col_expr(sc::Column::Count, Expr::col(sc::Column::Count).add(1))
             .col_expr(sc::Column::UpdatedAt, Expr::value(now))
-            .filter(sc::Column::Key.eq(key))
+            .filter(sc::Column::Key.eq(key.as_str()))
             .filter(sc::Column::WindowStart.gt(now - window))
             .exec(conn)
             .await
             .map_err(err("failed to count a security event"))?;
         if updated.rows_affected == 0 {
             sc::Entity::insert(sc::ActiveModel {
-                key: Set(key.to_owned()),
-                kind: Set(kind.to_owned()),
+                key: Set(key.as_str().to_owned()),
+                kind: Set(key.kind().as_str().to_owned()),
                 count: Set(1),
                 window_start: Set(now),
                 blocked_until: Set(None),
                 updated_at: Set(now),
-                source_display: Set(source_display.map(str::to_owned)),
-                customer_id: Set(customer_id),
+                source_display: Set(source.display.clone()),
+                customer_id: Set(customer.map(|c| c.as_uuid())),
             })
             .on_conflict(
                 OnConflict::column(sc::Column::Key)
@@ -95,7 +58,7 @@ impl SecurityCounters {
             .await
             .map_err(err("failed to count a security event"))?;
         }
-        let row = sc::Entity::find_by_id(key.to_owned())
+        let row = sc::Entity::find_by_id(key.as_str().to_owned())
             .one(conn)
             .await
             .map_err(err("failed to read a security counter"))?
@@ -103,29 +66,24 @@ impl SecurityCounters {
         Ok((row.count, row.window_start))
     }
 
-    /// Blocks a key until `until` (creating it when needed).
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn block(
+    async fn block(
         &self,
-        key: &str,
-        kind: &str,
+        key: &CounterKey,
         until: DateTime<Utc>,
         now: DateTime<Utc>,
-        source_display: Option<&str>,
-        customer_id: Option<Uuid>,
+        source: &SourceId,
+        customer: Option<CustomerId>,
         count: i32,
     ) -> Result<(), StorageError> {
         sc::Entity::insert(sc::ActiveModel {
-            key: Set(key.to_owned()),
-            kind: Set(kind.to_owned()),
+            key: Set(key.as_str().to_owned()),
+            kind: Set(key.kind().as_str().to_owned()),
             count: Set(count),
             window_start: Set(now),
             blocked_until: Set(Some(until)),
             updated_at: Set(now),
-            source_display: Set(source_display.map(str::to_owned)),
-            customer_id: Set(customer_id),
+            source_display: Set(source.display.clone()),
+            customer_id: Set(customer.map(|c| c.as_uuid())),
         })
         .on_conflict(
             OnConflict::column(sc::Column::Key)
@@ -136,64 +94,48 @@ impl SecurityCounters {
                 ])
                 .to_owned(),
         )
-        .exec(self.db.conn())
+        .exec(self.conn())
         .await
         .map_err(err("failed to block"))?;
         Ok(())
     }
 
-    /// The latest end of any block in force among `keys`.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn blocked_until(
+    async fn blocked_until(
         &self,
-        keys: &[String],
+        keys: &[CounterKey],
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StorageError> {
         let rows = sc::Entity::find()
-            .filter(sc::Column::Key.is_in(keys.iter().cloned()))
+            .filter(sc::Column::Key.is_in(keys.iter().map(|k| k.as_str().to_owned())))
             .filter(sc::Column::BlockedUntil.gt(now))
-            .all(self.db.conn())
+            .all(self.conn())
             .await
             .map_err(err("failed to check blocks"))?;
         Ok(rows.into_iter().filter_map(|r| r.blocked_until).max())
     }
 
-    /// Forgets a counter (after a successful login).
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn clear(&self, key: &str) -> Result<(), StorageError> {
-        sc::Entity::delete_by_id(key.to_owned())
-            .exec(self.db.conn())
+    async fn clear(&self, key: &CounterKey) -> Result<(), StorageError> {
+        sc::Entity::delete_by_id(key.as_str().to_owned())
+            .exec(self.conn())
             .await
             .map_err(err("failed to clear a counter"))?;
         Ok(())
     }
 
-    /// Clears every counter and lock of an account (after a password reset).
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn clear_account(&self, customer_id: Uuid) -> Result<(), StorageError> {
+    async fn clear_account(&self, customer: CustomerId) -> Result<(), StorageError> {
         sc::Entity::delete_many()
-            .filter(sc::Column::CustomerId.eq(customer_id))
-            .exec(self.db.conn())
+            .filter(sc::Column::CustomerId.eq(customer.as_uuid()))
+            .exec(self.conn())
             .await
             .map_err(err("failed to clear account locks"))?;
         Ok(())
     }
 
-    /// Locks and bans in force.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn blocks(&self, now: DateTime<Utc>) -> Result<Vec<Block>, StorageError> {
+    async fn blocks(&self, now: DateTime<Utc>) -> Result<Vec<Block>, StorageError> {
         Ok(sc::Entity::find()
             .filter(sc::Column::BlockedUntil.gt(now))
             .order_by_desc(sc::Column::BlockedUntil)
-            .all(self.db.conn())
+            .all(self.conn())
             .await
             .map_err(err("failed to list blocks"))?
             .into_iter()
@@ -203,22 +145,18 @@ impl SecurityCounters {
                     key: r.key,
                     kind: r.kind,
                     source: r.source_display,
-                    customer_id: r.customer_id,
+                    customer_id: r.customer_id.map(CustomerId::from_uuid),
                     count: r.count,
                 })
             })
             .collect())
     }
 
-    /// Lifts a lock or ban. Returns whether one was in force.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn lift(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StorageError> {
+    async fn lift(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StorageError> {
         let res = sc::Entity::delete_many()
             .filter(sc::Column::Key.eq(key))
             .filter(sc::Column::BlockedUntil.gt(now))
-            .exec(self.db.conn())
+            .exec(self.conn())
             .await
             .map_err(err("failed to lift a block"))?;
         Ok(res.rows_affected > 0)

@@ -1,0 +1,296 @@
+//! The caller's postal addresses.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use chrono::{DateTime, Utc};
+use domain::identity::{AddressId, AddressKind, PostalAddress, StoredAddress};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::app::SharedState;
+use crate::auth::Auth;
+use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found};
+use crate::routes::common::{PageParams, page_by_id, validate};
+
+/// Billing or shipping.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressKindDto {
+    /// For invoices.
+    Billing,
+    /// Where printed sets are shipped.
+    Shipping,
+}
+
+/// A postal address to store.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "shipping", "full_name": "Jeanne Dupont", "line1": "12 rue des Lilas", "line2": null, "postal_code": "69003", "city": "Lyon", "country": "FR"}))]
+pub struct AddressRequest {
+    /// What it is for.
+    pub kind: AddressKindDto,
+    /// Recipient.
+    #[validate(length(max = 100))]
+    pub full_name: String,
+    /// Street and number.
+    #[validate(length(max = 200))]
+    pub line1: String,
+    /// Building, floor...
+    #[validate(length(max = 200))]
+    pub line2: Option<String>,
+    /// Postal code.
+    #[validate(length(max = 16))]
+    pub postal_code: String,
+    /// City.
+    #[validate(length(max = 100))]
+    pub city: String,
+    /// ISO 3166-1 alpha-2 country code.
+    #[validate(length(max = 2))]
+    #[schema(example = "FR")]
+    pub country: String,
+}
+
+/// An address as the use cases take it.
+pub struct AddressInput {
+    /// What it is for.
+    pub kind: AddressKind,
+    /// The address.
+    pub address: PostalAddress,
+}
+
+impl TryFrom<AddressRequest> for AddressInput {
+    type Error = ApiError;
+
+    fn try_from(r: AddressRequest) -> Result<Self, ApiError> {
+        validate(&r)?;
+        let address = PostalAddress::parse(
+            &r.full_name,
+            &r.line1,
+            r.line2.as_deref(),
+            &r.postal_code,
+            &r.city,
+            &r.country,
+        )?;
+        let kind = match r.kind {
+            AddressKindDto::Billing => AddressKind::Billing,
+            AddressKindDto::Shipping => AddressKind::Shipping,
+        };
+        Ok(Self { kind, address })
+    }
+}
+
+const NOT_YOURS: &str = "No address of yours has this id.";
+
+/// A stored address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Address {
+    /// Id.
+    pub id: Uuid,
+    /// What it is for.
+    pub kind: AddressKindDto,
+    /// Recipient.
+    pub full_name: String,
+    /// Street and number.
+    pub line1: String,
+    /// Building, floor...
+    pub line2: Option<String>,
+    /// Postal code.
+    pub postal_code: String,
+    /// City.
+    pub city: String,
+    /// Country code.
+    pub country: String,
+    /// Creation.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<StoredAddress> for Address {
+    fn from(s: StoredAddress) -> Self {
+        Self {
+            id: s.id.as_uuid(),
+            kind: match s.kind {
+                AddressKind::Billing => AddressKindDto::Billing,
+                AddressKind::Shipping => AddressKindDto::Shipping,
+            },
+            full_name: s.address.full_name,
+            line1: s.address.line1,
+            line2: s.address.line2,
+            postal_code: s.address.postal_code,
+            city: s.address.city,
+            country: s.address.country,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// A page of addresses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressPage {
+    /// The addresses.
+    pub items: Vec<Address>,
+    /// Cursor of the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// The caller's addresses.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "list_addresses",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of addresses", body = AddressPage),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
+    )
+)]
+#[get("/v1/me/addresses")]
+pub async fn list_addresses(
+    state: SharedState,
+    auth: Auth,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<AddressPage>, ApiError> {
+    let (limit, after) = page.parse("addresses")?;
+    let all = state
+        .store
+        .reader()
+        .addresses()
+        .list(auth.0.customer_id)
+        .await?;
+    let (items, next_cursor) = page_by_id(all, |a| a.id.as_uuid(), limit, after, "addresses");
+    Ok(web::Json(AddressPage {
+        items: items.into_iter().map(Address::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Add an address.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "create_address",
+    security(("bearer" = [])),
+    request_body = AddressRequest,
+    responses(
+        (status = 201, description = "Created", body = Address, headers(("Location" = String, description = "The new address"))),
+        BodyErrors,
+        SignedInErrors,
+    )
+)]
+#[post("/v1/me/addresses")]
+pub async fn create_address(
+    state: SharedState,
+    auth: Auth,
+    body: web::Json<AddressRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let input = AddressInput::try_from(body.into_inner())?;
+    let stored = domain::identity::add_address(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &auth.0,
+        input.kind,
+        &input.address,
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/me/addresses/{}", stored.id)))
+        .json(Address::from(stored)))
+}
+
+fn address_id(raw: &str) -> Result<AddressId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::NotFound(NOT_YOURS.into()))
+}
+
+/// One of the caller's addresses.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "get_address",
+    security(("bearer" = [])),
+    params(("address_id" = Uuid, Path, description = "Address id")),
+    responses(
+        (status = 200, description = "The address", body = Address),
+        (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
+    )
+)]
+#[get("/v1/me/addresses/{address_id}")]
+pub async fn get_address(
+    state: SharedState,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<web::Json<Address>, ApiError> {
+    let id = address_id(&path)?;
+    let a = state
+        .store
+        .reader()
+        .addresses()
+        .get(auth.0.customer_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(NOT_YOURS.into()))?;
+    Ok(web::Json(a.into()))
+}
+
+/// Replace one of the caller's addresses.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "replace_address",
+    security(("bearer" = [])),
+    params(("address_id" = Uuid, Path, description = "Address id")),
+    request_body = AddressRequest,
+    responses(
+        (status = 200, description = "The address", body = Address),
+        (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
+        SignedInErrors,
+    )
+)]
+#[put("/v1/me/addresses/{address_id}")]
+pub async fn replace_address(
+    state: SharedState,
+    auth: Auth,
+    path: web::Path<String>,
+    body: web::Json<AddressRequest>,
+) -> Result<web::Json<Address>, ApiError> {
+    let id = address_id(&path)?;
+    let input = AddressInput::try_from(body.into_inner())?;
+    let a = domain::identity::replace_address(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &auth.0,
+        id,
+        input.kind,
+        &input.address,
+    )
+    .await
+    .map_err(or_not_found(NOT_YOURS))?;
+    Ok(web::Json(a.into()))
+}
+
+/// Delete one of the caller's addresses.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "delete_address",
+    security(("bearer" = [])),
+    params(("address_id" = Uuid, Path, description = "Address id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),
+        SignedInErrors,
+    )
+)]
+#[delete("/v1/me/addresses/{address_id}")]
+pub async fn delete_address(
+    state: SharedState,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = address_id(&path)?;
+    domain::identity::delete_address(state.store.as_ref(), &auth.0, id)
+        .await
+        .map_err(or_not_found(NOT_YOURS))?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,234 @@
+//! Login lockdown and bans (SEC-1, SEC-2), on counters every instance shares.
+
+use chrono::{DateTime, Utc};
+
+use super::LockoutPolicy;
+use super::error::{IdentityError, LimitReason};
+use super::ports::{CounterKey, CounterKind, Origin};
+use crate::audit::{Actor, AuditAction, AuditTarget, NewAuditEntry};
+use crate::clock::Clock;
+use crate::ids::CustomerId;
+use crate::store::{Repos, Store};
+
+fn ban_key(origin: &Origin) -> CounterKey {
+    CounterKey::source(CounterKind::SourceBan, &origin.source)
+}
+
+async fn refuse_blocked(
+    repos: &dyn Repos,
+    keys: &[CounterKey],
+    reason_of: impl Fn(DateTime<Utc>) -> LimitReason,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    match repos.counters().blocked_until(keys, now).await? {
+        Some(until) => Err(IdentityError::limited(reason_of(until), until, now)),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a banned source (on login and private areas).
+///
+/// # Errors
+/// [`IdentityError::Limited`] while banned; storage failure.
+pub async fn check_source(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    origin: &Origin,
+) -> Result<(), IdentityError> {
+    let reader = store.reader();
+    refuse_blocked(
+        reader.as_ref(),
+        &[ban_key(origin)],
+        |_| LimitReason::SourceBanned,
+        clock.now(),
+    )
+    .await
+}
+
+/// Refuses a login while the account is locked for this source or the
+/// source is banned.
+pub(crate) async fn check_login(
+    repos: &dyn Repos,
+    account: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let ban = ban_key(origin);
+    let pair = CounterKey::account_source(account, &origin.source);
+    if let Some(until) = repos.counters().blocked_until(&[ban], now).await? {
+        return Err(IdentityError::limited(
+            LimitReason::SourceBanned,
+            until,
+            now,
+        ));
+    }
+    refuse_blocked(repos, &[pair], |_| LimitReason::AccountLocked, now).await
+}
+
+async fn maybe_ban(
+    repos: &dyn Repos,
+    policy: &LockoutPolicy,
+    counted: (i32, DateTime<Utc>),
+    threshold: u32,
+    origin: &Origin,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let (count, window_start) = counted;
+    if let Some(until) = policy.ban_after(
+        u32::try_from(count).unwrap_or(0),
+        threshold,
+        window_start,
+        now,
+    ) {
+        repos
+            .counters()
+            .block(&ban_key(origin), until, now, &origin.source, None, count)
+            .await?;
+        repos
+            .audit()
+            .append(
+                NewAuditEntry::new(
+                    Actor::Anonymous,
+                    AuditAction::SourceBanned,
+                    origin.source.display.clone().map(AuditTarget::Source),
+                    origin.source.display.clone(),
+                )
+                .because(why),
+                now,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Counts a failed login for the account (known or not) and the source, in
+/// one unit of work; locks the pair with exponential backoff and bans a
+/// source failing across accounts. Answers [`IdentityError::Limited`] when
+/// this failure triggered a lock, else [`IdentityError::InvalidCredentials`].
+pub(crate) async fn record_failure(
+    store: &dyn Store,
+    policy: &LockoutPolicy,
+    clock: &dyn Clock,
+    account: &str,
+    customer: Option<CustomerId>,
+    origin: &Origin,
+) -> IdentityError {
+    match record_failure_in(store, policy, clock, account, customer, origin).await {
+        Ok(None) => IdentityError::InvalidCredentials,
+        Ok(Some(e)) | Err(e) => e,
+    }
+}
+
+async fn record_failure_in(
+    store: &dyn Store,
+    policy: &LockoutPolicy,
+    clock: &dyn Clock,
+    account: &str,
+    customer: Option<CustomerId>,
+    origin: &Origin,
+) -> Result<Option<IdentityError>, IdentityError> {
+    let now = clock.now();
+    let target = customer.map(AuditTarget::Customer);
+    let uow = store.begin().await?;
+    uow.audit()
+        .append(
+            NewAuditEntry::new(
+                Actor::Anonymous,
+                AuditAction::LoginFailed,
+                target.clone(),
+                origin.source.display.clone(),
+            )
+            .because("invalid credentials"),
+            now,
+        )
+        .await?;
+    let pair = CounterKey::account_source(account, &origin.source);
+    let (count, _) = uow
+        .counters()
+        .bump(&pair, policy.max_lock, now, &origin.source, customer)
+        .await?;
+    let source_failures = uow
+        .counters()
+        .bump(
+            &CounterKey::source(CounterKind::SourceFailures, &origin.source),
+            policy.window,
+            now,
+            &origin.source,
+            None,
+        )
+        .await?;
+    maybe_ban(
+        uow.as_ref(),
+        policy,
+        source_failures,
+        policy.source_failures,
+        origin,
+        "repeated login failures across accounts",
+        now,
+    )
+    .await?;
+    let mut outcome = None;
+    if let Some(lock) = policy.account_lock(u32::try_from(count).unwrap_or(0)) {
+        let until = now + lock;
+        uow.counters()
+            .block(&pair, until, now, &origin.source, customer, count)
+            .await?;
+        uow.audit()
+            .append(
+                NewAuditEntry::new(
+                    Actor::Anonymous,
+                    AuditAction::AccountLocked,
+                    target,
+                    origin.source.display.clone(),
+                )
+                .because(format!("{count} consecutive failures")),
+                now,
+            )
+            .await?;
+        outcome = Some(IdentityError::limited(
+            LimitReason::AccountLocked,
+            until,
+            now,
+        ));
+    }
+    uow.commit().await?;
+    Ok(outcome)
+}
+
+/// Counts an unauthenticated request to a private area; bans the source
+/// when they repeat (SEC-2).
+///
+/// # Errors
+/// Storage failure.
+pub async fn record_probe(
+    store: &dyn Store,
+    policy: &LockoutPolicy,
+    clock: &dyn Clock,
+    origin: &Origin,
+) -> Result<(), IdentityError> {
+    let now = clock.now();
+    let uow = store.begin().await?;
+    let counted = uow
+        .counters()
+        .bump(
+            &CounterKey::source(CounterKind::PrivateProbes, &origin.source),
+            policy.window,
+            now,
+            &origin.source,
+            None,
+        )
+        .await?;
+    maybe_ban(
+        uow.as_ref(),
+        policy,
+        counted,
+        policy.private_probes,
+        origin,
+        "repeated unauthenticated access to private areas",
+        now,
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Forgotten passwords, single-use links and password changes (ACC-2, ACC-3,
+//! ACC-4: a new password ends the other sessions).
+
+use super::config::IdentityConfig;
+use super::error::IdentityError;
+use super::lockdown;
+use super::ports::{BlindIndex, Origin, PasswordHasher, Randomness, TokenPurpose, hex16};
+use super::principal::Principal;
+use super::support::{issue_link, notify, token_hash};
+use super::{Email, Password};
+use crate::audit::{Actor, AuditAction, AuditTarget, NewAuditEntry};
+use crate::clock::Clock;
+use crate::mail::Mail;
+use crate::store::Store;
+
+/// Sends a reset link when the address has an account; says nothing either way.
+///
+/// # Errors
+/// Storage failure.
+pub async fn forgot_password(
+    store: &dyn Store,
+    random: &dyn Randomness,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    email: &Email,
+) -> Result<(), IdentityError> {
+    let now = clock.now();
+    let Some(account) = store.reader().accounts().login_record(email).await? else {
+        return Ok(());
+    };
+    let uow = store.begin().await?;
+    let link = issue_link(
+        uow.as_ref(),
+        random,
+        config,
+        account.id,
+        TokenPurpose::ResetPassword,
+        config.reset_password_ttl,
+        now,
+    )
+    .await?;
+    notify(uow.as_ref(), account.id, Mail::PasswordReset { link }, now).await?;
+    uow.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password with a single-use token (set-password or reset
+/// link). Works while the account is locked, lifts its locks and ends all
+/// its sessions.
+///
+/// # Errors
+/// [`IdentityError::InvalidLinkToken`]; storage or hashing failure.
+pub async fn reset_password(
+    store: &dyn Store,
+    hasher: &dyn PasswordHasher,
+    clock: &dyn Clock,
+    token: &str,
+    new: &Password,
+    origin: &Origin,
+) -> Result<(), IdentityError> {
+    let hash = hasher.hash(new.expose().to_owned()).await?;
+    let now = clock.now();
+    let uow = store.begin().await?;
+    let Some(id) = uow
+        .tokens()
+        .consume(
+            &[TokenPurpose::SetPassword, TokenPurpose::ResetPassword],
+            &token_hash(token),
+            now,
+        )
+        .await?
+    else {
+        return Err(IdentityError::InvalidLinkToken);
+    };
+    uow.accounts().set_password(id, hash, false, now).await?;
+    uow.sessions().revoke_others(id, None, now).await?;
+    uow.audit()
+        .append(
+            NewAuditEntry::new(
+                Actor::Account(id),
+                AuditAction::PasswordReset,
+                Some(AuditTarget::Customer(id)),
+                origin.source.display.clone(),
+            ),
+            now,
+        )
+        .await?;
+    notify(uow.as_ref(), id, Mail::PasswordChanged, now).await?;
+    uow.counters().clear_account(id).await?;
+    uow.commit().await?;
+    Ok(())
+}
+
+/// Checks the caller's password; a wrong one counts like a failed login.
+pub(crate) async fn confirm_password(
+    store: &dyn Store,
+    hasher: &dyn PasswordHasher,
+    index: &dyn BlindIndex,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    p: &Principal,
+    password: String,
+    field: &'static str,
+) -> Result<(), IdentityError> {
+    let reader = store.reader();
+    let record = reader.accounts().login_record_by_id(p.customer_id).await?;
+    if hasher
+        .verify(password, record.and_then(|r| r.password_hash))
+        .await?
+    {
+        return Ok(());
+    }
+    if let Some(c) = reader.accounts().get(p.customer_id).await? {
+        let account = hex16(&index.email(&c.email));
+        if let e @ IdentityError::Limited { .. } = lockdown::record_failure(
+            store,
+            &config.lockout,
+            clock,
+            &account,
+            Some(p.customer_id),
+            &p.origin,
+        )
+        .await
+        {
+            return Err(e);
+        }
+    }
+    Err(IdentityError::WrongPassword { field })
+}
+
+/// Changes the caller's password; every other session ends.
+///
+/// # Errors
+/// [`IdentityError::WrongPassword`]; storage or hashing failure.
+pub async fn change_password(
+    store: &dyn Store,
+    hasher: &dyn PasswordHasher,
+    index: &dyn BlindIndex,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    p: &Principal,
+    current: String,
+    new: &Password,
+) -> Result<(), IdentityError> {
+    confirm_password(
+        store,
+        hasher,
+        index,
+        clock,
+        config,
+        p,
+        current,
+        "current_password",
+    )
+    .await?;
+    let hash = hasher.hash(new.expose().to_owned()).await?;
+    let now = clock.now();
+    let uow = store.begin().await?;
+    uow.accounts()
+        .set_password(p.customer_id, hash, false, now)
+        .await?;
+    uow.sessions()
+        .revoke_others(p.customer_id, Some(p.session_id), now)
+        .await?;
+    uow.audit()
+        .append(
+            NewAuditEntry::new(
+                p.actor(),
+                AuditAction::PasswordChanged,
+                Some(p.own_account()),
+                p.source(),
+            ),
+            now,
+        )
+        .await?;
+    notify(uow.as_ref(), p.customer_id, Mail::PasswordChanged, now).await?;
+    uow.commit().await?;
+    Ok(())
+}
+
+/// Changes the caller's e-mail address; needs the password. The old address
+/// is told.
+///
+/// # Errors
+/// [`IdentityError::WrongPassword`], [`IdentityError::EmailTaken`]; storage
+/// or hashing failure.
+pub async fn change_email(
+    store: &dyn Store,
+    hasher: &dyn PasswordHasher,
+    index: &dyn BlindIndex,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    p: &Principal,
+    password: String,
+    new: &Email,
+) -> Result<(), IdentityError> {
+    confirm_password(store, hasher, index, clock, config, p, password, "password").await?;
+    let now = clock.now();
+    let uow = store.begin().await?;
+    // Queued first, so it goes to the old address.
+    notify(uow.as_ref(), p.customer_id, Mail::EmailChanged, now).await?;
+    uow.accounts().change_email(p.customer_id, new, now).await?;
+    uow.audit()
+        .append(
+            NewAuditEntry::new(
+                p.actor(),
+                AuditAction::EmailChanged,
+                Some(p.own_account()),
+                p.source(),
+            ),
+            now,
+        )
+        .await?;
+    uow.commit().await?;
+    Ok(())
+}

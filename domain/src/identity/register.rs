@@ -1,0 +1,126 @@
+//! Self-registration of a customer (ACC-1, ACC-2, CON-1).
+
+use super::config::{AccountSetup, IdentityConfig};
+use super::error::IdentityError;
+use super::ports::{Origin, PasswordHasher, Randomness, TokenPurpose};
+use super::support::{issue_link, notify};
+use super::{CustomerId, Email, Language, NewCustomer, Password, PersonName, Phone, Role};
+use crate::audit::{Actor, AuditAction, AuditTarget, NewAuditEntry};
+use crate::clock::Clock;
+use crate::mail::{Envelope, Mail};
+use crate::store::Store;
+use crate::subject::SubjectId;
+
+/// What registration needs, parsed.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// E-mail.
+    pub email: Email,
+    /// Name.
+    pub name: PersonName,
+    /// Phone.
+    pub phone: Option<Phone>,
+    /// Chosen password, if any.
+    pub password: Option<Password>,
+    /// Language.
+    pub language: Language,
+}
+
+/// Registers a customer. The outcome is the same whether or not the address
+/// already has an account: that account's owner is told by e-mail instead.
+///
+/// # Errors
+/// Storage or hashing failure.
+pub async fn register(
+    store: &dyn Store,
+    hasher: &dyn PasswordHasher,
+    random: &dyn Randomness,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    r: Registration,
+    origin: &Origin,
+) -> Result<(), IdentityError> {
+    let now = clock.now();
+    let chosen_hash = match &r.password {
+        Some(p) => Some(hasher.hash(p.expose().to_owned()).await?),
+        None => None,
+    };
+    if let Some(existing) = store.reader().accounts().login_record(&r.email).await? {
+        let uow = store.begin().await?;
+        notify(uow.as_ref(), existing.id, Mail::RegistrationAttempt, now).await?;
+        uow.commit().await?;
+        return Ok(());
+    }
+    let (hash, must_change, generated) = match (chosen_hash, config.account_setup) {
+        (Some(h), _) => (Some(h), false, None),
+        (None, AccountSetup::Link) => (None, false, None),
+        (None, AccountSetup::GeneratedPassword) => {
+            let pw = random.password();
+            (Some(hasher.hash(pw.clone()).await?), true, Some(pw))
+        }
+    };
+    let id = CustomerId::new();
+    let new = NewCustomer {
+        email: r.email.clone(),
+        name: r.name.clone(),
+        phone: r.phone,
+        role: Role::Customer,
+        language: r.language,
+        privacy_policy_version: Some(config.privacy_policy_version.clone()),
+    };
+    let uow = store.begin().await?;
+    uow.keys().create(SubjectId::customer(id), now).await?;
+    match uow
+        .accounts()
+        .create(id, &new, hash, must_change, now)
+        .await
+    {
+        Ok(()) => {}
+        // Lost a race with another registration of the same address: the
+        // answer stays the same.
+        Err(super::AccountWriteError::EmailTaken) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    let mail = match (&r.password, generated) {
+        (Some(_), _) => Mail::Welcome,
+        (None, Some(password)) => Mail::AccountGeneratedPassword { password },
+        (None, None) => Mail::AccountSetupLink {
+            link: issue_link(
+                uow.as_ref(),
+                random,
+                config,
+                id,
+                TokenPurpose::SetPassword,
+                config.set_password_ttl,
+                now,
+            )
+            .await?,
+        },
+    };
+    uow.outbox()
+        .enqueue(
+            SubjectId::customer(id),
+            &Envelope {
+                to: r.email,
+                name: r.name,
+                language: r.language,
+                mail,
+            },
+            now,
+        )
+        .await?;
+    uow.audit()
+        .append(
+            NewAuditEntry::new(
+                Actor::Anonymous,
+                AuditAction::AccountCreated,
+                Some(AuditTarget::Customer(id)),
+                origin.source.display.clone(),
+            )
+            .because("self-registration"),
+            now,
+        )
+        .await?;
+    uow.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,1800 @@
+//! The identity use cases against in-memory ports ([`crate::testing`]).
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::*;
+use crate::audit::{AuditAction, AuditFilter, AuditRecord};
+use crate::clock::{Clock, ManualClock};
+use crate::mail::{Envelope, Mail};
+use crate::store::Store;
+use crate::subject::SubjectId;
+use crate::testing::{FakeHasher, FakeIndex, FakeIssuer, FakeRandom, MemStore, State};
+
+const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "a brand new long passphrase";
+const WRONG: &str = "not the password at all";
+const HOME: &str = "203.0.113.7";
+const HOME_NET: &str = "203.0.113.0/24";
+const ELSEWHERE: &str = "198.51.100.9";
+const FRONTEND: &str = "https://shop.example/";
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 3, 9, 0, 0).unwrap()
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+fn password(s: &str) -> Password {
+    Password::parse(s).unwrap()
+}
+
+fn origin_at(ip: &str) -> Origin {
+    Origin::new(
+        Some(ip.parse().unwrap()),
+        Some("test-agent".into()),
+        &FakeIndex,
+    )
+}
+
+fn home() -> Origin {
+    origin_at(HOME)
+}
+
+fn elsewhere() -> Origin {
+    origin_at(ELSEWHERE)
+}
+
+fn token_of(link: &str) -> &str {
+    link.split_once("?token=").unwrap().1
+}
+
+fn address(city: &str) -> PostalAddress {
+    PostalAddress::parse(
+        "Jeanne Dupont",
+        "1 rue de la Paix",
+        None,
+        "75002",
+        city,
+        "FR",
+    )
+    .unwrap()
+}
+
+#[track_caller]
+fn assert_limited<T: std::fmt::Debug>(
+    r: Result<T, IdentityError>,
+    expected: LimitReason,
+    expected_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
+    match r {
+        Err(IdentityError::Limited {
+            reason,
+            until,
+            retry_after,
+        }) => {
+            assert_eq!(reason, expected);
+            assert_eq!(until, expected_until);
+            assert_eq!(retry_after, (expected_until - now).num_seconds().max(1));
+        }
+        other => panic!("expected Limited({expected:?}), got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_unauthenticated<T: std::fmt::Debug>(r: Result<T, IdentityError>, presented: bool) {
+    match r {
+        Err(IdentityError::Unauthenticated { token_presented }) => {
+            assert_eq!(token_presented, presented);
+        }
+        other => panic!("expected Unauthenticated, got {other:?}"),
+    }
+}
+
+fn count(actions: &[AuditAction], action: AuditAction) -> usize {
+    actions.iter().filter(|a| **a == action).count()
+}
+
+/// Every port, in memory, with a manual clock at [`t0`].
+struct World {
+    store: MemStore,
+    hasher: FakeHasher,
+    issuer: FakeIssuer,
+    random: FakeRandom,
+    index: FakeIndex,
+    clock: ManualClock,
+    config: IdentityConfig,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with_setup(AccountSetup::Link)
+    }
+
+    fn with_setup(setup: AccountSetup) -> Self {
+        Self {
+            store: MemStore::new(),
+            hasher: FakeHasher::default(),
+            issuer: FakeIssuer::default(),
+            random: FakeRandom::default(),
+            index: FakeIndex,
+            clock: ManualClock::new(t0()),
+            config: IdentityConfig::new(setup, "2025-01".into(), FRONTEND.into()),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn state(&self) -> State {
+        self.store.state()
+    }
+
+    fn actions(&self) -> Vec<AuditAction> {
+        self.state().audit_actions()
+    }
+
+    fn last_audit(&self) -> AuditRecord {
+        self.state().audit.last().cloned().unwrap()
+    }
+
+    fn mails(&self) -> Vec<(SubjectId, Envelope)> {
+        self.state().outbox
+    }
+
+    fn last_mail(&self) -> (SubjectId, Envelope) {
+        self.mails().last().cloned().unwrap()
+    }
+
+    fn id_of(&self, address: &str) -> CustomerId {
+        self.state().account_by_email(address).unwrap().customer.id
+    }
+
+    fn hash_of(&self, id: CustomerId) -> Option<String> {
+        self.state().accounts[&id].password_hash.clone()
+    }
+
+    async fn register(&self, address: &str, pw: Option<&str>) -> Result<(), IdentityError> {
+        register(
+            &self.store,
+            &self.hasher,
+            &self.random,
+            &self.clock,
+            &self.config,
+            Registration {
+                email: email(address),
+                name: PersonName::parse("Jeanne Dupont").unwrap(),
+                phone: None,
+                password: pw.map(password),
+                language: Language::Fr,
+            },
+            &home(),
+        )
+        .await
+    }
+
+    /// Registers a customer with [`PASSWORD`].
+    async fn customer(&self, address: &str) -> CustomerId {
+        self.register(address, Some(PASSWORD)).await.unwrap();
+        self.id_of(address)
+    }
+
+    async fn login(
+        &self,
+        address: &str,
+        pw: &str,
+        remember_me: bool,
+        origin: &Origin,
+    ) -> Result<LoginOutcome, IdentityError> {
+        login(
+            &self.store,
+            &self.hasher,
+            &self.issuer,
+            &self.index,
+            &self.clock,
+            &self.config,
+            Credentials {
+                email: address.into(),
+                password: pw.into(),
+                remember_me,
+            },
+            origin,
+        )
+        .await
+    }
+
+    async fn authenticate(
+        &self,
+        token: Option<&str>,
+        private: bool,
+        origin: Origin,
+    ) -> Result<Principal, IdentityError> {
+        authenticate(
+            &self.store,
+            &self.issuer,
+            &self.clock,
+            &self.config,
+            token,
+            private,
+            origin,
+        )
+        .await
+    }
+
+    /// Logs in with `pw` from elsewhere and authenticates the token.
+    async fn sign_in_with(&self, address: &str, pw: &str) -> (LoginOutcome, Principal) {
+        let out = self.login(address, pw, false, &elsewhere()).await.unwrap();
+        let p = self
+            .authenticate(Some(&out.access_token), true, elsewhere())
+            .await
+            .unwrap();
+        (out, p)
+    }
+
+    async fn sign_in(&self, address: &str) -> (LoginOutcome, Principal) {
+        self.sign_in_with(address, PASSWORD).await
+    }
+
+    async fn create_staff(
+        &self,
+        address: &str,
+        role: Role,
+        pw: Option<&str>,
+    ) -> Result<CustomerId, IdentityError> {
+        create_staff(
+            &self.store,
+            &self.hasher,
+            &self.random,
+            &self.clock,
+            &self.config,
+            crate::audit::Actor::System,
+            NewStaff {
+                email: email(address),
+                name: PersonName::parse("Staff Member").unwrap(),
+                role,
+                password: pw.map(password),
+            },
+            &Origin::local("cli"),
+        )
+        .await
+    }
+
+    /// A signed-in staff member with [`PASSWORD`].
+    async fn staff(&self, address: &str, role: Role) -> Principal {
+        self.create_staff(address, role, Some(PASSWORD))
+            .await
+            .unwrap();
+        self.sign_in(address).await.1
+    }
+
+    async fn change_password(
+        &self,
+        p: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<(), IdentityError> {
+        change_password(
+            &self.store,
+            &self.hasher,
+            &self.index,
+            &self.clock,
+            &self.config,
+            p,
+            current.into(),
+            &password(new),
+        )
+        .await
+    }
+
+    async fn change_email(&self, p: &Principal, pw: &str, new: &str) -> Result<(), IdentityError> {
+        change_email(
+            &self.store,
+            &self.hasher,
+            &self.index,
+            &self.clock,
+            &self.config,
+            p,
+            pw.into(),
+            &email(new),
+        )
+        .await
+    }
+
+    async fn forgot(&self, address: &str) -> Result<(), IdentityError> {
+        forgot_password(
+            &self.store,
+            &self.random,
+            &self.clock,
+            &self.config,
+            &email(address),
+        )
+        .await
+    }
+
+    async fn reset(&self, token: &str, new: &str) -> Result<(), IdentityError> {
+        reset_password(
+            &self.store,
+            &self.hasher,
+            &self.clock,
+            token,
+            &password(new),
+            &home(),
+        )
+        .await
+    }
+
+    /// Fails `n` logins of `address` from `origin`; returns the last answer.
+    async fn fail_logins(&self, address: &str, n: usize, origin: &Origin) -> IdentityError {
+        let mut last = None;
+        for _ in 0..n {
+            last = Some(self.login(address, WRONG, false, origin).await.unwrap_err());
+        }
+        last.unwrap()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Registration (ACC-1, ACC-2)
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn acc_1_registration_with_a_password_creates_the_account_its_key_a_welcome_mail_and_an_audit_entry()
+ {
+    let w = World::new();
+    w.register("jeanne@example.fr", Some(PASSWORD))
+        .await
+        .unwrap();
+
+    let s = w.state();
+    let row = s.account_by_email("jeanne@example.fr").unwrap();
+    let id = row.customer.id;
+    assert_eq!(row.customer.role, Role::Customer);
+    assert_eq!(
+        row.customer.privacy_policy_version.as_deref(),
+        Some("2025-01")
+    );
+    assert_eq!(
+        row.password_hash.as_deref(),
+        Some("hash:correct horse battery staple")
+    );
+    assert!(row.customer.has_password && !row.customer.must_change_password);
+    assert!(w.store.keys().contains(&SubjectId::customer(id)));
+
+    let (subject, envelope) = w.last_mail();
+    assert_eq!(subject, SubjectId::customer(id));
+    assert_eq!(envelope.to, email("jeanne@example.fr"));
+    assert_eq!(envelope.mail, Mail::Welcome);
+
+    let entry = w.last_audit();
+    assert_eq!(w.actions(), [AuditAction::AccountCreated]);
+    assert_eq!(entry.actor, "anonymous");
+    assert_eq!(entry.target, Some(format!("customer:{id}")));
+    assert_eq!(entry.source.as_deref(), Some(HOME_NET));
+    assert_eq!(entry.reason.as_deref(), Some("self-registration"));
+}
+
+#[tokio::test]
+async fn acc_1_registering_an_existing_address_tells_its_owner_and_creates_nothing() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let before = w.state();
+
+    // Same address in another case, another password: the same answer.
+    w.register("Jeanne@Example.FR", Some(NEW_PASSWORD))
+        .await
+        .unwrap();
+
+    let after = w.state();
+    assert_eq!(after.accounts.len(), 1);
+    assert_eq!(w.store.keys().len(), 1);
+    assert_eq!(after.audit.len(), before.audit.len(), "no audit entry");
+    assert_eq!(after.tokens.len(), 0);
+    assert_eq!(w.hash_of(id), before.accounts[&id].password_hash);
+    // The chosen password was still hashed: both answers take the same time.
+    assert_eq!(w.hasher.hashes(), 2);
+
+    assert_eq!(after.outbox.len(), 2);
+    let (subject, envelope) = w.last_mail();
+    assert_eq!(subject, SubjectId::customer(id));
+    assert_eq!(
+        envelope.to,
+        email("jeanne@example.fr"),
+        "the owner's address"
+    );
+    assert_eq!(envelope.mail, Mail::RegistrationAttempt);
+}
+
+#[tokio::test]
+async fn acc_2_registration_without_password_mails_a_set_password_link_that_works_once() {
+    let w = World::new();
+    w.register("jeanne@example.fr", None).await.unwrap();
+    let id = w.id_of("jeanne@example.fr");
+    assert!(!w.state().accounts[&id].customer.has_password);
+    assert_eq!(w.hasher.hashes(), 0);
+
+    let (subject, envelope) = w.last_mail();
+    assert_eq!(subject, SubjectId::customer(id));
+    let Mail::AccountSetupLink { link } = envelope.mail else {
+        panic!("expected a set-password link, got {:?}", envelope.mail);
+    };
+    assert!(
+        link.starts_with("https://shop.example/account/set-password?token="),
+        "{link}"
+    );
+    let token = token_of(&link);
+    let stored = &w.state().tokens[0];
+    assert_eq!(stored.purpose, TokenPurpose::SetPassword);
+    assert_eq!(stored.hash, token_hash(token), "only the hash is stored");
+    assert_eq!(stored.expires_at, t0() + Duration::hours(48));
+
+    // No password yet: no login.
+    assert!(matches!(
+        w.login("jeanne@example.fr", PASSWORD, false, &home()).await,
+        Err(IdentityError::InvalidCredentials)
+    ));
+
+    w.reset(token, NEW_PASSWORD).await.unwrap();
+    assert_eq!(w.last_mail().1.mail, Mail::PasswordChanged);
+    w.login("jeanne@example.fr", NEW_PASSWORD, false, &elsewhere())
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        w.reset(token, PASSWORD).await,
+        Err(IdentityError::InvalidLinkToken)
+    ));
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:a brand new long passphrase")
+    );
+}
+
+#[tokio::test]
+async fn acc_2_set_password_links_last_48_hours() {
+    let w = World::new();
+    w.register("a@example.fr", None).await.unwrap();
+    w.register("b@example.fr", None).await.unwrap();
+    let links: Vec<String> = w
+        .mails()
+        .into_iter()
+        .map(|(_, e)| match e.mail {
+            Mail::AccountSetupLink { link } => link,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+
+    w.clock.advance(Duration::hours(48) - Duration::seconds(1));
+    w.reset(token_of(&links[0]), NEW_PASSWORD).await.unwrap();
+    w.clock.advance(Duration::seconds(2));
+    assert!(matches!(
+        w.reset(token_of(&links[1]), NEW_PASSWORD).await,
+        Err(IdentityError::InvalidLinkToken)
+    ));
+}
+
+#[tokio::test]
+async fn acc_2_generated_password_mode_mails_a_password_to_change_at_first_login() {
+    let w = World::with_setup(AccountSetup::GeneratedPassword);
+    w.register("jeanne@example.fr", None).await.unwrap();
+    let id = w.id_of("jeanne@example.fr");
+
+    let Mail::AccountGeneratedPassword {
+        password: generated,
+    } = w.last_mail().1.mail
+    else {
+        panic!("expected a generated password");
+    };
+    assert!(Password::parse(&generated).is_ok());
+    let row = &w.state().accounts[&id];
+    assert!(row.customer.must_change_password && row.customer.has_password);
+    assert!(w.state().tokens.is_empty(), "no link in this mode");
+
+    let (out, p) = w.sign_in_with("jeanne@example.fr", &generated).await;
+    assert!(out.must_change_password);
+    assert!(p.must_change_password);
+
+    w.change_password(&p, &generated, NEW_PASSWORD)
+        .await
+        .unwrap();
+    assert!(!w.state().accounts[&id].customer.must_change_password);
+}
+
+#[tokio::test]
+async fn acc_2_a_chosen_password_needs_no_change_in_generated_password_mode() {
+    let w = World::with_setup(AccountSetup::GeneratedPassword);
+    let id = w.customer("jeanne@example.fr").await;
+    assert!(!w.state().accounts[&id].customer.must_change_password);
+    assert_eq!(w.last_mail().1.mail, Mail::Welcome);
+}
+
+// ---------------------------------------------------------------------------
+// Login and sessions (ACC-4)
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn acc_4_login_opens_a_session_of_2_days_or_14_with_remember_me() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    w.clock.advance(Duration::hours(1));
+    let now = w.now();
+
+    let short = w
+        .login("jeanne@example.fr", PASSWORD, false, &home())
+        .await
+        .unwrap();
+    let long = w
+        .login("Jeanne@Example.fr", PASSWORD, true, &home())
+        .await
+        .unwrap();
+
+    assert_eq!(short.expires_at, now + Duration::days(2));
+    assert_eq!(long.expires_at, now + Duration::days(14));
+    assert!(!short.must_change_password);
+    let s = w.state();
+    let stored = &s.sessions[&long.session_id];
+    assert_eq!(stored.customer_id, id);
+    assert!(stored.remember_me);
+    assert_eq!(stored.expires_at, long.expires_at);
+    assert_eq!(stored.user_agent.as_deref(), Some("test-agent"));
+    assert!(!s.sessions[&short.session_id].remember_me);
+    assert_eq!(s.accounts[&id].customer.last_active_at, now);
+
+    let entry = w.last_audit();
+    assert_eq!(entry.action, AuditAction::LoginSucceeded.as_str());
+    assert_eq!(entry.actor, id.to_string());
+    assert_eq!(entry.target, Some(format!("customer:{id}")));
+    assert_eq!(entry.source.as_deref(), Some(HOME_NET));
+
+    let p = w
+        .authenticate(Some(&short.access_token), true, home())
+        .await
+        .unwrap();
+    assert_eq!(
+        (p.customer_id, p.session_id, p.role),
+        (id, short.session_id, Role::Customer)
+    );
+}
+
+#[tokio::test]
+async fn acc_4_a_wrong_password_and_an_unknown_address_fail_the_same_way() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+
+    for address in ["jeanne@example.fr", "nobody@example.fr", "not an address"] {
+        let verifies = w.hasher.verifies();
+        assert!(matches!(
+            w.login(address, WRONG, false, &home()).await,
+            Err(IdentityError::InvalidCredentials)
+        ));
+        // A hash is checked either way: the same time is spent.
+        assert_eq!(w.hasher.verifies(), verifies + 1, "{address}");
+    }
+
+    let failures = w.store.state().audit;
+    let failed: Vec<_> = failures
+        .iter()
+        .filter(|r| r.action == AuditAction::LoginFailed.as_str())
+        .collect();
+    assert_eq!(failed.len(), 3);
+    assert_eq!(failed[0].target, Some(format!("customer:{id}")));
+    assert_eq!(failed[1].target, None);
+    assert!(failed.iter().all(|r| r.actor == "anonymous"));
+    assert!(w.state().sessions.is_empty());
+}
+
+#[tokio::test]
+async fn acc_4_authenticate_refuses_missing_and_forged_tokens() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (out, _) = w.sign_in("jeanne@example.fr").await;
+
+    assert_unauthenticated(w.authenticate(None, false, home()).await, false);
+    assert_unauthenticated(w.authenticate(Some("garbage"), false, home()).await, true);
+
+    // A well-formed token for another subject than the session's owner.
+    let other = w.customer("other@example.fr").await;
+    let forged = w
+        .issuer
+        .issue(&AccessClaims {
+            subject: other,
+            session: out.session_id,
+            role: Role::Admin,
+            issued_at: w.now(),
+            expires_at: w.now() + Duration::days(1),
+        })
+        .unwrap();
+    assert_unauthenticated(w.authenticate(Some(&forged), false, home()).await, true);
+}
+
+#[tokio::test]
+async fn acc_4_tokens_stop_working_when_the_session_expires() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (out, p) = w.sign_in("jeanne@example.fr").await;
+
+    w.clock.advance(Duration::days(2) - Duration::seconds(1));
+    w.authenticate(Some(&out.access_token), false, home())
+        .await
+        .unwrap();
+    w.clock.advance(Duration::seconds(1));
+    assert_unauthenticated(
+        w.authenticate(Some(&out.access_token), false, home()).await,
+        true,
+    );
+
+    // Even a token that outlives its session is refused.
+    let outliving = w
+        .issuer
+        .issue(&AccessClaims {
+            subject: p.customer_id,
+            session: p.session_id,
+            role: p.role,
+            issued_at: w.now(),
+            expires_at: w.now() + Duration::days(30),
+        })
+        .unwrap();
+    assert_unauthenticated(w.authenticate(Some(&outliving), false, home()).await, true);
+}
+
+#[tokio::test]
+async fn acc_4_a_token_of_an_erased_account_is_refused() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (out, _) = w.sign_in("jeanne@example.fr").await;
+    w.store.edit(|s| {
+        s.accounts.remove(&id);
+    });
+    assert_unauthenticated(
+        w.authenticate(Some(&out.access_token), false, home()).await,
+        true,
+    );
+}
+
+#[tokio::test]
+async fn acc_4_logout_ends_the_session_at_once() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (out, p) = w.sign_in("jeanne@example.fr").await;
+
+    logout(&w.store, &w.clock, &p).await.unwrap();
+
+    assert_unauthenticated(
+        w.authenticate(Some(&out.access_token), false, home()).await,
+        true,
+    );
+    assert_eq!(
+        w.state().sessions[&out.session_id].revoked_at,
+        Some(w.now())
+    );
+    let entry = w.last_audit();
+    assert_eq!(entry.action, AuditAction::LoggedOut.as_str());
+    assert_eq!(entry.actor, id.to_string());
+}
+
+#[tokio::test]
+async fn acc_4_revoke_session_ends_one_of_the_callers_other_sessions() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (first, p) = w.sign_in("jeanne@example.fr").await;
+    let (second, _) = w.sign_in("jeanne@example.fr").await;
+
+    revoke_session(&w.store, &w.clock, &p, second.session_id)
+        .await
+        .unwrap();
+
+    assert_unauthenticated(
+        w.authenticate(Some(&second.access_token), false, home())
+            .await,
+        true,
+    );
+    w.authenticate(Some(&first.access_token), false, home())
+        .await
+        .unwrap();
+    assert_eq!(w.last_audit().action, AuditAction::SessionRevoked.as_str());
+
+    // Already ended: nothing of theirs to revoke.
+    assert!(matches!(
+        revoke_session(&w.store, &w.clock, &p, second.session_id).await,
+        Err(IdentityError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn acc_4_revoking_another_accounts_session_is_not_found() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    w.customer("mallory@example.fr").await;
+    let (victim, _) = w.sign_in("jeanne@example.fr").await;
+    let (_, mallory) = w.sign_in("mallory@example.fr").await;
+    let audit = w.state().audit.len();
+
+    assert!(matches!(
+        revoke_session(&w.store, &w.clock, &mallory, victim.session_id).await,
+        Err(IdentityError::NotFound)
+    ));
+
+    w.authenticate(Some(&victim.access_token), false, home())
+        .await
+        .unwrap();
+    assert_eq!(w.state().audit.len(), audit, "nothing audited");
+}
+
+// ---------------------------------------------------------------------------
+// Lockdown (SEC-1, SEC-2)
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sec_1_five_failures_lock_the_account_for_that_source_only() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+
+    let fourth = w.fail_logins("jeanne@example.fr", 4, &home()).await;
+    assert!(matches!(fourth, IdentityError::InvalidCredentials));
+    let fifth = w.login("jeanne@example.fr", WRONG, false, &home()).await;
+    assert_limited(
+        fifth,
+        LimitReason::AccountLocked,
+        t0() + Duration::minutes(1),
+        t0(),
+    );
+
+    // Locked: even the right password is refused, without checking it.
+    let verifies = w.hasher.verifies();
+    assert_limited(
+        w.login("jeanne@example.fr", PASSWORD, false, &home()).await,
+        LimitReason::AccountLocked,
+        t0() + Duration::minutes(1),
+        t0(),
+    );
+    assert_eq!(w.hasher.verifies(), verifies);
+
+    // Another source is not locked out.
+    w.login("jeanne@example.fr", PASSWORD, false, &elsewhere())
+        .await
+        .unwrap();
+
+    let actions = w.actions();
+    assert_eq!(count(&actions, AuditAction::LoginFailed), 5);
+    assert_eq!(count(&actions, AuditAction::AccountLocked), 1);
+    let locked = w
+        .state()
+        .audit
+        .into_iter()
+        .find(|r| r.action == AuditAction::AccountLocked.as_str())
+        .unwrap();
+    assert_eq!(locked.target, Some(format!("customer:{id}")));
+    assert_eq!(locked.reason.as_deref(), Some("5 consecutive failures"));
+
+    // The lock ends after its minute.
+    w.clock.advance(Duration::minutes(1) + Duration::seconds(1));
+    w.login("jeanne@example.fr", PASSWORD, false, &home())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sec_1_each_further_failure_doubles_the_lock() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    w.fail_logins("jeanne@example.fr", 5, &home()).await;
+
+    w.clock.advance(Duration::minutes(1) + Duration::seconds(1));
+    let now = w.now();
+    assert_limited(
+        w.login("jeanne@example.fr", WRONG, false, &home()).await,
+        LimitReason::AccountLocked,
+        now + Duration::minutes(2),
+        now,
+    );
+}
+
+#[tokio::test]
+async fn sec_1_unknown_addresses_lock_like_known_ones() {
+    let w = World::new();
+    w.fail_logins("nobody@example.fr", 4, &home()).await;
+    assert_limited(
+        w.login("NOBODY@example.fr", WRONG, false, &home()).await,
+        LimitReason::AccountLocked,
+        t0() + Duration::minutes(1),
+        t0(),
+    );
+}
+
+#[tokio::test]
+async fn sec_1_a_successful_login_clears_the_failure_count() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    w.fail_logins("jeanne@example.fr", 4, &home()).await;
+    w.login("jeanne@example.fr", PASSWORD, false, &home())
+        .await
+        .unwrap();
+    let again = w.fail_logins("jeanne@example.fr", 4, &home()).await;
+    assert!(matches!(again, IdentityError::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn sec_1_twenty_failures_across_accounts_ban_the_source_for_an_hour() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (out, _) = w.sign_in("jeanne@example.fr").await;
+
+    for i in 0..20 {
+        let e = w
+            .login(&format!("guess{i}@example.fr"), WRONG, false, &home())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, IdentityError::InvalidCredentials), "{i}: {e:?}");
+    }
+
+    let until = t0() + Duration::hours(1);
+    assert_limited(
+        w.login("jeanne@example.fr", PASSWORD, false, &home()).await,
+        LimitReason::SourceBanned,
+        until,
+        t0(),
+    );
+    // Private areas refuse the banned source even with valid credentials.
+    assert_limited(
+        w.authenticate(Some(&out.access_token), true, home()).await,
+        LimitReason::SourceBanned,
+        until,
+        t0(),
+    );
+    // Other sources are not affected.
+    w.login("jeanne@example.fr", PASSWORD, false, &elsewhere())
+        .await
+        .unwrap();
+
+    let banned: Vec<_> = w
+        .state()
+        .audit
+        .into_iter()
+        .filter(|r| r.action == AuditAction::SourceBanned.as_str())
+        .collect();
+    assert_eq!(banned.len(), 1);
+    assert_eq!(banned[0].target, Some(format!("source:{HOME_NET}")));
+    assert_eq!(
+        banned[0].reason.as_deref(),
+        Some("repeated login failures across accounts")
+    );
+
+    w.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    w.login("jeanne@example.fr", PASSWORD, false, &home())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sec_2_twenty_unauthenticated_private_requests_ban_the_source() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (out, _) = w.sign_in("jeanne@example.fr").await;
+
+    for _ in 0..10 {
+        assert_unauthenticated(w.authenticate(None, true, home()).await, false);
+        assert_unauthenticated(w.authenticate(Some("garbage"), true, home()).await, true);
+    }
+
+    let until = t0() + Duration::hours(1);
+    assert_limited(
+        w.authenticate(Some(&out.access_token), true, home()).await,
+        LimitReason::SourceBanned,
+        until,
+        t0(),
+    );
+    // Without credentials the answer stays a plain 401.
+    assert_unauthenticated(w.authenticate(None, true, home()).await, false);
+    // Public areas still work, logins do not.
+    w.authenticate(Some(&out.access_token), false, home())
+        .await
+        .unwrap();
+    assert_limited(
+        w.login("jeanne@example.fr", PASSWORD, false, &home()).await,
+        LimitReason::SourceBanned,
+        until,
+        t0(),
+    );
+    let last_ban = w
+        .state()
+        .audit
+        .into_iter()
+        .rfind(|r| r.action == AuditAction::SourceBanned.as_str())
+        .unwrap();
+    assert_eq!(
+        last_ban.reason.as_deref(),
+        Some("repeated unauthenticated access to private areas")
+    );
+    // Other sources are not affected.
+    w.authenticate(Some(&out.access_token), true, elsewhere())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sec_2_nineteen_probes_or_public_requests_ban_nothing() {
+    let w = World::new();
+    for _ in 0..19 {
+        assert_unauthenticated(w.authenticate(None, true, home()).await, false);
+    }
+    for _ in 0..30 {
+        assert_unauthenticated(w.authenticate(None, false, home()).await, false);
+    }
+    let blocks = w.store.reader().counters().blocks(w.now()).await.unwrap();
+    assert!(blocks.is_empty());
+    check_source(&w.store, &w.clock, &home()).await.unwrap();
+}
+
+#[tokio::test]
+async fn sec_1_failures_older_than_the_window_do_not_count_toward_a_ban() {
+    let w = World::new();
+    for i in 0..19 {
+        w.login(&format!("guess{i}@example.fr"), WRONG, false, &home())
+            .await
+            .unwrap_err();
+    }
+    w.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    for i in 19..21 {
+        let e = w
+            .login(&format!("guess{i}@example.fr"), WRONG, false, &home())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, IdentityError::InvalidCredentials), "{e:?}");
+    }
+    check_source(&w.store, &w.clock, &home()).await.unwrap();
+    assert_eq!(count(&w.actions(), AuditAction::SourceBanned), 0);
+}
+
+/// Suspected bug: once banned, every further probe re-bans the source and
+/// appends another `source_banned` entry, so an anonymous client writes one
+/// audit entry per request.
+#[tokio::test]
+#[ignore = "bug: record_probe (lockdown.rs) re-bans and re-audits on every probe past the threshold"]
+async fn sec_2_probes_from_a_banned_source_do_not_flood_the_audit_log() {
+    let w = World::new();
+    for _ in 0..25 {
+        assert_unauthenticated(w.authenticate(None, true, home()).await, false);
+    }
+    assert_eq!(count(&w.actions(), AuditAction::SourceBanned), 1);
+}
+
+#[tokio::test]
+async fn sec_1_an_admin_lifts_a_lock_and_it_is_audited() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let admin = w.staff("admin@example.fr", Role::Admin).await;
+    w.fail_logins("jeanne@example.fr", 5, &home()).await;
+
+    let blocks = w.store.reader().counters().blocks(w.now()).await.unwrap();
+    assert_eq!(blocks.len(), 1);
+    let block = &blocks[0];
+    assert_eq!(block.kind, "account_source_lock");
+    assert_eq!(block.customer_id, Some(id));
+    assert_eq!(block.source.as_deref(), Some(HOME_NET));
+    assert_eq!(block.count, 5);
+
+    lift_block(&w.store, &w.clock, &admin, &block.key)
+        .await
+        .unwrap();
+    w.login("jeanne@example.fr", PASSWORD, false, &home())
+        .await
+        .unwrap();
+    let entry = w
+        .state()
+        .audit
+        .into_iter()
+        .find(|r| r.action == AuditAction::LockLifted.as_str())
+        .unwrap();
+    assert_eq!(entry.actor, admin.customer_id.to_string());
+    assert_eq!(entry.target, Some(format!("block:{}", block.key)));
+
+    assert!(matches!(
+        lift_block(&w.store, &w.clock, &admin, &block.key).await,
+        Err(IdentityError::NotFound)
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// Passwords and e-mail (ACC-3, ACC-4)
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn acc_3_forgot_password_mails_a_reset_link_valid_one_hour() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    w.forgot("JEANNE@example.fr").await.unwrap();
+
+    let (subject, envelope) = w.last_mail();
+    assert_eq!(subject, SubjectId::customer(id));
+    assert_eq!(envelope.to, email("jeanne@example.fr"));
+    let Mail::PasswordReset { link } = envelope.mail else {
+        panic!("expected a reset link");
+    };
+    assert!(
+        link.starts_with("https://shop.example/account/reset-password?token="),
+        "{link}"
+    );
+    let stored = w.state().tokens[0].clone();
+    assert_eq!(stored.purpose, TokenPurpose::ResetPassword);
+    assert_eq!(stored.owner, id);
+    assert_eq!(stored.created_at, t0());
+    assert_eq!(stored.expires_at, t0() + Duration::hours(1));
+
+    w.clock.advance(Duration::hours(1));
+    assert!(matches!(
+        w.reset(token_of(&link), NEW_PASSWORD).await,
+        Err(IdentityError::InvalidLinkToken)
+    ));
+}
+
+#[tokio::test]
+async fn acc_3_forgot_password_for_an_unknown_address_queues_nothing() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let before = w.state();
+    w.forgot("nobody@example.fr").await.unwrap();
+    let after = w.state();
+    assert_eq!(after.outbox.len(), before.outbox.len());
+    assert!(after.tokens.is_empty());
+    assert_eq!(after.audit.len(), before.audit.len());
+}
+
+#[tokio::test]
+async fn acc_3_unknown_and_used_reset_tokens_are_refused_and_change_nothing() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    assert!(matches!(
+        w.reset("link-token-9999", NEW_PASSWORD).await,
+        Err(IdentityError::InvalidLinkToken)
+    ));
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:correct horse battery staple")
+    );
+
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let Mail::PasswordReset { link } = w.last_mail().1.mail else {
+        panic!("expected a reset link");
+    };
+    w.reset(token_of(&link), NEW_PASSWORD).await.unwrap();
+    let audit = w.state().audit.len();
+    assert!(matches!(
+        w.reset(token_of(&link), "yet another passphrase").await,
+        Err(IdentityError::InvalidLinkToken)
+    ));
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:a brand new long passphrase")
+    );
+    assert_eq!(w.state().audit.len(), audit);
+}
+
+#[tokio::test]
+async fn acc_3_reset_password_ends_every_session_and_lifts_the_locks() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (a, _) = w.sign_in("jeanne@example.fr").await;
+    let (b, _) = w.sign_in("jeanne@example.fr").await;
+    w.fail_logins("jeanne@example.fr", 5, &home()).await;
+
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let Mail::PasswordReset { link } = w.last_mail().1.mail else {
+        panic!("expected a reset link");
+    };
+    // Works while the account is locked.
+    w.reset(token_of(&link), NEW_PASSWORD).await.unwrap();
+
+    for out in [&a, &b] {
+        assert_unauthenticated(
+            w.authenticate(Some(&out.access_token), false, home()).await,
+            true,
+        );
+    }
+    let s = w.state();
+    assert!(s.counters.values().all(|c| c.customer != Some(id)));
+    let entry = s.audit.last().unwrap();
+    assert_eq!(entry.action, AuditAction::PasswordReset.as_str());
+    assert_eq!(entry.actor, id.to_string());
+    assert_eq!(entry.target, Some(format!("customer:{id}")));
+    assert_eq!(w.last_mail().1.mail, Mail::PasswordChanged);
+
+    assert!(matches!(
+        w.login("jeanne@example.fr", PASSWORD, false, &elsewhere())
+            .await,
+        Err(IdentityError::InvalidCredentials)
+    ));
+    w.login("jeanne@example.fr", NEW_PASSWORD, false, &home())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn acc_4_change_password_keeps_the_current_session_and_ends_the_others() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (current, p) = w.sign_in("jeanne@example.fr").await;
+    let (other, _) = w.sign_in("jeanne@example.fr").await;
+
+    w.change_password(&p, PASSWORD, NEW_PASSWORD).await.unwrap();
+
+    w.authenticate(Some(&current.access_token), false, home())
+        .await
+        .unwrap();
+    assert_unauthenticated(
+        w.authenticate(Some(&other.access_token), false, home())
+            .await,
+        true,
+    );
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:a brand new long passphrase")
+    );
+    let entry = w.last_audit();
+    assert_eq!(entry.action, AuditAction::PasswordChanged.as_str());
+    assert_eq!(entry.actor, id.to_string());
+    let (subject, envelope) = w.last_mail();
+    assert_eq!(subject, SubjectId::customer(id));
+    assert_eq!(envelope.mail, Mail::PasswordChanged);
+}
+
+#[tokio::test]
+async fn acc_3_change_password_with_a_wrong_current_password_is_refused_and_counted() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+    let hashes = w.hasher.hashes();
+    let mails = w.mails().len();
+
+    match w.change_password(&p, WRONG, NEW_PASSWORD).await {
+        Err(IdentityError::WrongPassword { field }) => assert_eq!(field, "current_password"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:correct horse battery staple")
+    );
+    assert_eq!(w.hasher.hashes(), hashes, "no new hash computed");
+    assert_eq!(w.mails().len(), mails);
+    let entry = w.last_audit();
+    assert_eq!(entry.action, AuditAction::LoginFailed.as_str());
+    assert_eq!(entry.target, Some(format!("customer:{id}")));
+}
+
+#[tokio::test]
+async fn sec_1_five_wrong_current_passwords_lock_the_account() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+
+    for _ in 0..4 {
+        assert!(matches!(
+            w.change_password(&p, WRONG, NEW_PASSWORD).await,
+            Err(IdentityError::WrongPassword { .. })
+        ));
+    }
+    let until = t0() + Duration::minutes(1);
+    assert_limited(
+        w.change_password(&p, WRONG, NEW_PASSWORD).await,
+        LimitReason::AccountLocked,
+        until,
+        t0(),
+    );
+    // The lock is the login's: the same account from the same source.
+    assert_limited(
+        w.login("jeanne@example.fr", PASSWORD, false, &elsewhere())
+            .await,
+        LimitReason::AccountLocked,
+        until,
+        t0(),
+    );
+}
+
+/// Bug: `confirm_password` never checks the lock it counts toward, so a
+/// session holder can keep guessing the password while the account is locked.
+#[tokio::test]
+#[ignore = "bug: confirm_password (password.rs) does not refuse a locked account"]
+async fn sec_1_a_locked_account_cannot_confirm_its_password() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+    for _ in 0..5 {
+        let _ = w.change_password(&p, WRONG, NEW_PASSWORD).await;
+    }
+    assert_limited(
+        w.change_password(&p, PASSWORD, NEW_PASSWORD).await,
+        LimitReason::AccountLocked,
+        t0() + Duration::minutes(1),
+        t0(),
+    );
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:correct horse battery staple")
+    );
+}
+
+/// Bug: a storage failure while counting a wrong confirmation is swallowed:
+/// the caller is told `WrongPassword` and nothing was counted.
+#[tokio::test]
+#[ignore = "bug: confirm_password (password.rs) hides storage failures of record_failure"]
+async fn a_failure_to_count_a_wrong_confirmation_is_a_storage_error() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+    w.store.fail_audit(true);
+    assert!(matches!(
+        w.change_password(&p, WRONG, NEW_PASSWORD).await,
+        Err(IdentityError::Storage(_))
+    ));
+}
+
+#[tokio::test]
+async fn change_email_needs_the_password() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+
+    match w.change_email(&p, WRONG, "new@example.fr").await {
+        Err(IdentityError::WrongPassword { field }) => assert_eq!(field, "password"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        w.state().accounts[&id].customer.email,
+        email("jeanne@example.fr")
+    );
+    assert_eq!(w.last_audit().action, AuditAction::LoginFailed.as_str());
+}
+
+#[tokio::test]
+async fn change_email_to_a_taken_address_is_refused_and_writes_nothing() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    w.customer("paul@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+    let before = w.state();
+
+    assert!(matches!(
+        w.change_email(&p, PASSWORD, "PAUL@example.fr").await,
+        Err(IdentityError::EmailTaken)
+    ));
+
+    let after = w.state();
+    assert_eq!(
+        after.accounts[&id].customer.email,
+        email("jeanne@example.fr")
+    );
+    // The notice queued before the refused write went with its unit of work.
+    assert_eq!(after.outbox, before.outbox);
+    assert_eq!(after.audit, before.audit);
+}
+
+#[tokio::test]
+async fn change_email_tells_the_old_address_and_the_new_one_logs_in() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+
+    w.change_email(&p, PASSWORD, "jeanne.dupont@example.fr")
+        .await
+        .unwrap();
+
+    let (subject, envelope) = w.last_mail();
+    assert_eq!(subject, SubjectId::customer(id));
+    assert_eq!(envelope.to, email("jeanne@example.fr"), "the old address");
+    assert_eq!(envelope.mail, Mail::EmailChanged);
+    let entry = w.last_audit();
+    assert_eq!(entry.action, AuditAction::EmailChanged.as_str());
+    assert_eq!(entry.actor, id.to_string());
+
+    w.login("jeanne.dupont@example.fr", PASSWORD, false, &home())
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.login("jeanne@example.fr", PASSWORD, false, &home()).await,
+        Err(IdentityError::InvalidCredentials)
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// Staff (STAFF-1)
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn staff_1_create_staff_with_a_password_audits_the_account_and_its_role() {
+    let w = World::new();
+    let id = w
+        .create_staff("Admin@Example.fr", Role::Admin, Some(PASSWORD))
+        .await
+        .unwrap();
+
+    let s = w.state();
+    let c = &s.accounts[&id].customer;
+    assert_eq!(c.role, Role::Admin);
+    assert!(c.has_password && !c.must_change_password);
+    assert_eq!(c.privacy_policy_version, None);
+    assert!(w.store.keys().contains(&SubjectId::customer(id)));
+    assert!(s.outbox.is_empty(), "no mail with a password");
+    assert_eq!(
+        w.actions(),
+        [AuditAction::AccountCreated, AuditAction::RoleChanged]
+    );
+    assert!(s.audit.iter().all(|r| r.actor == "system"
+        && r.target == Some(format!("customer:{id}"))
+        && r.source.as_deref() == Some("cli")));
+    assert_eq!(s.audit[0].reason.as_deref(), Some("staff account"));
+    assert_eq!(s.audit[1].reason.as_deref(), Some("granted admin"));
+
+    let (_, p) = w.sign_in("admin@example.fr").await;
+    assert_eq!(p.role, Role::Admin);
+}
+
+#[tokio::test]
+async fn staff_1_create_staff_without_password_mails_a_set_password_link() {
+    let w = World::new();
+    let id = w
+        .create_staff("manager@example.fr", Role::ShopManager, None)
+        .await
+        .unwrap();
+
+    let (subject, envelope) = w.last_mail();
+    assert_eq!(subject, SubjectId::customer(id));
+    assert_eq!(envelope.to, email("manager@example.fr"));
+    let Mail::AccountSetupLink { link } = envelope.mail else {
+        panic!("expected a set-password link");
+    };
+    assert!(link.starts_with("https://shop.example/account/set-password?token="));
+    w.reset(token_of(&link), NEW_PASSWORD).await.unwrap();
+    let (_, p) = w.sign_in_with("manager@example.fr", NEW_PASSWORD).await;
+    assert_eq!(p.role, Role::ShopManager);
+}
+
+#[tokio::test]
+async fn staff_1_create_staff_refuses_the_customer_role() {
+    let w = World::new();
+    match w
+        .create_staff("someone@example.fr", Role::Customer, Some(PASSWORD))
+        .await
+    {
+        Err(IdentityError::Invalid(f)) => {
+            assert_eq!(f.0.len(), 1);
+            assert_eq!(f.0[0].field, "role");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.hasher.hashes(), 0, "refused before hashing");
+    let s = w.state();
+    assert!(s.accounts.is_empty() && s.audit.is_empty() && s.outbox.is_empty());
+    assert!(w.store.keys().is_empty());
+}
+
+#[tokio::test]
+async fn staff_1_create_staff_with_a_taken_address_is_refused() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let before = w.state();
+
+    assert!(matches!(
+        w.create_staff("JEANNE@example.fr", Role::Admin, None).await,
+        Err(IdentityError::EmailTaken)
+    ));
+
+    let after = w.state();
+    assert_eq!(after.accounts.len(), 1);
+    assert_eq!(after.audit, before.audit);
+    assert_eq!(after.outbox, before.outbox);
+    assert!(after.tokens.is_empty());
+}
+
+#[tokio::test]
+async fn staff_1_set_role_changes_the_stored_role_that_requests_see() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (out, _) = w.sign_in("jeanne@example.fr").await;
+    let admin = w.staff("admin@example.fr", Role::Admin).await;
+
+    let updated = set_role(&w.store, &w.clock, &admin, id, Role::ShopManager)
+        .await
+        .unwrap();
+    assert_eq!(updated.id, id);
+    assert_eq!(updated.role, Role::ShopManager);
+
+    let entry = w.last_audit();
+    assert_eq!(entry.action, AuditAction::RoleChanged.as_str());
+    assert_eq!(entry.actor, admin.customer_id.to_string());
+    assert_eq!(entry.target, Some(format!("customer:{id}")));
+    assert_eq!(entry.reason.as_deref(), Some("customer -> shop_manager"));
+
+    // The token says customer; the stored role is what counts.
+    let p = w
+        .authenticate(Some(&out.access_token), true, home())
+        .await
+        .unwrap();
+    assert_eq!(p.role, Role::ShopManager);
+}
+
+#[tokio::test]
+async fn staff_1_an_admin_cannot_demote_themself() {
+    let w = World::new();
+    let admin = w.staff("admin@example.fr", Role::Admin).await;
+    let audit = w.state().audit.len();
+
+    for role in [Role::ShopManager, Role::Customer] {
+        assert!(matches!(
+            set_role(&w.store, &w.clock, &admin, admin.customer_id, role).await,
+            Err(IdentityError::SelfDemotion)
+        ));
+    }
+    assert_eq!(
+        w.state().accounts[&admin.customer_id].customer.role,
+        Role::Admin
+    );
+    assert_eq!(w.state().audit.len(), audit);
+}
+
+#[tokio::test]
+async fn staff_1_set_role_of_an_unknown_account_is_not_found() {
+    let w = World::new();
+    let admin = w.staff("admin@example.fr", Role::Admin).await;
+    assert!(matches!(
+        set_role(&w.store, &w.clock, &admin, CustomerId::new(), Role::Admin).await,
+        Err(IdentityError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn staff_1_reading_a_customer_is_audited_with_its_reason() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (_, customer) = w.sign_in("jeanne@example.fr").await;
+    add_address(
+        &w.store,
+        &w.clock,
+        &customer,
+        AddressKind::Shipping,
+        &address("Paris"),
+    )
+    .await
+    .unwrap();
+    let staff = w.staff("manager@example.fr", Role::ShopManager).await;
+
+    let by_id = read_customer(
+        &w.store,
+        &w.clock,
+        &staff,
+        CustomerLookup::Id(id),
+        "order 42: delivery problem",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(by_id.customer.id, id);
+    assert_eq!(by_id.addresses.len(), 1);
+    let by_email = read_customer(
+        &w.store,
+        &w.clock,
+        &staff,
+        CustomerLookup::Email(email("Jeanne@example.fr")),
+        "order 43: invoice",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(by_email.customer.id, id);
+
+    let reads: Vec<_> = w
+        .state()
+        .audit
+        .into_iter()
+        .filter(|r| r.action == AuditAction::PersonalDataAccessed.as_str())
+        .collect();
+    assert_eq!(reads.len(), 2);
+    assert_eq!(reads[0].actor, staff.customer_id.to_string());
+    assert_eq!(reads[0].target, Some(format!("customer:{id}")));
+    assert_eq!(
+        reads[0].reason.as_deref(),
+        Some("order 42: delivery problem")
+    );
+    assert_eq!(reads[1].reason.as_deref(), Some("order 43: invoice"));
+
+    // No match: nothing read, nothing audited.
+    let audit = w.state().audit.len();
+    for lookup in [
+        CustomerLookup::Id(CustomerId::new()),
+        CustomerLookup::Email(email("nobody@example.fr")),
+    ] {
+        let none = read_customer(&w.store, &w.clock, &staff, lookup, "curious")
+            .await
+            .unwrap();
+        assert!(none.is_none());
+    }
+    assert_eq!(w.state().audit.len(), audit);
+}
+
+// ---------------------------------------------------------------------------
+// Profile and addresses (ACC-1, ACC-5)
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn acc_1_the_profile_can_be_read_and_changed() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+
+    let before = profile(&w.store, &p).await.unwrap();
+    assert_eq!(before.id, id);
+    assert_eq!(before.display_preferences, "{}");
+
+    let changes = ProfileChanges {
+        name: Some(PersonName::parse("Jeanne Martin").unwrap()),
+        phone: Some(Some(Phone::parse("+33 6 12 34 56 78").unwrap())),
+        language: Some(Language::En),
+        display_preferences: Some(r#"{"theme":"dark"}"#.into()),
+    };
+    let updated = update_profile(&w.store, &w.clock, &p, &changes)
+        .await
+        .unwrap();
+    assert_eq!(updated.name.as_str(), "Jeanne Martin");
+    assert_eq!(
+        updated.phone.as_ref().map(Phone::as_str),
+        Some("+33612345678")
+    );
+    assert_eq!(updated.language, Language::En);
+    let again = profile(&w.store, &p).await.unwrap();
+    assert_eq!(again.display_preferences, r#"{"theme":"dark"}"#);
+
+    let removed = update_profile(
+        &w.store,
+        &w.clock,
+        &p,
+        &ProfileChanges {
+            phone: Some(None),
+            ..ProfileChanges::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(removed.phone, None);
+    assert_eq!(removed.name.as_str(), "Jeanne Martin", "untouched");
+}
+
+#[tokio::test]
+async fn acc_1_an_erased_account_has_no_profile() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+    w.store.edit(|s| {
+        s.accounts.remove(&id);
+    });
+    assert!(matches!(
+        profile(&w.store, &p).await,
+        Err(IdentityError::NotFound)
+    ));
+    assert!(matches!(
+        update_profile(&w.store, &w.clock, &p, &ProfileChanges::default()).await,
+        Err(IdentityError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn acc_1_addresses_belong_to_their_owner_only() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    w.customer("mallory@example.fr").await;
+    let (_, jeanne) = w.sign_in("jeanne@example.fr").await;
+    let (_, mallory) = w.sign_in("mallory@example.fr").await;
+
+    let stored = add_address(
+        &w.store,
+        &w.clock,
+        &jeanne,
+        AddressKind::Billing,
+        &address("Paris"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored.kind, AddressKind::Billing);
+    assert_eq!(stored.address.city, "Paris");
+
+    assert!(matches!(
+        replace_address(
+            &w.store,
+            &w.clock,
+            &mallory,
+            stored.id,
+            AddressKind::Shipping,
+            &address("Lyon"),
+        )
+        .await,
+        Err(IdentityError::NotFound)
+    ));
+    assert!(matches!(
+        delete_address(&w.store, &mallory, stored.id).await,
+        Err(IdentityError::NotFound)
+    ));
+    assert_eq!(w.state().addresses[0].address.address.city, "Paris");
+
+    w.clock.advance(Duration::minutes(5));
+    let replaced = replace_address(
+        &w.store,
+        &w.clock,
+        &jeanne,
+        stored.id,
+        AddressKind::Shipping,
+        &address("Lyon"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(replaced.address.city, "Lyon");
+    assert_eq!(replaced.kind, AddressKind::Shipping);
+    assert_eq!(replaced.updated_at, w.now());
+
+    delete_address(&w.store, &jeanne, stored.id).await.unwrap();
+    assert!(w.state().addresses.is_empty());
+    assert!(matches!(
+        delete_address(&w.store, &jeanne, stored.id).await,
+        Err(IdentityError::NotFound)
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// Failures of the ports, and the audit chain (SEC-3)
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sec_3_a_unit_of_work_whose_audit_append_fails_leaves_nothing_behind() {
+    let w = World::new();
+    w.store.fail_audit(true);
+    assert!(matches!(
+        w.register("jeanne@example.fr", Some(PASSWORD)).await,
+        Err(IdentityError::Storage(_))
+    ));
+    let s = w.state();
+    assert!(s.accounts.is_empty() && s.outbox.is_empty() && s.audit.is_empty());
+
+    w.store.fail_audit(false);
+    let id = w.customer("jeanne@example.fr").await;
+    let (current, p) = w.sign_in("jeanne@example.fr").await;
+    let admin = w.staff("admin@example.fr", Role::Admin).await;
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let Mail::PasswordReset { link } = w.last_mail().1.mail else {
+        panic!("expected a reset link");
+    };
+    let before = w.state();
+    w.store.fail_audit(true);
+
+    let storage = |r: Result<(), IdentityError>| matches!(r, Err(IdentityError::Storage(_)));
+    assert!(storage(w.register("paul@example.fr", None).await));
+    assert!(storage(
+        w.login("jeanne@example.fr", PASSWORD, false, &home())
+            .await
+            .map(|_| ())
+    ));
+    // A failed login cannot be counted either: it is not let through.
+    assert!(storage(
+        w.login("jeanne@example.fr", WRONG, false, &home())
+            .await
+            .map(|_| ())
+    ));
+    assert!(storage(logout(&w.store, &w.clock, &p).await));
+    assert!(storage(w.change_password(&p, PASSWORD, NEW_PASSWORD).await));
+    assert!(storage(
+        w.change_email(&p, PASSWORD, "new@example.fr").await
+    ));
+    assert!(storage(w.reset(token_of(&link), NEW_PASSWORD).await));
+    assert!(storage(
+        w.create_staff("manager@example.fr", Role::ShopManager, None)
+            .await
+            .map(|_| ())
+    ));
+    assert!(storage(
+        set_role(&w.store, &w.clock, &admin, id, Role::ShopManager)
+            .await
+            .map(|_| ())
+    ));
+    assert!(storage(
+        read_customer(&w.store, &w.clock, &admin, CustomerLookup::Id(id), "x")
+            .await
+            .map(|_| ())
+    ));
+
+    let after = w.state();
+    assert_eq!(after.accounts.len(), before.accounts.len());
+    assert_eq!(
+        after.accounts[&id].password_hash,
+        before.accounts[&id].password_hash
+    );
+    assert_eq!(
+        after.accounts[&id].customer.email,
+        before.accounts[&id].customer.email
+    );
+    assert_eq!(after.accounts[&id].customer.role, Role::Customer);
+    assert_eq!(after.sessions.len(), before.sessions.len());
+    assert!(after.sessions.values().all(|s| s.revoked_at.is_none()));
+    assert_eq!(
+        after.tokens.iter().filter(|t| t.used_at.is_some()).count(),
+        0
+    );
+    assert_eq!(after.tokens.len(), before.tokens.len());
+    assert_eq!(after.outbox, before.outbox);
+    assert_eq!(after.audit, before.audit);
+    assert_eq!(after.counters.len(), before.counters.len());
+
+    // Nothing was consumed: the link and the session still work.
+    w.store.fail_audit(false);
+    w.authenticate(Some(&current.access_token), false, home())
+        .await
+        .unwrap();
+    w.reset(token_of(&link), NEW_PASSWORD).await.unwrap();
+}
+
+#[tokio::test]
+async fn hashing_and_signing_failures_are_reported_as_such() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+
+    w.hasher.fail(true);
+    assert!(matches!(
+        w.register("paul@example.fr", Some(PASSWORD)).await,
+        Err(IdentityError::Hashing(_))
+    ));
+    assert!(matches!(
+        w.login("jeanne@example.fr", PASSWORD, false, &home()).await,
+        Err(IdentityError::Hashing(_))
+    ));
+    assert!(w.state().account_by_email("paul@example.fr").is_none());
+    w.hasher.fail(false);
+
+    w.issuer.fail(true);
+    assert!(matches!(
+        w.login("jeanne@example.fr", PASSWORD, false, &home()).await,
+        Err(IdentityError::Issuing(_))
+    ));
+}
+
+#[tokio::test]
+async fn sec_3_the_use_cases_append_to_one_verifiable_chain() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (_, p) = w.sign_in("jeanne@example.fr").await;
+    w.fail_logins("jeanne@example.fr", 2, &home()).await;
+    w.change_password(&p, PASSWORD, NEW_PASSWORD).await.unwrap();
+    logout(&w.store, &w.clock, &p).await.unwrap();
+
+    assert_eq!(
+        w.actions(),
+        [
+            AuditAction::AccountCreated,
+            AuditAction::LoginSucceeded,
+            AuditAction::LoginFailed,
+            AuditAction::LoginFailed,
+            AuditAction::PasswordChanged,
+            AuditAction::LoggedOut,
+        ]
+    );
+    let reader = w.store.reader();
+    let v = reader.audit().verify().await.unwrap();
+    assert_eq!((v.checked, v.broken), (6, None));
+
+    let failed = reader
+        .audit()
+        .list(
+            &AuditFilter {
+                action: Some(AuditAction::LoginFailed),
+                ..AuditFilter::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [4, 3],
+        "newest first"
+    );
+
+    w.store
+        .edit(|s| s.audit[2].reason = Some("nothing happened".into()));
+    let v = reader.audit().verify().await.unwrap();
+    assert_eq!(v.broken.map(|b| b.seq), Some(3));
+}

@@ -1,0 +1,79 @@
+//! Outgoing mail, typed: one variant per template with exactly the fields it
+//! needs, so a missing template or field is a compile error. Messages are
+//! queued in the outbox inside the unit of work of the change that causes
+//! them, and rendered and delivered later by the outbox job.
+
+use serde::{Deserialize, Serialize};
+
+use crate::identity::{Email, Language, PersonName};
+
+/// What a message says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "template", rename_all = "snake_case")]
+pub enum Mail {
+    /// A new account without a password: a single-use set-password link (48 h).
+    AccountSetupLink {
+        /// The link.
+        link: String,
+    },
+    /// A new account with a generated password, to change at first login.
+    AccountGeneratedPassword {
+        /// The password, shown only in this message.
+        password: String,
+    },
+    /// A new account with the password its owner chose.
+    Welcome,
+    /// Someone tried to register with an address that has an account.
+    RegistrationAttempt,
+    /// A single-use password reset link (1 h).
+    PasswordReset {
+        /// The link.
+        link: String,
+    },
+    /// The password was changed or reset.
+    PasswordChanged,
+    /// The e-mail address was changed (sent to the old one).
+    EmailChanged,
+}
+
+impl Mail {
+    /// The template's stable name (stored beside the sealed payload).
+    #[must_use]
+    pub const fn template(&self) -> &'static str {
+        match self {
+            Self::AccountSetupLink { .. } => "account_setup_link",
+            Self::AccountGeneratedPassword { .. } => "account_generated_password",
+            Self::Welcome => "welcome",
+            Self::RegistrationAttempt => "registration_attempt",
+            Self::PasswordReset { .. } => "password_reset",
+            Self::PasswordChanged => "password_changed",
+            Self::EmailChanged => "email_changed",
+        }
+    }
+}
+
+/// A message and its recipient. Storage seals it under the recipient's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Recipient address.
+    pub to: Email,
+    /// Recipient name, for the greeting.
+    pub name: PersonName,
+    /// Language of the message.
+    pub language: Language,
+    /// What it says.
+    pub mail: Mail,
+}
+
+/// The outbox port: messages queue with the unit of work that causes them.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync {
+    /// Queues a message, sealed under `subject`'s key (nothing is queued
+    /// when that key was destroyed).
+    async fn enqueue(
+        &self,
+        subject: crate::subject::SubjectId,
+        envelope: &Envelope,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::error::StorageError>;
+}

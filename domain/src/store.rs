@@ -1,0 +1,54 @@
+//! Storage as the use cases see it: repositories, read directly or taken
+//! from one unit of work whose writes (the change, its audit entry, its
+//! mail) commit together or not at all.
+
+use async_trait::async_trait;
+
+use crate::audit::AuditTrail;
+use crate::catalogue::PlanWrites;
+use crate::error::StorageError;
+use crate::identity::{AccountRepo, AddressRepo, CounterRepo, SessionRepo, TokenRepo};
+use crate::mail::Outbox;
+use crate::subject::SubjectKeys;
+
+/// The repositories. Read from [`Store::reader`] they see committed data;
+/// taken from a [`UnitOfWork`] they read and write inside its transaction.
+/// Each opens a subject's data key at most once.
+pub trait Repos: Send + Sync {
+    /// Accounts.
+    fn accounts(&self) -> &dyn AccountRepo;
+    /// Customers' addresses.
+    fn addresses(&self) -> &dyn AddressRepo;
+    /// Login sessions.
+    fn sessions(&self) -> &dyn SessionRepo;
+    /// Single-use tokens.
+    fn tokens(&self) -> &dyn TokenRepo;
+    /// Security counters, locks and bans.
+    fn counters(&self) -> &dyn CounterRepo;
+    /// The security audit log.
+    fn audit(&self) -> &dyn AuditTrail;
+    /// Outgoing mail.
+    fn outbox(&self) -> &dyn Outbox;
+    /// Data subjects' keys.
+    fn keys(&self) -> &dyn SubjectKeys;
+    /// Catalogue writes.
+    fn plans(&self) -> &dyn PlanWrites;
+}
+
+/// One transaction: everything written through its repositories lands on
+/// [`UnitOfWork::commit`], or nothing does when it is dropped.
+#[async_trait]
+pub trait UnitOfWork: Repos {
+    /// Commits every write.
+    async fn commit(self: Box<Self>) -> Result<(), StorageError>;
+}
+
+/// Where units of work come from.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Begins a unit of work. On an embedded database it takes the write
+    /// lock at once, so reads inside it see what it will write over.
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StorageError>;
+    /// Repositories outside any transaction, for reads and single writes.
+    fn reader(&self) -> Box<dyn Repos>;
+}

@@ -1,0 +1,1218 @@
+//! In-memory implementations of the ports, for the use cases' unit tests.
+//!
+//! [`MemStore`] keeps every table in one `State` behind a mutex. A unit of
+//! work copies the state when it begins, works on its copy and puts it back
+//! on commit; dropped without a commit it leaves nothing behind. A commit
+//! after anything else wrote meanwhile (a write through the reader while a
+//! unit of work is open, or another unit of work) fails, so a use case that
+//! would lose an update is caught instead of silently passing.
+//!
+//! Subject keys live apart from the state, as the key store is another
+//! database: a key is stored at once and survives a unit of work that fails.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::audit::{
+    AuditAction, AuditFilter, AuditRecord, AuditTrail, NewAuditEntry, Verification, chain_hash,
+    verify_chain,
+};
+use crate::catalogue::{Plan, PlanError, PlanWriteError, PlanWrites};
+use crate::error::StorageError;
+use crate::identity::{
+    AccessClaims, AccountRepo, AccountWriteError, AddressId, AddressKind, AddressRepo, BlindIndex,
+    Block, CounterKey, CounterKind, CounterRepo, Customer, CustomerId, Email, HashError,
+    IssueError, LoginRecord, NewCustomer, NewSession, PasswordHasher, PostalAddress,
+    ProfileChanges, Randomness, Role, SessionId, SessionRepo, StoredAddress, StoredSession,
+    TokenIssuer, TokenPurpose, TokenRepo,
+};
+use crate::ids::ProductId;
+use crate::mail::{Envelope, Outbox};
+use crate::store::{Repos, Store, UnitOfWork};
+use crate::subject::{SubjectId, SubjectKeys};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// An account and its password hash.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountRow {
+    pub(crate) customer: Customer,
+    pub(crate) password_hash: Option<String>,
+}
+
+/// A stored address with its owner.
+#[derive(Debug, Clone)]
+pub(crate) struct AddressRow {
+    pub(crate) owner: CustomerId,
+    pub(crate) address: StoredAddress,
+}
+
+/// A stored single-use token.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenRow {
+    pub(crate) owner: CustomerId,
+    pub(crate) purpose: TokenPurpose,
+    pub(crate) hash: Vec<u8>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) used_at: Option<DateTime<Utc>>,
+}
+
+/// A security counter, lock or ban.
+#[derive(Debug, Clone)]
+pub(crate) struct CounterRow {
+    pub(crate) kind: CounterKind,
+    pub(crate) count: i32,
+    pub(crate) window_start: DateTime<Utc>,
+    pub(crate) blocked_until: Option<DateTime<Utc>>,
+    pub(crate) updated_at: DateTime<Utc>,
+    pub(crate) source: Option<String>,
+    pub(crate) customer: Option<CustomerId>,
+}
+
+/// Everything a unit of work can change.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct State {
+    pub(crate) accounts: BTreeMap<CustomerId, AccountRow>,
+    pub(crate) addresses: Vec<AddressRow>,
+    pub(crate) sessions: BTreeMap<SessionId, StoredSession>,
+    pub(crate) tokens: Vec<TokenRow>,
+    pub(crate) counters: BTreeMap<String, CounterRow>,
+    pub(crate) audit: Vec<AuditRecord>,
+    pub(crate) outbox: Vec<(SubjectId, Envelope)>,
+    pub(crate) plans: Vec<Plan>,
+    /// Bumped by every committed write.
+    version: u64,
+}
+
+impl State {
+    /// The actions of the audit log, oldest first.
+    pub(crate) fn audit_actions(&self) -> Vec<AuditAction> {
+        self.audit
+            .iter()
+            .filter_map(|r| AuditAction::parse(&r.action))
+            .collect()
+    }
+
+    /// The account with this e-mail address, if any.
+    pub(crate) fn account_by_email(&self, email: &str) -> Option<&AccountRow> {
+        let wanted = email.to_lowercase();
+        self.accounts
+            .values()
+            .find(|a| a.customer.email.normalised() == wanted)
+    }
+
+    fn email_taken(&self, email: &Email, except: Option<CustomerId>) -> bool {
+        self.accounts.values().any(|a| {
+            Some(a.customer.id) != except && a.customer.email.normalised() == email.normalised()
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    state: Mutex<State>,
+    keys: Mutex<BTreeSet<SubjectId>>,
+    fail_audit: AtomicBool,
+}
+
+/// An in-memory [`Store`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MemStore {
+    shared: Arc<Shared>,
+}
+
+impl MemStore {
+    /// An empty store.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the committed state.
+    pub(crate) fn state(&self) -> State {
+        lock(&self.shared.state).clone()
+    }
+
+    /// Changes the committed state directly (to tamper with it in a test).
+    pub(crate) fn edit(&self, f: impl FnOnce(&mut State)) {
+        let mut s = lock(&self.shared.state);
+        f(&mut s);
+        s.version += 1;
+    }
+
+    /// The subjects whose data key exists.
+    pub(crate) fn keys(&self) -> BTreeSet<SubjectId> {
+        lock(&self.shared.keys).clone()
+    }
+
+    /// Makes every audit append fail (or succeed again).
+    pub(crate) fn fail_audit(&self, fail: bool) {
+        self.shared.fail_audit.store(fail, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Store for MemStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StorageError> {
+        let copy = self.state();
+        Ok(Box::new(MemRepos {
+            shared: Arc::clone(&self.shared),
+            tx: Some(Tx {
+                base: copy.version,
+                state: Mutex::new(copy),
+            }),
+        }))
+    }
+
+    fn reader(&self) -> Box<dyn Repos> {
+        Box::new(MemRepos {
+            shared: Arc::clone(&self.shared),
+            tx: None,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Tx {
+    base: u64,
+    state: Mutex<State>,
+}
+
+/// The repositories, reading and writing either the committed state (the
+/// reader) or a unit of work's copy.
+#[derive(Debug)]
+struct MemRepos {
+    shared: Arc<Shared>,
+    tx: Option<Tx>,
+}
+
+impl MemRepos {
+    fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        match &self.tx {
+            Some(tx) => f(&lock(&tx.state)),
+            None => f(&lock(&self.shared.state)),
+        }
+    }
+
+    fn write<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        match &self.tx {
+            Some(tx) => f(&mut lock(&tx.state)),
+            None => {
+                let mut s = lock(&self.shared.state);
+                s.version += 1;
+                f(&mut s)
+            }
+        }
+    }
+
+    fn has_key(&self, subject: SubjectId) -> bool {
+        lock(&self.shared.keys).contains(&subject)
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for MemRepos {
+    async fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        let Some(tx) = self.tx else {
+            return Err(StorageError::msg("commit outside a unit of work"));
+        };
+        let mut shared = lock(&self.shared.state);
+        if shared.version != tx.base {
+            return Err(StorageError::msg(
+                "another write committed while this unit of work was open",
+            ));
+        }
+        let mut next = tx
+            .state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        next.version = tx.base + 1;
+        *shared = next;
+        Ok(())
+    }
+}
+
+impl Repos for MemRepos {
+    fn accounts(&self) -> &dyn AccountRepo {
+        self
+    }
+    fn addresses(&self) -> &dyn AddressRepo {
+        self
+    }
+    fn sessions(&self) -> &dyn SessionRepo {
+        self
+    }
+    fn tokens(&self) -> &dyn TokenRepo {
+        self
+    }
+    fn counters(&self) -> &dyn CounterRepo {
+        self
+    }
+    fn audit(&self) -> &dyn AuditTrail {
+        self
+    }
+    fn outbox(&self) -> &dyn Outbox {
+        self
+    }
+    fn keys(&self) -> &dyn SubjectKeys {
+        self
+    }
+    fn plans(&self) -> &dyn PlanWrites {
+        self
+    }
+}
+
+fn missing(what: &str) -> StorageError {
+    StorageError::msg(format!("{what} does not exist"))
+}
+
+fn login_record(a: &AccountRow) -> LoginRecord {
+    LoginRecord {
+        id: a.customer.id,
+        password_hash: a.password_hash.clone(),
+        must_change_password: a.customer.must_change_password,
+        role: a.customer.role,
+    }
+}
+
+#[async_trait]
+impl AccountRepo for MemRepos {
+    async fn create(
+        &self,
+        id: CustomerId,
+        new: &NewCustomer,
+        password_hash: Option<String>,
+        must_change_password: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountWriteError> {
+        // Personal fields are sealed under the account's key: no key, no account.
+        if !self.has_key(SubjectId::customer(id)) {
+            return Err(StorageError::msg("no data key for this account").into());
+        }
+        self.write(|s| {
+            if s.accounts.contains_key(&id) {
+                return Err(StorageError::msg("duplicate account id").into());
+            }
+            if s.email_taken(&new.email, None) {
+                return Err(AccountWriteError::EmailTaken);
+            }
+            s.accounts.insert(
+                id,
+                AccountRow {
+                    customer: Customer {
+                        id,
+                        email: new.email.clone(),
+                        name: new.name.clone(),
+                        phone: new.phone.clone(),
+                        role: new.role,
+                        language: new.language,
+                        display_preferences: "{}".to_owned(),
+                        must_change_password,
+                        has_password: password_hash.is_some(),
+                        privacy_policy_version: new.privacy_policy_version.clone(),
+                        created_at: now,
+                        updated_at: now,
+                        last_active_at: now,
+                    },
+                    password_hash,
+                },
+            );
+            Ok(())
+        })
+    }
+
+    async fn login_record(&self, email: &Email) -> Result<Option<LoginRecord>, StorageError> {
+        Ok(self.read(|s| s.account_by_email(email.as_str()).map(login_record)))
+    }
+
+    async fn login_record_by_id(
+        &self,
+        id: CustomerId,
+    ) -> Result<Option<LoginRecord>, StorageError> {
+        Ok(self.read(|s| s.accounts.get(&id).map(login_record)))
+    }
+
+    async fn get(&self, id: CustomerId) -> Result<Option<Customer>, StorageError> {
+        Ok(self.read(|s| s.accounts.get(&id).map(|a| a.customer.clone())))
+    }
+
+    async fn list_staff(&self) -> Result<Vec<Customer>, StorageError> {
+        Ok(self.read(|s| {
+            let mut staff: Vec<Customer> = s
+                .accounts
+                .values()
+                .filter(|a| a.customer.role.is_staff())
+                .map(|a| a.customer.clone())
+                .collect();
+            staff.sort_by_key(|c| (c.created_at, c.id));
+            staff
+        }))
+    }
+
+    async fn update_profile(
+        &self,
+        id: CustomerId,
+        changes: &ProfileChanges,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.write(|s| {
+            if let Some(a) = s.accounts.get_mut(&id) {
+                let c = &mut a.customer;
+                if let Some(name) = &changes.name {
+                    c.name = name.clone();
+                }
+                if let Some(phone) = &changes.phone {
+                    c.phone.clone_from(phone);
+                }
+                if let Some(language) = changes.language {
+                    c.language = language;
+                }
+                if let Some(prefs) = &changes.display_preferences {
+                    c.display_preferences.clone_from(prefs);
+                }
+                c.updated_at = now;
+            }
+        });
+        Ok(())
+    }
+
+    async fn change_email(
+        &self,
+        id: CustomerId,
+        email: &Email,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountWriteError> {
+        self.write(|s| {
+            if s.email_taken(email, Some(id)) {
+                return Err(AccountWriteError::EmailTaken);
+            }
+            let a = s.accounts.get_mut(&id).ok_or_else(|| missing("account"))?;
+            a.customer.email = email.clone();
+            a.customer.updated_at = now;
+            Ok(())
+        })
+    }
+
+    async fn set_password(
+        &self,
+        id: CustomerId,
+        hash: String,
+        must_change: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.write(|s| {
+            let a = s.accounts.get_mut(&id).ok_or_else(|| missing("account"))?;
+            a.password_hash = Some(hash);
+            a.customer.has_password = true;
+            a.customer.must_change_password = must_change;
+            a.customer.updated_at = now;
+            Ok(())
+        })
+    }
+
+    async fn set_role(
+        &self,
+        id: CustomerId,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.write(|s| {
+            let a = s.accounts.get_mut(&id).ok_or_else(|| missing("account"))?;
+            a.customer.role = role;
+            a.customer.updated_at = now;
+            Ok(())
+        })
+    }
+
+    async fn touch(&self, id: CustomerId, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.write(|s| {
+            if let Some(a) = s.accounts.get_mut(&id) {
+                a.customer.last_active_at = now;
+            }
+        });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AddressRepo for MemRepos {
+    async fn list(&self, owner: CustomerId) -> Result<Vec<StoredAddress>, StorageError> {
+        Ok(self.read(|s| {
+            s.addresses
+                .iter()
+                .filter(|a| a.owner == owner)
+                .map(|a| a.address.clone())
+                .collect()
+        }))
+    }
+
+    async fn get(
+        &self,
+        owner: CustomerId,
+        id: AddressId,
+    ) -> Result<Option<StoredAddress>, StorageError> {
+        Ok(self.read(|s| {
+            s.addresses
+                .iter()
+                .find(|a| a.owner == owner && a.address.id == id)
+                .map(|a| a.address.clone())
+        }))
+    }
+
+    async fn insert(
+        &self,
+        owner: CustomerId,
+        id: AddressId,
+        kind: AddressKind,
+        address: &PostalAddress,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        if !self.has_key(SubjectId::customer(owner)) {
+            return Err(StorageError::msg("no data key for the address's owner"));
+        }
+        self.write(|s| {
+            if s.addresses.iter().any(|a| a.address.id == id) {
+                return Err(StorageError::msg("duplicate address id"));
+            }
+            s.addresses.push(AddressRow {
+                owner,
+                address: StoredAddress {
+                    id,
+                    kind,
+                    address: address.clone(),
+                    created_at: now,
+                    updated_at: now,
+                },
+            });
+            Ok(())
+        })
+    }
+
+    async fn update(
+        &self,
+        owner: CustomerId,
+        id: AddressId,
+        kind: AddressKind,
+        address: &PostalAddress,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        Ok(self.write(|s| {
+            match s
+                .addresses
+                .iter_mut()
+                .find(|a| a.owner == owner && a.address.id == id)
+            {
+                Some(row) => {
+                    row.address.kind = kind;
+                    row.address.address = address.clone();
+                    row.address.updated_at = now;
+                    true
+                }
+                None => false,
+            }
+        }))
+    }
+
+    async fn delete(&self, owner: CustomerId, id: AddressId) -> Result<bool, StorageError> {
+        Ok(self.write(|s| {
+            let before = s.addresses.len();
+            s.addresses
+                .retain(|a| !(a.owner == owner && a.address.id == id));
+            s.addresses.len() != before
+        }))
+    }
+}
+
+#[async_trait]
+impl SessionRepo for MemRepos {
+    async fn create(&self, session: &NewSession) -> Result<(), StorageError> {
+        self.write(|s| {
+            if s.sessions.contains_key(&session.id) {
+                return Err(StorageError::msg("duplicate session id"));
+            }
+            s.sessions.insert(
+                session.id,
+                StoredSession {
+                    id: session.id,
+                    customer_id: session.owner,
+                    remember_me: session.remember_me,
+                    created_at: session.created_at,
+                    expires_at: session.expires_at,
+                    last_seen_at: session.created_at,
+                    revoked_at: None,
+                    user_agent: session.user_agent.clone(),
+                },
+            );
+            Ok(())
+        })
+    }
+
+    async fn get(&self, id: SessionId) -> Result<Option<StoredSession>, StorageError> {
+        // The hot path decrypts nothing: no browser.
+        Ok(self.read(|s| {
+            s.sessions.get(&id).map(|x| StoredSession {
+                user_agent: None,
+                ..x.clone()
+            })
+        }))
+    }
+
+    async fn live(
+        &self,
+        owner: CustomerId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredSession>, StorageError> {
+        Ok(self.read(|s| {
+            let mut live: Vec<StoredSession> = s
+                .sessions
+                .values()
+                .filter(|x| x.customer_id == owner && x.is_live(now))
+                .cloned()
+                .collect();
+            live.sort_by_key(|x| std::cmp::Reverse((x.created_at, x.id)));
+            live
+        }))
+    }
+
+    async fn revoke(
+        &self,
+        owner: CustomerId,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        Ok(self.write(|s| match s.sessions.get_mut(&id) {
+            Some(x) if x.customer_id == owner && x.revoked_at.is_none() => {
+                x.revoked_at = Some(now);
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn revoke_others(
+        &self,
+        owner: CustomerId,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        Ok(self.write(|s| {
+            let mut n = 0;
+            for x in s.sessions.values_mut() {
+                if x.customer_id == owner && Some(x.id) != keep && x.revoked_at.is_none() {
+                    x.revoked_at = Some(now);
+                    n += 1;
+                }
+            }
+            n
+        }))
+    }
+
+    async fn touch(&self, id: SessionId, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.write(|s| {
+            if let Some(x) = s.sessions.get_mut(&id) {
+                x.last_seen_at = now;
+            }
+        });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TokenRepo for MemRepos {
+    async fn create(
+        &self,
+        owner: CustomerId,
+        purpose: TokenPurpose,
+        hash: Vec<u8>,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.write(|s| {
+            if s.tokens.iter().any(|t| t.hash == hash) {
+                return Err(StorageError::msg("duplicate token hash"));
+            }
+            s.tokens.push(TokenRow {
+                owner,
+                purpose,
+                hash,
+                created_at: now,
+                expires_at,
+                used_at: None,
+            });
+            Ok(())
+        })
+    }
+
+    async fn consume(
+        &self,
+        purposes: &[TokenPurpose],
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<CustomerId>, StorageError> {
+        Ok(self.write(|s| {
+            let t = s.tokens.iter_mut().find(|t| {
+                t.hash == hash
+                    && purposes.contains(&t.purpose)
+                    && t.used_at.is_none()
+                    && now < t.expires_at
+            })?;
+            t.used_at = Some(now);
+            Some(t.owner)
+        }))
+    }
+}
+
+#[async_trait]
+impl CounterRepo for MemRepos {
+    async fn bump(
+        &self,
+        key: &CounterKey,
+        window: Duration,
+        now: DateTime<Utc>,
+        source: &crate::identity::SourceId,
+        customer: Option<CustomerId>,
+    ) -> Result<(i32, DateTime<Utc>), StorageError> {
+        Ok(self.write(|s| {
+            let row = s
+                .counters
+                .entry(key.as_str().to_owned())
+                .or_insert_with(|| CounterRow {
+                    kind: key.kind(),
+                    count: 0,
+                    window_start: now,
+                    blocked_until: None,
+                    updated_at: now,
+                    source: source.display.clone(),
+                    customer,
+                });
+            if row.window_start > now - window {
+                row.count += 1;
+            } else {
+                // The window is over: the count restarts.
+                row.count = 1;
+                row.window_start = now;
+            }
+            row.updated_at = now;
+            (row.count, row.window_start)
+        }))
+    }
+
+    async fn block(
+        &self,
+        key: &CounterKey,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        source: &crate::identity::SourceId,
+        customer: Option<CustomerId>,
+        count: i32,
+    ) -> Result<(), StorageError> {
+        self.write(|s| {
+            let row = s
+                .counters
+                .entry(key.as_str().to_owned())
+                .or_insert_with(|| CounterRow {
+                    kind: key.kind(),
+                    count,
+                    window_start: now,
+                    blocked_until: None,
+                    updated_at: now,
+                    source: source.display.clone(),
+                    customer,
+                });
+            row.blocked_until = Some(until);
+            row.updated_at = now;
+            row.count = count;
+        });
+        Ok(())
+    }
+
+    async fn blocked_until(
+        &self,
+        keys: &[CounterKey],
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StorageError> {
+        Ok(self.read(|s| {
+            keys.iter()
+                .filter_map(|k| s.counters.get(k.as_str()))
+                .filter_map(|r| r.blocked_until)
+                .filter(|until| *until > now)
+                .max()
+        }))
+    }
+
+    async fn clear(&self, key: &CounterKey) -> Result<(), StorageError> {
+        self.write(|s| s.counters.remove(key.as_str()));
+        Ok(())
+    }
+
+    async fn clear_account(&self, customer: CustomerId) -> Result<(), StorageError> {
+        self.write(|s| s.counters.retain(|_, r| r.customer != Some(customer)));
+        Ok(())
+    }
+
+    async fn blocks(&self, now: DateTime<Utc>) -> Result<Vec<Block>, StorageError> {
+        Ok(self.read(|s| {
+            let mut blocks: Vec<Block> = s
+                .counters
+                .iter()
+                .filter_map(|(key, r)| {
+                    let until = r.blocked_until.filter(|u| *u > now)?;
+                    Some(Block {
+                        key: key.clone(),
+                        kind: r.kind.as_str().to_owned(),
+                        source: r.source.clone(),
+                        customer_id: r.customer,
+                        count: r.count,
+                        blocked_until: until,
+                    })
+                })
+                .collect();
+            blocks.sort_by_key(|b| std::cmp::Reverse(b.blocked_until));
+            blocks
+        }))
+    }
+
+    async fn lift(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        Ok(self.write(|s| {
+            let in_force = s
+                .counters
+                .get(key)
+                .and_then(|r| r.blocked_until)
+                .is_some_and(|u| u > now);
+            if in_force {
+                s.counters.remove(key);
+            }
+            in_force
+        }))
+    }
+}
+
+#[async_trait]
+impl AuditTrail for MemRepos {
+    async fn append(&self, entry: NewAuditEntry, at: DateTime<Utc>) -> Result<i64, StorageError> {
+        if self.shared.fail_audit.load(Ordering::SeqCst) {
+            return Err(StorageError::msg("audit append failed (test)"));
+        }
+        self.write(|s| {
+            let seq = i64::try_from(s.audit.len())
+                .map_err(|_| StorageError::msg("audit log too long"))?
+                + 1;
+            let prev_hash = s.audit.last().map(|r| r.hash.clone()).unwrap_or_default();
+            let actor = entry.actor.to_string();
+            let action = entry.action.as_str().to_owned();
+            let target = entry.target.as_ref().map(ToString::to_string);
+            let reason = entry
+                .reason
+                .map(|r| r.chars().take(500).collect::<String>());
+            let hash = chain_hash(
+                &prev_hash,
+                seq,
+                at,
+                &actor,
+                &action,
+                target.as_deref(),
+                entry.source.as_deref(),
+                reason.as_deref(),
+            );
+            s.audit.push(AuditRecord {
+                seq,
+                at,
+                actor,
+                action,
+                target,
+                source: entry.source,
+                reason,
+                prev_hash,
+                hash,
+            });
+            Ok(seq)
+        })
+    }
+
+    async fn list(
+        &self,
+        filter: &AuditFilter,
+        limit: u64,
+    ) -> Result<Vec<AuditRecord>, StorageError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self.read(|s| {
+            s.audit
+                .iter()
+                .rev()
+                .filter(|r| filter.action.is_none_or(|a| r.action == a.as_str()))
+                .filter(|r| filter.actor.as_ref().is_none_or(|a| r.actor == *a))
+                .filter(|r| {
+                    filter
+                        .target
+                        .as_ref()
+                        .is_none_or(|t| r.target.as_ref() == Some(t))
+                })
+                .filter(|r| filter.since.is_none_or(|t| r.at >= t))
+                .filter(|r| filter.until.is_none_or(|t| r.at < t))
+                .filter(|r| filter.before_seq.is_none_or(|b| r.seq < b))
+                .take(limit)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn verify(&self) -> Result<Verification, StorageError> {
+        Ok(self.read(|s| match verify_chain(0, "", &s.audit) {
+            Ok((checked, _)) => Verification {
+                checked,
+                broken: None,
+            },
+            Err(broken) => Verification {
+                checked: broken.seq - 1,
+                broken: Some(broken),
+            },
+        }))
+    }
+}
+
+#[async_trait]
+impl Outbox for MemRepos {
+    async fn enqueue(
+        &self,
+        subject: SubjectId,
+        envelope: &Envelope,
+        _now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        // Nothing is queued for a subject whose key does not exist.
+        if self.has_key(subject) {
+            self.write(|s| s.outbox.push((subject, envelope.clone())));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SubjectKeys for MemRepos {
+    async fn create(&self, subject: SubjectId, _now: DateTime<Utc>) -> Result<(), StorageError> {
+        if lock(&self.shared.keys).insert(subject) {
+            Ok(())
+        } else {
+            Err(StorageError::msg("the subject already has a key"))
+        }
+    }
+}
+
+#[async_trait]
+impl PlanWrites for MemRepos {
+    async fn insert(&self, plan: &Plan) -> Result<(), PlanWriteError> {
+        self.write(|s| {
+            if s.plans.iter().any(|p| p.id == plan.id) {
+                return Err(StorageError::msg("duplicate plan id").into());
+            }
+            check_unique(&s.plans, plan)?;
+            s.plans.push(plan.clone());
+            Ok(())
+        })
+    }
+
+    async fn update(&self, plan: &Plan) -> Result<(), PlanWriteError> {
+        self.write(|s| {
+            let others: Vec<Plan> = s
+                .plans
+                .iter()
+                .filter(|p| p.id != plan.id)
+                .cloned()
+                .collect();
+            check_unique(&others, plan)?;
+            let slot = s
+                .plans
+                .iter_mut()
+                .find(|p| p.id == plan.id)
+                .ok_or_else(|| missing("plan"))?;
+            *slot = plan.clone();
+            Ok(())
+        })
+    }
+
+    async fn delete(&self, id: ProductId) -> Result<bool, StorageError> {
+        Ok(self.write(|s| {
+            let before = s.plans.len();
+            s.plans.retain(|p| p.id != id);
+            s.plans.len() != before
+        }))
+    }
+}
+
+fn check_unique(others: &[Plan], plan: &Plan) -> Result<(), PlanError> {
+    if others.iter().any(|p| p.slug == plan.slug) {
+        return Err(PlanError::SlugTaken);
+    }
+    let skus: BTreeSet<&str> = others
+        .iter()
+        .flat_map(|p| p.formats.iter().map(|f| f.sku.as_str()))
+        .collect();
+    if plan.formats.iter().any(|f| skus.contains(f.sku.as_str())) {
+        return Err(PlanError::SkuTaken);
+    }
+    Ok(())
+}
+
+/// A password "hasher" that stores `hash:<password>` and counts its calls.
+#[derive(Debug, Default)]
+pub(crate) struct FakeHasher {
+    hashes: AtomicUsize,
+    verifies: AtomicUsize,
+    fail: AtomicBool,
+}
+
+impl FakeHasher {
+    /// How many hashes were computed.
+    pub(crate) fn hashes(&self) -> usize {
+        self.hashes.load(Ordering::SeqCst)
+    }
+
+    /// How many verifications were made.
+    pub(crate) fn verifies(&self) -> usize {
+        self.verifies.load(Ordering::SeqCst)
+    }
+
+    /// Makes every call fail (or succeed again).
+    pub(crate) fn fail(&self, fail: bool) {
+        self.fail.store(fail, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), HashError> {
+        if self.fail.load(Ordering::SeqCst) {
+            Err(HashError("hasher stopped (test)".to_owned()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl PasswordHasher for FakeHasher {
+    async fn hash(&self, password: String) -> Result<String, HashError> {
+        self.check()?;
+        self.hashes.fetch_add(1, Ordering::SeqCst);
+        Ok(format!("hash:{password}"))
+    }
+
+    async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, HashError> {
+        self.check()?;
+        self.verifies.fetch_add(1, Ordering::SeqCst);
+        Ok(phc.is_some_and(|h| h == format!("hash:{password}")))
+    }
+}
+
+/// Access tokens as readable text: `fake|subject|session|role|iat|exp`
+/// (instants in microseconds). Anything else is refused.
+#[derive(Debug, Default)]
+pub(crate) struct FakeIssuer {
+    fail: AtomicBool,
+}
+
+impl FakeIssuer {
+    /// Makes issuing fail (or succeed again).
+    pub(crate) fn fail(&self, fail: bool) {
+        self.fail.store(fail, Ordering::SeqCst);
+    }
+}
+
+impl TokenIssuer for FakeIssuer {
+    fn issue(&self, claims: &AccessClaims) -> Result<String, IssueError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(IssueError("signing key unavailable (test)".to_owned()));
+        }
+        Ok(format!(
+            "fake|{}|{}|{}|{}|{}",
+            claims.subject,
+            claims.session,
+            claims.role,
+            claims.issued_at.timestamp_micros(),
+            claims.expires_at.timestamp_micros()
+        ))
+    }
+
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims> {
+        let parts: Vec<&str> = token.split('|').collect();
+        let [tag, subject, session, role, iat, exp] = parts.as_slice() else {
+            return None;
+        };
+        if *tag != "fake" {
+            return None;
+        }
+        let claims = AccessClaims {
+            subject: subject.parse().ok()?,
+            session: session.parse().ok()?,
+            role: role.parse().ok()?,
+            issued_at: DateTime::from_timestamp_micros(iat.parse().ok()?)?,
+            expires_at: DateTime::from_timestamp_micros(exp.parse().ok()?)?,
+        };
+        (now < claims.expires_at).then_some(claims)
+    }
+}
+
+/// Counter-based "randomness".
+#[derive(Debug, Default)]
+pub(crate) struct FakeRandom {
+    next: AtomicU64,
+}
+
+impl FakeRandom {
+    fn next(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::SeqCst) + 1
+    }
+}
+
+impl Randomness for FakeRandom {
+    fn token(&self) -> String {
+        format!("link-token-{:04}", self.next())
+    }
+
+    fn password(&self) -> String {
+        format!("generated passphrase number {}", self.next())
+    }
+}
+
+/// A deterministic "keyed" hash: SHA-256 of namespace, a zero byte and the
+/// value (so the 16-byte prefixes used as counter keys never collide).
+#[derive(Debug, Default)]
+pub(crate) struct FakeIndex;
+
+impl BlindIndex for FakeIndex {
+    fn index(&self, namespace: &str, value: &str) -> Vec<u8> {
+        let mut h = Sha256::new();
+        h.update(namespace.as_bytes());
+        h.update([0]);
+        h.update(value.as_bytes());
+        h.finalize().to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::SourceId;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_740_000_000, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_dropped_unit_of_work_leaves_nothing_and_a_committed_one_everything() {
+        let store = MemStore::new();
+        let owner = CustomerId::new();
+        let uow = store.begin().await.unwrap();
+        uow.tokens()
+            .create(owner, TokenPurpose::ResetPassword, vec![1], t0(), t0())
+            .await
+            .unwrap();
+        drop(uow);
+        assert!(store.state().tokens.is_empty());
+
+        let uow = store.begin().await.unwrap();
+        uow.tokens()
+            .create(owner, TokenPurpose::ResetPassword, vec![1], t0(), t0())
+            .await
+            .unwrap();
+        assert!(store.state().tokens.is_empty(), "not before the commit");
+        uow.commit().await.unwrap();
+        assert_eq!(store.state().tokens.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_commit_over_a_concurrent_write_fails() {
+        let store = MemStore::new();
+        let uow = store.begin().await.unwrap();
+        store
+            .reader()
+            .counters()
+            .clear(&CounterKey::source(
+                CounterKind::SourceBan,
+                &SourceId {
+                    key: "k".into(),
+                    display: None,
+                },
+            ))
+            .await
+            .unwrap();
+        assert!(uow.commit().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn an_account_needs_its_subject_key() {
+        let store = MemStore::new();
+        let id = CustomerId::new();
+        let new = NewCustomer {
+            email: Email::parse("a@example.fr").unwrap(),
+            name: crate::identity::PersonName::parse("A").unwrap(),
+            phone: None,
+            role: Role::Customer,
+            language: crate::identity::Language::Fr,
+            privacy_policy_version: None,
+        };
+        let reader = store.reader();
+        assert!(matches!(
+            reader.accounts().create(id, &new, None, false, t0()).await,
+            Err(AccountWriteError::Storage(_))
+        ));
+        reader
+            .keys()
+            .create(SubjectId::customer(id), t0())
+            .await
+            .unwrap();
+        reader
+            .accounts()
+            .create(id, &new, None, false, t0())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn tokens_are_single_use_for_their_purpose_until_they_expire() {
+        let store = MemStore::new();
+        let r = store.reader();
+        let owner = CustomerId::new();
+        let end = t0() + Duration::hours(1);
+        let (reset, set) = (TokenPurpose::ResetPassword, TokenPurpose::SetPassword);
+        r.tokens()
+            .create(owner, reset, vec![1], t0(), end)
+            .await
+            .unwrap();
+        r.tokens()
+            .create(owner, reset, vec![2], t0(), end)
+            .await
+            .unwrap();
+        let consume = |h: u8, p: TokenPurpose, at: DateTime<Utc>| {
+            let r = store.reader();
+            async move { r.tokens().consume(&[p], &[h], at).await.unwrap() }
+        };
+        assert_eq!(consume(1, set, t0()).await, None, "other purpose");
+        assert_eq!(consume(1, reset, t0()).await, Some(owner));
+        assert_eq!(consume(1, reset, t0()).await, None, "used");
+        assert_eq!(consume(2, reset, end).await, None, "expired");
+    }
+
+    #[tokio::test]
+    async fn counters_restart_after_their_window() {
+        let store = MemStore::new();
+        let r = store.reader();
+        let source = SourceId {
+            key: "k".into(),
+            display: None,
+        };
+        let key = CounterKey::source(CounterKind::SourceFailures, &source);
+        let w = Duration::hours(1);
+        let bump = |at| r.counters().bump(&key, w, at, &source, None);
+        assert_eq!(bump(t0()).await.unwrap(), (1, t0()));
+        assert_eq!(
+            bump(t0() + w - Duration::seconds(1)).await.unwrap(),
+            (2, t0())
+        );
+        let later = t0() + w;
+        assert_eq!(bump(later).await.unwrap(), (1, later));
+    }
+}

@@ -1,0 +1,317 @@
+//! The registry of sealed columns: every column that holds personal data in
+//! this database, and whose key seals it. The sealing code takes its
+//! table and column names from here (a [`SealedColumn`] is what
+//! [`crate::vault::DataKey::seal`] asks for), and export, erasure and
+//! retention will walk [`SEALED`] to find a subject's data.
+//!
+//! A test reads the migrated schema and fails when a `*_enc` column is not
+//! registered, when a table is not classified, or when a column of a
+//! personal table is neither sealed nor listed as kept in clear.
+
+/// Whose key seals a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOwner {
+    /// The data subject the row belongs to (`subject_column` names it).
+    Subject,
+}
+
+/// One sealed column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealedColumn {
+    /// Table.
+    pub table: &'static str,
+    /// Column (a blob of `1 | nonce | ciphertext+tag`).
+    pub column: &'static str,
+    /// Whose key seals it.
+    pub owner: KeyOwner,
+    /// The column naming the row's data subject (the key's id).
+    pub subject_column: &'static str,
+}
+
+const fn subject(
+    table: &'static str,
+    column: &'static str,
+    subject_column: &'static str,
+) -> SealedColumn {
+    SealedColumn {
+        table,
+        column,
+        owner: KeyOwner::Subject,
+        subject_column,
+    }
+}
+
+/// `customers.email_enc`.
+pub const CUSTOMER_EMAIL: SealedColumn = subject("customers", "email_enc", "id");
+/// `customers.name_enc`.
+pub const CUSTOMER_NAME: SealedColumn = subject("customers", "name_enc", "id");
+/// `customers.phone_enc`.
+pub const CUSTOMER_PHONE: SealedColumn = subject("customers", "phone_enc", "id");
+/// `customer_addresses.address_enc` (the whole address as JSON).
+pub const ADDRESS: SealedColumn = subject("customer_addresses", "address_enc", "customer_id");
+/// `sessions.user_agent_enc`.
+pub const SESSION_USER_AGENT: SealedColumn = subject("sessions", "user_agent_enc", "customer_id");
+/// `sessions.ip_enc`.
+pub const SESSION_IP: SealedColumn = subject("sessions", "ip_enc", "customer_id");
+/// `outbox.payload_enc` (recipient, name, links).
+pub const OUTBOX_PAYLOAD: SealedColumn = subject("outbox", "payload_enc", "subject_id");
+
+/// Every sealed column.
+pub const SEALED: &[SealedColumn] = &[
+    CUSTOMER_EMAIL,
+    CUSTOMER_NAME,
+    CUSTOMER_PHONE,
+    ADDRESS,
+    SESSION_USER_AGENT,
+    SESSION_IP,
+    OUTBOX_PAYLOAD,
+];
+
+/// A table that holds personal data, with the columns it keeps in clear
+/// (ids, timestamps, flags, keyed hashes, truncated addresses) and why
+/// that is fine. Every other column must be sealed.
+#[derive(Debug, Clone, Copy)]
+pub struct PersonalTable {
+    /// Table.
+    pub name: &'static str,
+    /// Columns kept in clear.
+    pub clear: &'static [&'static str],
+    /// Why the clear columns reveal no one.
+    pub why: &'static str,
+}
+
+/// Every table with personal data.
+pub const PERSONAL_TABLES: &[PersonalTable] = &[
+    PersonalTable {
+        name: "customers",
+        clear: &[
+            "id",
+            "email_bidx",
+            "role",
+            "preferred_language",
+            "display_prefs",
+            "display_prefs_updated_at",
+            "password_hash",
+            "must_change_password",
+            "privacy_policy_version",
+            "privacy_policy_accepted_at",
+            "created_at",
+            "updated_at",
+            "last_active_at",
+        ],
+        why: "the e-mail is found by a keyed blind index; the password only as an argon2id hash; display preferences are screen options",
+    },
+    PersonalTable {
+        name: "customer_addresses",
+        clear: &["id", "customer_id", "kind", "created_at", "updated_at"],
+        why: "ids, kind and timestamps only",
+    },
+    PersonalTable {
+        name: "sessions",
+        clear: &[
+            "id",
+            "customer_id",
+            "remember_me",
+            "created_at",
+            "expires_at",
+            "last_seen_at",
+            "revoked_at",
+        ],
+        why: "ids and timestamps only",
+    },
+    PersonalTable {
+        name: "auth_tokens",
+        clear: &[
+            "id",
+            "customer_id",
+            "purpose",
+            "token_hash",
+            "created_at",
+            "expires_at",
+            "used_at",
+        ],
+        why: "tokens are stored only as SHA-256 hashes",
+    },
+    PersonalTable {
+        name: "security_counters",
+        clear: &[
+            "key",
+            "kind",
+            "count",
+            "window_start",
+            "blocked_until",
+            "updated_at",
+            "source_display",
+            "customer_id",
+        ],
+        why: "sources are keyed hashes; the display form is truncated to /24 or /48",
+    },
+    PersonalTable {
+        name: "audit_log",
+        clear: &[
+            "seq",
+            "at",
+            "actor",
+            "action",
+            "target",
+            "source",
+            "reason",
+            "prev_hash",
+            "hash",
+        ],
+        why: "ids and truncated sources only; free text must hold no personal data",
+    },
+    PersonalTable {
+        name: "outbox",
+        clear: &[
+            "id",
+            "subject_id",
+            "template",
+            "language",
+            "created_at",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "locked_until",
+            "sent_at",
+            "last_error",
+        ],
+        why: "the message itself is sealed; errors never carry a recipient",
+    },
+];
+
+/// Tables with no personal data at all.
+pub const IMPERSONAL_TABLES: &[&str] = &[
+    "products",
+    "product_formats",
+    "catalogue_revision",
+    "audit_head",
+    "job_leases",
+    "seaql_migrations",
+];
+
+/// The registered column, if `table.column` is sealed.
+#[must_use]
+pub fn sealed(table: &str, column: &str) -> Option<&'static SealedColumn> {
+    SEALED
+        .iter()
+        .find(|c| c.table == table && c.column == column)
+}
+
+/// What is wrong with a schema (table -> columns) against the registry.
+#[must_use]
+pub fn check_schema(schema: &[(String, Vec<String>)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (table, columns) in schema {
+        let personal = PERSONAL_TABLES.iter().find(|t| t.name == table);
+        if personal.is_none() && !IMPERSONAL_TABLES.contains(&table.as_str()) {
+            problems.push(format!(
+                "table {table} is neither personal nor impersonal in the registry"
+            ));
+        }
+        for column in columns {
+            let is_sealed = sealed(table, column).is_some();
+            if column.ends_with("_enc") && !is_sealed {
+                problems.push(format!(
+                    "{table}.{column} looks sealed but is not in SEALED"
+                ));
+            }
+            if let Some(t) = personal
+                && !is_sealed
+                && !t.clear.contains(&column.as_str())
+            {
+                problems.push(format!(
+                    "{table}.{column} is in a personal table but neither sealed nor declared clear"
+                ));
+            }
+        }
+    }
+    for c in SEALED {
+        let found = schema.iter().any(|(t, cols)| {
+            t == c.table
+                && cols.iter().any(|x| x == c.column)
+                && cols.iter().any(|x| x == c.subject_column)
+        });
+        if !found {
+            problems.push(format!(
+                "{}.{} is registered but not in the schema",
+                c.table, c.column
+            ));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    async fn sqlite_schema() -> Vec<(String, Vec<String>)> {
+        let db = crate::Db::connect("sqlite::memory:", 1).await.unwrap();
+        db.migrate_up().await.unwrap();
+        let conn = db.conn();
+        let backend = conn.get_database_backend();
+        let tables = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            ))
+            .await
+            .unwrap();
+        let mut schema = Vec::new();
+        for t in tables {
+            let name: String = t.try_get("", "name").unwrap();
+            let cols = conn
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    format!("SELECT name FROM pragma_table_info('{name}')"),
+                ))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.try_get::<String>("", "name").unwrap())
+                .collect();
+            schema.push((name, cols));
+        }
+        schema
+    }
+
+    /// Fails when a migration adds a personal column (for example a new
+    /// `*_enc` column) without registering it here.
+    #[tokio::test]
+    async fn acc_6_every_personal_column_of_the_schema_is_registered() {
+        let schema = sqlite_schema().await;
+        assert!(schema.iter().any(|(t, _)| t == "customers"), "{schema:?}");
+        let problems = check_schema(&schema);
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn an_unregistered_enc_column_or_table_is_caught() {
+        let schema = vec![
+            (
+                "customers".to_owned(),
+                vec![
+                    "id".into(),
+                    "email_enc".into(),
+                    "name_enc".into(),
+                    "phone_enc".into(),
+                    "iban_enc".into(),
+                ],
+            ),
+            ("carts".to_owned(), vec!["id".into()]),
+        ];
+        let problems = check_schema(&schema);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("customers.iban_enc looks sealed")),
+            "{problems:#?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("table carts")),
+            "{problems:#?}"
+        );
+    }
+}

@@ -1,0 +1,188 @@
+//! The domain's [`Store`] on SQL: repositories over one connection type,
+//! either the pool (reads, single writes) or one transaction (a unit of
+//! work). Each holds a key cache, so a request opens each subject's data
+//! key once, and a destroyed key is never cached beyond one request.
+
+mod accounts;
+mod addresses;
+mod audit;
+mod counters;
+mod keys;
+mod outbox;
+mod plans;
+mod sessions;
+mod tokens;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use domain::StorageError;
+use domain::audit::AuditTrail;
+use domain::catalogue::PlanWrites;
+use domain::identity::{AccountRepo, AddressRepo, CounterRepo, SessionRepo, TokenRepo};
+use domain::mail::Outbox;
+use domain::store::{Repos, Store, UnitOfWork};
+use domain::subject::{SubjectId, SubjectKeys};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+use crate::Db;
+use crate::keystore::KeyStore;
+use crate::vault::DataKey;
+
+/// A connection the repositories run on: the pool or a transaction.
+pub(crate) trait Conn: ConnectionTrait + TransactionTrait + Send + Sync + 'static {}
+impl<T: ConnectionTrait + TransactionTrait + Send + Sync + 'static> Conn for T {}
+
+pub(crate) fn err(context: &'static str) -> impl Fn(sea_orm::DbErr) -> StorageError {
+    move |e| StorageError::new(context, e)
+}
+
+pub(crate) fn corrupt(what: &str) -> StorageError {
+    StorageError::msg(format!("corrupt stored data: {what}"))
+}
+
+/// The SQL store: the data database and the key store.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    db: Db,
+    keys: KeyStore,
+}
+
+impl SqlStore {
+    /// The store on `db`, with data keys from `keys`.
+    #[must_use]
+    pub fn new(db: Db, keys: KeyStore) -> Self {
+        Self { db, keys }
+    }
+
+    /// The repositories on the pool (concrete type, for this crate's tools).
+    #[must_use]
+    pub(crate) fn repos(&self) -> SqlRepos<DatabaseConnection> {
+        SqlRepos::new(self.db.conn().clone(), self.keys.clone())
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StorageError> {
+        // IMMEDIATE takes SQLite's write lock at once: a unit of work that
+        // reads and then writes cannot fail to upgrade its lock under
+        // concurrency. PostgreSQL ignores it.
+        let txn = self
+            .db
+            .conn()
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+            .map_err(err("failed to begin a unit of work"))?;
+        Ok(Box::new(SqlRepos::new(txn, self.keys.clone())))
+    }
+
+    fn reader(&self) -> Box<dyn Repos> {
+        Box::new(self.repos())
+    }
+}
+
+/// The repositories on one connection, with a per-instance key cache.
+pub(crate) struct SqlRepos<C> {
+    conn: C,
+    keys: KeyStore,
+    cache: Mutex<HashMap<uuid::Uuid, Option<DataKey>>>,
+}
+
+impl<C: Conn> SqlRepos<C> {
+    fn new(conn: C, keys: KeyStore) -> Self {
+        Self {
+            conn,
+            keys,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The subject's data key, opened once per instance; `None` once destroyed.
+    pub(crate) async fn key(&self, subject: SubjectId) -> Result<Option<DataKey>, StorageError> {
+        let id = subject.as_uuid();
+        if let Some(k) = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&id)
+        {
+            return Ok(k.clone());
+        }
+        let key = self.keys.get(id).await?;
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, key.clone());
+        Ok(key)
+    }
+
+    /// The subject's data key, which must exist.
+    pub(crate) async fn required_key(&self, subject: SubjectId) -> Result<DataKey, StorageError> {
+        self.key(subject)
+            .await?
+            .ok_or_else(|| StorageError::msg("the subject's data key was destroyed"))
+    }
+
+    pub(crate) fn remember_key(&self, subject: SubjectId, key: DataKey) {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(subject.as_uuid(), Some(key));
+    }
+
+    pub(crate) fn conn(&self) -> &C {
+        &self.conn
+    }
+
+    pub(crate) fn keystore(&self) -> &KeyStore {
+        &self.keys
+    }
+}
+
+impl<C: Conn> Repos for SqlRepos<C> {
+    fn accounts(&self) -> &dyn AccountRepo {
+        self
+    }
+    fn addresses(&self) -> &dyn AddressRepo {
+        self
+    }
+    fn sessions(&self) -> &dyn SessionRepo {
+        self
+    }
+    fn tokens(&self) -> &dyn TokenRepo {
+        self
+    }
+    fn counters(&self) -> &dyn CounterRepo {
+        self
+    }
+    fn audit(&self) -> &dyn AuditTrail {
+        self
+    }
+    fn outbox(&self) -> &dyn Outbox {
+        self
+    }
+    fn keys(&self) -> &dyn SubjectKeys {
+        self
+    }
+    fn plans(&self) -> &dyn PlanWrites {
+        self
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for SqlRepos<DatabaseTransaction> {
+    async fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        self.conn
+            .commit()
+            .await
+            .map_err(err("failed to commit a unit of work"))
+    }
+}
