@@ -338,3 +338,86 @@ async fn staff_1_admins_create_staff_with_a_set_password_link_and_change_roles()
         .unwrap();
     assert_problem(res, 409, "/problems/self-demotion").await;
 }
+
+/// A plan and the audit entry that records its creation commit together:
+/// when the audit append fails, no plan is left behind (SEC-3).
+#[tokio::test]
+async fn sec_3_a_plan_whose_audit_entry_cannot_be_written_is_not_created() {
+    let app = spawn_app().await;
+    let manager = app
+        .staff("catalogue@boutique.example", Role::ShopManager)
+        .await;
+    let plan = json!({
+        "slug": "maison-sans-trace", "title": "Maison sans trace", "description": "Une maison.",
+        "style": "modern", "living_area_m2": 100, "bedrooms": 3, "bathrooms": 1, "levels": 1, "garage_spaces": 0,
+        "lot_width_m": 12.5, "lot_depth_m": 20.0, "image_urls": [],
+        "formats": [{"kind": "pdf", "sku": "TRACE-PDF", "price_amount": 39000, "currency": "EUR"}],
+        "published": true
+    });
+    let before = app
+        .app
+        .db
+        .query_strings("SELECT CAST(revision AS TEXT) FROM catalogue_revision")
+        .await
+        .unwrap();
+    // Someone with database access breaks the audit log: appends now fail.
+    app.raw_sql("ALTER TABLE audit_log RENAME TO audit_log_away")
+        .await;
+    let res = app
+        .with(Method::POST, "/v1/admin/products", &manager)
+        .json(&plan)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 500);
+    app.raw_sql("ALTER TABLE audit_log_away RENAME TO audit_log")
+        .await;
+
+    let slugs = app
+        .app
+        .db
+        .query_strings("SELECT slug FROM products WHERE slug = 'maison-sans-trace'")
+        .await
+        .unwrap();
+    assert!(
+        slugs.is_empty(),
+        "the plan was written without its audit entry"
+    );
+    let formats = app
+        .app
+        .db
+        .query_strings("SELECT sku FROM product_formats WHERE sku = 'TRACE-PDF'")
+        .await
+        .unwrap();
+    assert!(formats.is_empty());
+    let after = app
+        .app
+        .db
+        .query_strings("SELECT CAST(revision AS TEXT) FROM catalogue_revision")
+        .await
+        .unwrap();
+    assert_eq!(before, after, "the catalogue revision did not move");
+    assert_eq!(
+        app.get("/v1/products/maison-sans-trace").await.status(),
+        404
+    );
+
+    // With the log back, the same request succeeds, audited.
+    let res = app
+        .with(Method::POST, "/v1/admin/products", &manager)
+        .json(&plan)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let log: Value = app
+        .get_as(
+            "/v1/admin/audit-log?action=catalogue_changed",
+            &app.staff("admin@boutique.example", Role::Admin).await,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+}

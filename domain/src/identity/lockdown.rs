@@ -75,6 +75,16 @@ async fn maybe_ban(
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let (count, window_start) = counted;
+    // A source already banned stays banned until its ban ends: it is not
+    // banned (and audited) again on every further attempt.
+    if repos
+        .counters()
+        .blocked_until(&[ban_key(origin)], now)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
     if let Some(until) = policy.ban_after(
         u32::try_from(count).unwrap_or(0),
         threshold,

@@ -104,25 +104,34 @@ pub(crate) async fn confirm_password(
 ) -> Result<(), IdentityError> {
     let reader = store.reader();
     let record = reader.accounts().login_record_by_id(p.customer_id).await?;
+    let account = match reader.accounts().get(p.customer_id).await? {
+        Some(c) => Some(hex16(&index.email(&c.email))),
+        None => None,
+    };
+    // A locked account cannot confirm its password either: the lock stops
+    // guessing through a stolen session as it stops it through login.
+    if let Some(account) = &account {
+        lockdown::check_login(reader.as_ref(), account, &p.origin, clock.now()).await?;
+    }
     if hasher
         .verify(password, record.and_then(|r| r.password_hash))
         .await?
     {
         return Ok(());
     }
-    if let Some(c) = reader.accounts().get(p.customer_id).await? {
-        let account = hex16(&index.email(&c.email));
-        if let e @ IdentityError::Limited { .. } = lockdown::record_failure(
+    if let Some(account) = &account {
+        match lockdown::record_failure(
             store,
             &config.lockout,
             clock,
-            &account,
+            account,
             Some(p.customer_id),
             &p.origin,
         )
         .await
         {
-            return Err(e);
+            IdentityError::InvalidCredentials => {}
+            e => return Err(e),
         }
     }
     Err(IdentityError::WrongPassword { field })

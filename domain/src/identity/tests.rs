@@ -951,7 +951,6 @@ async fn sec_1_failures_older_than_the_window_do_not_count_toward_a_ban() {
 /// appends another `source_banned` entry, so an anonymous client writes one
 /// audit entry per request.
 #[tokio::test]
-#[ignore = "bug: record_probe (lockdown.rs) re-bans and re-audits on every probe past the threshold"]
 async fn sec_2_probes_from_a_banned_source_do_not_flood_the_audit_log() {
     let w = World::new();
     for _ in 0..25 {
@@ -1194,7 +1193,6 @@ async fn sec_1_five_wrong_current_passwords_lock_the_account() {
 /// Bug: `confirm_password` never checks the lock it counts toward, so a
 /// session holder can keep guessing the password while the account is locked.
 #[tokio::test]
-#[ignore = "bug: confirm_password (password.rs) does not refuse a locked account"]
 async fn sec_1_a_locked_account_cannot_confirm_its_password() {
     let w = World::new();
     let id = w.customer("jeanne@example.fr").await;
@@ -1217,7 +1215,6 @@ async fn sec_1_a_locked_account_cannot_confirm_its_password() {
 /// Bug: a storage failure while counting a wrong confirmation is swallowed:
 /// the caller is told `WrongPassword` and nothing was counted.
 #[tokio::test]
-#[ignore = "bug: confirm_password (password.rs) hides storage failures of record_failure"]
 async fn a_failure_to_count_a_wrong_confirmation_is_a_storage_error() {
     let w = World::new();
     w.customer("jeanne@example.fr").await;
