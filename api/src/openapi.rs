@@ -3,6 +3,7 @@
 
 use actix_web::App;
 use utoipa::OpenApi;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::AppExt;
 
@@ -36,6 +37,18 @@ struct Security;
 impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.insert(
+            "ProblemType".to_owned(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "Every problem `type` the API answers with; the `type` of a Problem is one of \
+these. Specific types (`email-taken`, `slug-taken`, `invalid-credentials`...) name what \
+a client can act on; the others follow the HTTP status.",
+                ))
+                .enum_values(Some(crate::problem::PROBLEM_TYPES.iter().copied()))
+                .into(),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

@@ -40,7 +40,8 @@ pub struct FieldProblem {
     "errors": [{"field": "min_surface", "message": "must not be greater than max_surface"}]
 }))]
 pub struct Problem {
-    /// A stable URI reference naming the kind of problem; branch on this.
+    /// A stable URI reference naming the kind of problem; branch on this. One of
+    /// the values of `ProblemType`.
     #[serde(rename = "type")]
     #[schema(example = "/problems/not-found")]
     pub kind: String,
@@ -230,6 +231,37 @@ pub fn or_not_found(detail: &'static str) -> impl Fn(IdentityError) -> ApiError 
         other => other.into(),
     }
 }
+
+/// Every problem `type` the API answers with, as listed in the OpenAPI
+/// document's `ProblemType` schema (a test keeps the two together).
+pub const PROBLEM_TYPES: &[&str] = &[
+    "/problems/bad-request",
+    "/problems/validation-failed",
+    "/problems/malformed-json",
+    "/problems/unauthorized",
+    "/problems/invalid-credentials",
+    "/problems/forbidden",
+    "/problems/password-change-required",
+    "/problems/not-found",
+    "/problems/method-not-allowed",
+    "/problems/not-acceptable",
+    "/problems/request-timeout",
+    "/problems/conflict",
+    "/problems/email-taken",
+    "/problems/self-demotion",
+    "/problems/slug-taken",
+    "/problems/sku-taken",
+    "/problems/length-required",
+    "/problems/payload-too-large",
+    "/problems/uri-too-long",
+    "/problems/unsupported-media-type",
+    "/problems/unprocessable-content",
+    "/problems/too-many-requests",
+    "/problems/headers-too-large",
+    "/problems/client-error",
+    "/problems/internal-error",
+    "/problems/service-unavailable",
+];
 
 /// The stable slug, title and status of each kind of problem.
 fn kind_of(status: StatusCode) -> (&'static str, &'static str) {
@@ -548,11 +580,22 @@ mod tests {
             );
             let b = body(res);
             assert_eq!(b["type"], kind);
+            assert!(PROBLEM_TYPES.contains(&kind), "{kind} is documented");
             assert_eq!(b["status"], status);
             assert!(
                 !b.to_string().contains("hunter2"),
                 "internal causes never reach the client"
             );
+        }
+    }
+
+    #[test]
+    fn every_status_problem_type_is_documented() {
+        for status in 400..=599u16 {
+            if let Ok(s) = StatusCode::from_u16(status) {
+                let kind = problem_for_status(s).kind;
+                assert!(PROBLEM_TYPES.contains(&kind.as_str()), "{kind}");
+            }
         }
     }
 

@@ -270,7 +270,7 @@ pub async fn admin_list_products(
     request_body = ProductInput,
     responses(
         (status = 201, description = "Created", body = AdminProduct, headers(("Location" = String, description = "The new plan"))),
-        (status = 409, description = "Slug or SKU already used", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug or SKU already used (`/problems/slug-taken`, `/problems/sku-taken`)", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         SignedInErrors,
     )
@@ -327,7 +327,7 @@ pub async fn admin_get_product(
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
         (status = 404, description = "No plan has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Slug or SKU already used", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug or SKU already used (`/problems/slug-taken`, `/problems/sku-taken`)", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         SignedInErrors,
     )

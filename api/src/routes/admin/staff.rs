@@ -94,7 +94,7 @@ pub struct CreateStaffRequest {
     request_body = CreateStaffRequest,
     responses(
         (status = 201, description = "Created", body = StaffMember),
-        (status = 409, description = "The address already has an account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The address already has an account (`/problems/email-taken`)", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         SignedInErrors,
     )
@@ -165,7 +165,7 @@ pub struct SetRoleRequest {
     responses(
         (status = 200, description = "The account", body = StaffMember),
         (status = 404, description = "No account has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An admin cannot demote themself", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An admin cannot demote themself (`/problems/self-demotion`)", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         SignedInErrors,
     )

@@ -236,7 +236,7 @@ pub struct ChangeEmailRequest {
     request_body = ChangeEmailRequest,
     responses(
         (status = 200, description = "The updated profile", body = Profile),
-        (status = 409, description = "Another account uses this address", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another account uses this address (`/problems/email-taken`)", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         SignedInErrors,
     )
