@@ -15,8 +15,11 @@ if ! command -v wrk >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
-cargo build --release --locked -p api
-BIN=${CARGO_TARGET_DIR:-target}/release/boutique
+# BIN=path/to/boutique measures that binary (an earlier build, to compare).
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked -p api
+  BIN=${CARGO_TARGET_DIR:-target}/release/boutique
+fi
 
 WORK=$(mktemp -d /tmp/boutique-bench.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

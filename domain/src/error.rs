@@ -75,6 +75,23 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// The parsed value when nothing was refused, else every refused field
+    /// at once. `value` sees only fields that parsed, so it is `Some` when
+    /// nothing was refused.
+    ///
+    /// # Errors
+    /// Itself, when it holds at least one refused field.
+    pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, Self> {
+        if !self.is_empty() {
+            return Err(self);
+        }
+        value().ok_or_else(|| {
+            let mut f = Self::default();
+            f.push("body", "could not be read");
+            f
+        })
+    }
+
     /// `Ok` when nothing was refused, else every refused field at once.
     ///
     /// # Errors

@@ -130,10 +130,7 @@ pub async fn register(
             ),
         );
     }
-    f.check()?;
-    let (Some(email), Some(name)) = (email, name) else {
-        return Err(ApiError::BadRequest("invalid body".into()));
-    };
+    let (email, name) = f.finish(|| Some((email?, name?)))?;
     domain::identity::register(
         state.store.as_ref(),
         &state.hasher,
@@ -340,10 +337,7 @@ pub async fn reset_password(
     validate(&b)?;
     let mut f = FieldErrors::default();
     let password = f.take("new_password", Password::parse(&b.new_password));
-    f.check()?;
-    let Some(password) = password else {
-        return Err(ApiError::BadRequest("invalid body".into()));
-    };
+    let password = f.finish(|| password)?;
     domain::identity::reset_password(
         state.store.as_ref(),
         &state.hasher,

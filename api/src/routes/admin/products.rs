@@ -116,6 +116,14 @@ fn centimetres(m: f64) -> u32 {
     }
 }
 
+impl TryFrom<ProductInput> for NewPlan {
+    type Error = ApiError;
+
+    fn try_from(input: ProductInput) -> Result<Self, ApiError> {
+        input.into_new_plan()
+    }
+}
+
 impl ProductInput {
     fn into_new_plan(self) -> Result<NewPlan, ApiError> {
         validate(&self)?;
@@ -158,10 +166,7 @@ impl ProductInput {
             })
             .collect();
         let style = Style::from(self.style);
-        f.check()?;
-        let Some(slug) = slug else {
-            return Err(ApiError::BadRequest("invalid body".into()));
-        };
+        let slug = f.finish(|| slug)?;
         Ok(NewPlan {
             slug,
             title: self.title,
@@ -281,7 +286,7 @@ pub async fn admin_create_product(
     staff: Staff,
     body: web::Json<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.into_inner().into_new_plan()?;
+    let new = NewPlan::try_from(body.into_inner())?;
     let plan = state.catalogue.create(new, &editor(&staff.0)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/admin/products/{}", plan.id)))
@@ -340,7 +345,7 @@ pub async fn admin_replace_product(
     body: web::Json<ProductInput>,
 ) -> Result<web::Json<AdminProduct>, ApiError> {
     let id = product_id(&path)?;
-    let new = body.into_inner().into_new_plan()?;
+    let new = NewPlan::try_from(body.into_inner())?;
     let plan = state
         .catalogue
         .replace(id, new, &editor(&staff.0))

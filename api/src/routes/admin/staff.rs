@@ -114,10 +114,7 @@ pub async fn admin_create_staff(
     if !role.is_staff() {
         f.push("role", "must be shop_manager or admin");
     }
-    f.check()?;
-    let (Some(email), Some(name)) = (email, name) else {
-        return Err(ApiError::BadRequest("invalid body".into()));
-    };
+    let (email, name) = f.finish(|| Some((email?, name?)))?;
     let id = domain::identity::create_staff(
         state.store.as_ref(),
         &state.hasher,

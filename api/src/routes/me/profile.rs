@@ -197,10 +197,7 @@ pub async fn change_password(
     validate(&b)?;
     let mut f = FieldErrors::default();
     let new = f.take("new_password", Password::parse(&b.new_password));
-    f.check()?;
-    let Some(new) = new else {
-        return Err(ApiError::BadRequest("invalid body".into()));
-    };
+    let new = f.finish(|| new)?;
     domain::identity::change_password(
         state.store.as_ref(),
         &state.hasher,
@@ -251,10 +248,7 @@ pub async fn change_email(
     validate(&b)?;
     let mut f = FieldErrors::default();
     let email = f.take("new_email", Email::parse(&b.new_email));
-    f.check()?;
-    let Some(email) = email else {
-        return Err(ApiError::BadRequest("invalid body".into()));
-    };
+    let email = f.finish(|| email)?;
     domain::identity::change_email(
         state.store.as_ref(),
         &state.hasher,
