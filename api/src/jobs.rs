@@ -11,8 +11,8 @@ use domain::clock::Clock;
 use domain::jobs::{Job, JobError, JobLeases};
 use persistence::OutboxDelivery;
 
-use crate::app::AppState;
 use crate::mail::{Mailer, render};
+use crate::state::AppState;
 
 /// Every job of this binary.
 #[must_use]

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod secrets;
+pub mod state;
 pub mod telemetry;
 
 pub use app::{Application, open_database};

@@ -188,7 +188,6 @@ impl From<IdentityError> for ApiError {
             IdentityError::Unauthenticated { token_presented } => Self::Unauthorized {
                 invalid_token: token_presented,
             },
-            IdentityError::PasswordChangeRequired => Self::PasswordChangeRequired,
             IdentityError::InvalidLinkToken => field(
                 "token",
                 "is unknown, already used or expired; ask for a new link",

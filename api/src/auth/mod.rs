@@ -14,8 +14,8 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use domain::identity::Origin;
 pub use domain::identity::Principal;
 
-use crate::app::SharedState;
 use crate::problem::ApiError;
+use crate::state::SharedState;
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get("authorization")?.to_str().ok()?;

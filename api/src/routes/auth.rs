@@ -10,9 +10,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::common::{Accepted, validate};
-use crate::app::SharedState;
 use crate::auth::{AuthAllowingPasswordChange, Caller};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
+use crate::state::SharedState;
 use domain::identity::{Credentials, Registration};
 
 /// Language of messages.

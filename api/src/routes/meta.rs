@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::openapi::Spec;
 use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
 
 /// Health report.
 #[derive(Debug, Serialize, ToSchema)]

@@ -37,9 +37,6 @@ pub enum IdentityError {
         /// A token was sent but is not valid.
         token_presented: bool,
     },
-    /// A generated password must be changed first.
-    #[error("password change required")]
-    PasswordChangeRequired,
     /// A set-password or reset link's token is unknown, used or expired.
     #[error("the link's token is unknown, used or expired")]
     InvalidLinkToken,

@@ -9,9 +9,9 @@ use domain::pagination::{Limit, decode_cursor, encode_cursor};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::SharedState;
 use crate::auth::Admin;
 use crate::problem::{ApiError, Problem, SignedInErrors, or_not_found};
+use crate::state::SharedState;
 
 /// One audit entry.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,10 +8,10 @@ use domain::identity::{CustomerId, CustomerLookup, CustomerRecord, Email};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::SharedState;
 use crate::auth::{Principal, Staff};
 use crate::problem::{ApiError, Problem, SignedInErrors};
 use crate::routes::me::{Address, Profile};
+use crate::state::SharedState;
 
 /// A customer's record as staff see it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::app::SharedState;
 use crate::auth::{Principal, Staff};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::common::{PageParams, cursor_after, validate, whole_number};
 use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
+use crate::state::SharedState;
 
 /// A format and its price.
 #[derive(Debug, Deserialize, ToSchema, Validate)]

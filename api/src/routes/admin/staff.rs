@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::app::SharedState;
 use crate::auth::Admin;
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::validate;
 use crate::routes::me::RoleDto;
+use crate::state::SharedState;
 
 /// A staff member.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::SharedState;
 use crate::auth::Auth;
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::{PageParams, page_by_id, validate};
+use crate::state::SharedState;
 
 /// Billing or shipping.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]

@@ -10,11 +10,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::RoleDto;
-use crate::app::SharedState;
 use crate::auth::{Auth, AuthAllowingPasswordChange};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::auth::LanguageDto;
 use crate::routes::common::validate;
+use crate::state::SharedState;
 
 /// An account's profile.
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,10 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::SharedState;
 use crate::auth::Auth;
 use crate::problem::{ApiError, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::{PageParams, page_by_id};
+use crate::state::SharedState;
 
 /// A live session.
 #[derive(Debug, Serialize, ToSchema)]

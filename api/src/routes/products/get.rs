@@ -4,9 +4,9 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 
 use super::dto::Product;
-use crate::app::AppState;
 use crate::problem::{ApiError, Problem};
 use crate::routes::products::render::RenderCache;
+use crate::state::AppState;
 
 /// Get one published house plan, by id or slug, with its formats and prices.
 #[utoipa::path(

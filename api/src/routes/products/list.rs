@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{ProductPage, StyleDto};
-use crate::app::AppState;
 use crate::problem::{ApiError, Problem};
 use crate::routes::products::render::RenderCache;
+use crate::state::AppState;
 
 /// Sort keys.
 #[derive(Debug, ToSchema)]

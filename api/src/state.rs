@@ -1,0 +1,132 @@
+//! The application state: the use cases' ports and settings that every
+//! handler can reach. It holds no route types, so routes depend on it and
+//! never the reverse.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, web};
+use anyhow::Context as _;
+use domain::catalogue::Catalogue;
+use domain::clock::Clock;
+use domain::identity::{AccountSetup, IdentityConfig, Origin};
+use domain::store::Store;
+use persistence::vault::Keyring;
+use persistence::{Db, KeyStore, OutboxDelivery, SqlCatalogueStore, SqlJobLeases, SqlStore};
+
+use crate::auth::jwt::Tokens;
+use crate::auth::password::PasswordHasher;
+use crate::auth::random::OsRandom;
+use crate::config::Config;
+use crate::mail::Mailer;
+
+/// What every handler can reach: the use cases' ports and settings. Route
+/// types (the rendered catalogue, the OpenAPI document) live in their own
+/// app data, so routes depend on the state and never the reverse.
+pub struct AppState {
+    /// The data database (readiness, tools).
+    pub db: Db,
+    /// Units of work and repositories.
+    pub store: Arc<dyn Store>,
+    /// The catalogue and its in-memory index.
+    pub catalogue: Arc<Catalogue<SqlCatalogueStore>>,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Identity rules (link lifetimes, sessions, lockdown).
+    pub identity: IdentityConfig,
+    /// Data keys of every subject (rotation, erasure, readiness).
+    pub keys: KeyStore,
+    /// Keyed hashes for look-ups (e-mails, sources).
+    pub index: Arc<Keyring>,
+    /// The outbox's delivery side.
+    pub outbox: OutboxDelivery,
+    /// Job leases.
+    pub leases: SqlJobLeases,
+    /// Password hashing.
+    pub hasher: PasswordHasher,
+    /// Access tokens.
+    pub tokens: Tokens,
+    /// Randomness for links and generated passwords.
+    pub random: OsRandom,
+    /// Mail delivery.
+    pub mailer: Arc<Mailer>,
+    /// This instance's name in job leases.
+    pub instance_id: String,
+}
+
+impl AppState {
+    /// Builds the state on an open, migrated database: keys, key store,
+    /// repositories, and the catalogue loaded.
+    ///
+    /// # Errors
+    /// Missing or malformed keys, key store failure, catalogue load failure.
+    pub async fn new(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let secrets = crate::secrets::load(&config)?;
+        let keystore_db = Db::connect(&config.keystore_url(), 5)
+            .await
+            .context("cannot open the key store")?;
+        keystore_db
+            .migrate_keystore_up()
+            .await
+            .context("cannot migrate the key store")?;
+        let keys = KeyStore::new(
+            keystore_db,
+            Arc::clone(&secrets.keyring),
+            Some(config.data_dir.join("keystore-backup.jsonl")),
+        );
+        let store: Arc<dyn Store> = Arc::new(SqlStore::new(db.clone(), keys.clone()));
+        let catalogue = Arc::new(Catalogue::new(
+            SqlCatalogueStore::new(db.clone()),
+            Arc::clone(&store),
+            Arc::clone(&clock),
+        ));
+        catalogue
+            .refresh()
+            .await
+            .context("cannot load the catalogue")?;
+        let hash_concurrency = config.hash_concurrency.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+        });
+        let mailer = Mailer::new(
+            config.smtp_url.as_deref(),
+            &config.mail_from,
+            &config.data_dir,
+        )?;
+        let identity = IdentityConfig::new(
+            match config.account_setup {
+                crate::config::AccountSetup::Link => AccountSetup::Link,
+                crate::config::AccountSetup::GeneratedPassword => AccountSetup::GeneratedPassword,
+            },
+            config.privacy_policy_version.clone(),
+            config.frontend_url.clone(),
+        );
+        Ok(Self {
+            catalogue,
+            store,
+            clock,
+            identity,
+            outbox: OutboxDelivery::new(db.clone(), keys.clone()),
+            leases: SqlJobLeases::new(db.clone()),
+            index: Arc::clone(&secrets.keyring),
+            keys,
+            hasher: PasswordHasher::new(hash_concurrency).map_err(|e| anyhow::anyhow!(e))?,
+            tokens: Tokens::new(&secrets.jwt_secret),
+            random: OsRandom,
+            mailer: Arc::new(mailer),
+            instance_id: uuid::Uuid::now_v7().to_string(),
+            config: Arc::new(config),
+            db,
+        })
+    }
+
+    /// The origin of a request: its source address (the last
+    /// `X-Forwarded-For` entry when the proxy is trusted) and browser.
+    #[must_use]
+    pub fn origin(&self, req: &HttpRequest) -> Origin {
+        crate::auth::client::origin(req, self.config.trust_proxy, self.index.as_ref())
+    }
+}
+
+/// The state as handlers receive it.
+pub type SharedState = web::Data<AppState>;
