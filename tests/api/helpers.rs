@@ -38,9 +38,11 @@ pub async fn fresh_storage() -> Storage {
         Ok(admin) if !admin.is_empty() => {
             let (data_template, keys_template) = postgres_templates(&admin).await;
             let name = format!("boutique_test_{}", uuid::Uuid::now_v7().simple());
-            (
-                clone_database(&admin, &name, data_template).await,
-                clone_database(&admin, &format!("{name}_keys"), keys_template).await,
+            let keys = format!("{name}_keys");
+            // Each clone is a file copy on the server; the two can overlap.
+            tokio::join!(
+                clone_database(&admin, &name, data_template),
+                clone_database(&admin, &keys, keys_template)
             )
         }
         _ => (
