@@ -4,7 +4,7 @@
 //! transactional outbox; their id is the file name and `Message-ID`, so a
 //! message delivered twice after a crash is recognisable as the same one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use domain::identity::Language;
@@ -91,11 +91,16 @@ impl Mailer {
                 if tokio::fs::try_exists(&path).await.unwrap_or(false) {
                     return Ok(());
                 }
-                tokio::fs::create_dir_all(dir)
+                let mut folder = tokio::fs::DirBuilder::new();
+                folder.recursive(true);
+                #[cfg(unix)]
+                folder.mode(0o700);
+                folder
+                    .create(dir)
                     .await
                     .map_err(|e| format!("outbox folder: {e}"))?;
                 let tmp = dir.join(format!("{id}.eml.tmp"));
-                tokio::fs::write(&tmp, message.formatted())
+                write_private(&tmp, &message.formatted())
                     .await
                     .map_err(|e| format!("write: {e}"))?;
                 tokio::fs::rename(&tmp, &path)
@@ -109,6 +114,26 @@ impl Mailer {
                 .map_err(|e| format!("smtp: {e}")),
         }
     }
+}
+
+/// Writes `bytes` to `path`, readable by this user only: a message holds
+/// personal data, and set-password links that work.
+async fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    // A file left by an interrupted write keeps its mode when reopened.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .await?;
+    }
+    file.write_all(bytes).await?;
+    file.flush().await
 }
 
 /// Renders a message: `(subject, body)`, in the recipient's language.

@@ -39,6 +39,7 @@ fn random_b64() -> String {
 fn dev_secrets(data_dir: &Path) -> anyhow::Result<DevSecrets> {
     let path = data_dir.join("dev-secrets.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
+        restrict(&path).with_context(|| format!("cannot protect {}", path.display()))?;
         return serde_json::from_str(&text)
             .with_context(|| format!("{} is malformed", path.display()));
     }
@@ -48,7 +49,7 @@ fn dev_secrets(data_dir: &Path) -> anyhow::Result<DevSecrets> {
         blind_index_key: generated.export_blind_key(),
         jwt_secret: random_b64(),
     };
-    std::fs::create_dir_all(data_dir)?;
+    create_private_dir(data_dir)?;
     write_private(&path, &serde_json::to_string_pretty(&secrets)?)?;
     tracing::warn!(
         path = %path.display(),
@@ -73,6 +74,39 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
+}
+
+/// Creates the data directory (and missing parents) as 0700, when the
+/// database did not (PostgreSQL).
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Takes group and other access away from a file written by an older
+/// version or copied in carelessly.
+#[cfg(unix)]
+fn restrict(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Loads (or, in development, generates) the keys.

@@ -1,5 +1,6 @@
 //! Connecting to the database and migrating it.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use migrations::{KeystoreMigrator, Migrator, MigratorTrait};
@@ -17,6 +18,15 @@ pub enum DbError {
     /// A query failed.
     #[error("database query failed")]
     Query(#[source] sea_orm::DbErr),
+    /// An SQLite file could not be created or made private.
+    #[error("cannot create or protect the database file {}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The shared connection pool.
@@ -27,10 +37,11 @@ pub struct Db {
 
 impl Db {
     /// Connects to `url` (`sqlite://...` or `postgres://...`). SQLite files are
-    /// created when missing and put in WAL mode, so readers never wait for the writer.
+    /// created when missing, readable by this user only, and put in WAL mode,
+    /// so readers never wait for the writer.
     ///
     /// # Errors
-    /// [`DbError::Connect`].
+    /// [`DbError::Connect`], [`DbError::File`].
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbError> {
         let sqlite = url.starts_with("sqlite:");
         let url = if sqlite && !url.contains("mode=") && !url.contains(":memory:") {
@@ -39,6 +50,9 @@ impl Db {
         } else {
             url.to_owned()
         };
+        if sqlite {
+            protect_sqlite_files(&url)?;
+        }
         let mut options = ConnectOptions::new(url);
         options
             .max_connections(max_connections)
@@ -134,6 +148,83 @@ impl Db {
     }
 }
 
+/// The file an SQLite URL opens and whether connecting may create it, read
+/// by the same parser as the driver's; `None` for in-memory databases and
+/// `file:` URIs, which SQLite resolves itself.
+#[cfg(unix)]
+fn sqlite_file(url: &str) -> Option<(PathBuf, bool)> {
+    use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+    // A URL the driver cannot read opens no file; connecting reports it.
+    let options: SqliteConnectOptions = url.parse().ok()?;
+    let path = options.get_filename();
+    // The driver reads `mode` from the query string (ASCII values only).
+    let mode = url
+        .split_once('?')
+        .and_then(|(_, query)| {
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .rfind(|(key, _)| *key == "mode")
+        })
+        .map(|(_, value)| value);
+    let in_memory = mode == Some("memory");
+    if in_memory || path.as_os_str().is_empty() || path.to_string_lossy().starts_with("file:") {
+        return None;
+    }
+    Some((path.to_path_buf(), mode == Some("rwc")))
+}
+
+/// Creates the SQLite file of `url` as 0600 before the driver does (SQLite
+/// gives its `-wal` and `-shm` files the database file's permissions), and
+/// takes group and other access away from existing ones: they hold every
+/// sealed record, and the key store's file every wrapped key.
+#[cfg(unix)]
+fn protect_sqlite_files(url: &str) -> Result<(), DbError> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let Some((path, create)) = sqlite_file(url) else {
+        return Ok(());
+    };
+    let failed = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| DbError::File { path, source }
+    };
+    if create {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(failed(&path)(e)),
+        }
+    }
+    let mut files = vec![path.clone()];
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut name = path.clone().into_os_string();
+        name.push(suffix);
+        files.push(PathBuf::from(name));
+    }
+    for file in files {
+        let mode = match std::fs::metadata(&file) {
+            Ok(meta) => meta.permissions().mode(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(failed(&file)(e)),
+        };
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+                .map_err(failed(&file))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn protect_sqlite_files(_url: &str) -> Result<(), DbError> {
+    Ok(())
+}
+
 /// Creates a fresh database named `name` on the PostgreSQL server of
 /// `admin_url` and returns its URL. For tests and tools that need isolation.
 ///
@@ -217,4 +308,36 @@ fn database_url(admin_url: &str, name: &str) -> String {
         .rsplit_once('/')
         .map_or(admin_url, |(base, _)| base);
     format!("{base}/{name}")
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_the_file_the_driver_opens() {
+        let cases: &[(&str, Option<(&str, bool)>)] = &[
+            (
+                "sqlite:///srv/data/x.db?mode=rwc",
+                Some(("/srv/data/x.db", true)),
+            ),
+            ("sqlite://data/x.db?mode=rwc", Some(("data/x.db", true))),
+            ("sqlite:data/x.db", Some(("data/x.db", false))),
+            ("sqlite://data/x.db?mode=ro", Some(("data/x.db", false))),
+            (
+                "sqlite:///srv/my%3Fdb.db?mode=rwc",
+                Some(("/srv/my?db.db", true)),
+            ),
+            ("sqlite::memory:", None),
+            ("sqlite://:memory:", None),
+            ("sqlite://?mode=memory", None),
+            ("sqlite://x.db?mode=memory", None),
+            ("sqlite://x.db?mode=bogus", None),
+        ];
+        for (url, expected) in cases {
+            let got = sqlite_file(url);
+            let expected = expected.map(|(p, create)| (PathBuf::from(p), create));
+            assert_eq!(got, expected, "{url}");
+        }
+    }
 }

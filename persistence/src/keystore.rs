@@ -8,7 +8,7 @@
 //! backup keeps a destroyed key, and a tombstone stops a restore from
 //! bringing one back.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +21,26 @@ use uuid::Uuid;
 use crate::Db;
 use crate::entities::{destroyed_subject, subject_key};
 use crate::vault::{DataKey, Keyring};
+
+/// Writes `bytes` to `path`, readable by this user only: every wrapped key
+/// is one master key away from every subject's data.
+async fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    // A file left by an interrupted write keeps its mode when reopened.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .await?;
+    }
+    file.write_all(bytes).await?;
+    file.flush().await
+}
 
 /// One line of the key store backup: a wrapped key, useless without the master key.
 #[derive(Debug, Serialize, Deserialize)]
@@ -166,7 +186,7 @@ impl KeyStore {
             out.push('\n');
         }
         let tmp = path.with_extension("tmp");
-        tokio::fs::write(&tmp, out)
+        write_private(&tmp, out.as_bytes())
             .await
             .map_err(|e| StorageError::new("failed to write the key backup", e))?;
         tokio::fs::rename(&tmp, path)
