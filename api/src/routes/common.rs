@@ -73,7 +73,7 @@ pub struct PageParams {
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<String>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page; empty means the first page.
     #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
@@ -86,16 +86,21 @@ impl PageParams {
     pub fn parse(&self, listing: &str) -> Result<(Limit, Option<uuid::Uuid>), ApiError> {
         let mut f = FieldErrors::default();
         let limit = f.take("limit", Limit::parse(self.limit.as_deref()));
-        let after = self.cursor.as_deref().and_then(|c| {
-            let parsed = decode_cursor(c, 2)
-                .ok()
-                .filter(|p| p[0] == listing)
-                .and_then(|p| p[1].parse::<uuid::Uuid>().ok());
-            if parsed.is_none() {
-                f.push("cursor", "is not valid for this listing");
-            }
-            parsed
-        });
+        // `cursor=` (what a form sends for "no cursor") is the first page.
+        let after = self
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .and_then(|c| {
+                let parsed = decode_cursor(c, 2)
+                    .ok()
+                    .filter(|p| p[0] == listing)
+                    .and_then(|p| p[1].parse::<uuid::Uuid>().ok());
+                if parsed.is_none() {
+                    f.push("cursor", "is not valid for this listing");
+                }
+                parsed
+            });
         f.check()?;
         Ok((limit.unwrap_or(Limit::DEFAULT), after))
     }
@@ -152,4 +157,53 @@ where
         })
         .ok_or_else(|| D::Error::custom("expected a non-negative whole number"))?;
     T::try_from(v).map_err(|_| D::Error::custom("number out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_cursor_is_the_first_page() {
+        let page = |cursor: &str| PageParams {
+            limit: None,
+            cursor: Some(cursor.to_owned()),
+        };
+        assert_eq!(page("").parse("addresses").ok().map(|p| p.1), Some(None));
+        let id = uuid::Uuid::now_v7();
+        let next = cursor_after("addresses", id);
+        assert_eq!(
+            page(&next).parse("addresses").ok().map(|p| p.1),
+            Some(Some(id))
+        );
+        assert!(page(&next).parse("sessions").is_err());
+        assert!(page("garbage").parse("addresses").is_err());
+    }
+
+    /// The document repeats each text rule per field (utoipa takes a
+    /// literal pattern): the copies must not drift apart.
+    #[test]
+    fn every_copy_of_a_documented_text_rule_is_the_same() {
+        let doc = serde_json::to_value(crate::openapi::openapi()).unwrap();
+        let pattern = |schema: &str, field: &str| {
+            doc["components"]["schemas"][schema]["properties"][field]["pattern"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        let text = pattern("AddressRequest", "full_name");
+        assert!(text.is_some());
+        for (schema, field) in [
+            ("AddressRequest", "line1"),
+            ("AddressRequest", "postal_code"),
+            ("AddressRequest", "city"),
+            ("RegisterRequest", "name"),
+            ("UpdateMeRequest", "name"),
+            ("CreateStaffRequest", "name"),
+        ] {
+            assert_eq!(pattern(schema, field), text, "{schema}.{field}");
+        }
+        let phone = pattern("RegisterRequest", "phone");
+        assert!(phone.is_some());
+        assert_eq!(pattern("UpdateMeRequest", "phone"), phone);
+    }
 }

@@ -1,0 +1,95 @@
+"""Schemathesis hooks for CI (loaded by `hooks` in .ci/schemathesis.toml).
+
+- Every request comes from its own source address. The server runs with
+  BOUTIQUE_TRUST_PROXY=true and believes the last `X-Forwarded-For` entry,
+  so the fuzzer looks like many clients: the lockouts and bans that protect
+  the API (20 failed logins or 20 unauthenticated probes per source and
+  hour, 20 registrations per source and hour...) never stop it, and what it
+  tests is each operation, not the ban.
+- With SCHEMATHESIS_BEARER_TOKEN set (by .ci/schemathesis.sh), requests
+  carry that token as the `bearer` security scheme. Given as auth, not as a
+  plain `-H` header, so that Schemathesis still leaves it out where it tests
+  a missing or invalid `Authorization` (401 expected there).
+"""
+
+import ast
+import ipaddress
+import itertools
+import os
+import secrets
+import threading
+
+import schemathesis
+
+# RFC 2544's benchmarking range: never a real client, and IPv4, which the
+# server counts per address (IPv6 is counted per prefix).
+_NET = ipaddress.ip_network("198.18.0.0/15")
+# Consecutive addresses from a random start: no two requests of a run share
+# one (up to 131072 requests), and runs do not reuse each other's. Not the
+# `random` module: Hypothesis reseeds it for every test case.
+_NEXT = itertools.count(secrets.randbelow(_NET.num_addresses))
+_LOCK = threading.Lock()
+
+
+def _address() -> str:
+    with _LOCK:
+        n = next(_NEXT)
+    return str(_NET[n % _NET.num_addresses])
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    headers = dict(case.headers or {})
+    headers["X-Forwarded-For"] = _address()
+    case.headers = headers
+
+
+_TOKEN = os.environ.get("SCHEMATHESIS_BEARER_TOKEN")
+
+if _TOKEN:
+
+    @schemathesis.auth(refresh_interval=None)
+    class _Bearer:
+        def get(self, case, ctx):
+            return _TOKEN
+
+        def set(self, case, data, ctx):
+            headers = dict(case.headers or {})
+            headers["Authorization"] = f"Bearer {data}"
+            case.headers = headers
+
+
+# CPython before 3.11.8 and 3.12.2 can fail `ast.parse` with "SystemError:
+# AST constructor recursion depth mismatch" when two threads parse at once
+# (python/cpython#106905). Hypothesis parses sources to describe strategies,
+# and the runs use two workers (threads): one parse at a time.
+_AST_LOCK = threading.Lock()
+_ast_parse = ast.parse
+
+
+def _parse_one_at_a_time(*args, **kwargs):
+    with _AST_LOCK:
+        return _ast_parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
+
+
+# Schemathesis 4.32.5 reads every string of a response that starts with
+# `http://` or `https://` as a link to learn from, and a string that
+# `urllib` cannot split ("Invalid IPv6 URL": a customer may well be named
+# `https://[`, and the API keeps names as given) ends the whole run with an
+# internal error. Such a string is no link.
+from schemathesis.engine import observations as _observations  # noqa: E402
+
+_same_origin_path = _observations._same_origin_path
+
+
+def _same_origin_path_or_none(value, origin):
+    try:
+        return _same_origin_path(value, origin)
+    except ValueError:
+        return None
+
+
+_observations._same_origin_path = _same_origin_path_or_none
