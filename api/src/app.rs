@@ -32,13 +32,14 @@ pub struct Application {
     runner: crate::jobs::JobRunner,
 }
 
-/// Opens the database and migrates it when asked.
+/// Opens the database and migrates it when asked. The data directory is
+/// created (for SQLite) or kept readable by this user only.
 ///
 /// # Errors
 /// When the data directory, connection or migration fails.
 pub async fn open_database(config: &Config, migrate: bool) -> anyhow::Result<Db> {
-    if config.is_sqlite() {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+    if config.is_sqlite() || config.data_dir.exists() {
+        private_dir(&config.data_dir).with_context(|| {
             format!("cannot create data directory {}", config.data_dir.display())
         })?;
     }
@@ -49,11 +50,41 @@ pub async fn open_database(config: &Config, migrate: bool) -> anyhow::Result<Db>
     Ok(db)
 }
 
+/// Creates `dir` readable by this user only (0700), or takes group and other
+/// access away from an existing one: it holds the databases, keys, backups
+/// and mail with live links.
+#[cfg(unix)]
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
 async fn fallback(req: HttpRequest, spec: web::Data<Spec>) -> Result<HttpResponse, ApiError> {
     Err(match spec.allowed_methods(req.path()) {
         Some(allow) => ApiError::MethodNotAllowed(allow),
         None => ApiError::NotFound("No resource at this path.".into()),
     })
+}
+
+/// The answer to a query string that does not parse.
+#[must_use]
+pub fn query_error() -> ApiError {
+    ApiError::BadRequest(
+        "The query string could not be parsed: a parameter is repeated or malformed.".into(),
+    )
 }
 
 /// How extractors answer bad input: every failure is an [`ApiError`], so a
@@ -68,12 +99,7 @@ pub fn extractor_configs(
             .error_handler(move |e, _| json_error(e, body_limit).into()),
     )
     .app_data(web::PayloadConfig::default().limit(body_limit))
-    .app_data(web::QueryConfig::default().error_handler(|_, _| {
-        ApiError::BadRequest(
-            "The query string could not be parsed: a parameter is repeated or malformed.".into(),
-        )
-        .into()
-    }))
+    .app_data(web::QueryConfig::default().error_handler(|_, _| query_error().into()))
     .app_data(
         web::PathConfig::default()
             .error_handler(|_, _| ApiError::NotFound("No resource at this path.".into()).into()),
@@ -144,8 +170,9 @@ impl Application {
                                 )),
                         )
                         .default_service(web::to(fallback))
-                        .wrap(security_headers())
+                        // Outside CORS, so preflight answers carry them too.
                         .wrap(cors(&server_config))
+                        .wrap(security_headers())
                         .wrap(from_fn(request_context))
                         .wrap(Compress::default())
                 })

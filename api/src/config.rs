@@ -33,8 +33,9 @@ pub enum AccountSetup {
     GeneratedPassword,
 }
 
-/// Settings of the HTTP server and its database.
-#[derive(Debug, Clone, Args)]
+/// Settings of the HTTP server and its database. Its `Debug` hides the keys
+/// and the passwords of URLs.
+#[derive(Clone, Args)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "BOUTIQUE_HOST", default_value = "127.0.0.1")]
@@ -158,6 +159,11 @@ pub struct Config {
     #[arg(long, env = "BOUTIQUE_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
+    /// How many leading bits of an IPv6 address name one source for login
+    /// lockdown, bans and rate limits (one host usually holds a whole /64).
+    #[arg(long, env = "BOUTIQUE_IPV6_PREFIX", default_value_t = 64, value_parser = clap::value_parser!(u8).range(0..=128))]
+    pub ipv6_prefix: u8,
+
     /// Password hashes computed at once (each takes 19 MiB and a core).
     #[arg(long, env = "BOUTIQUE_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
@@ -169,6 +175,124 @@ pub struct Config {
     /// Run background jobs in this instance (mail delivery, ...).
     #[arg(long, env = "BOUTIQUE_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     pub jobs: bool,
+}
+
+/// What `Debug` shows instead of a secret.
+const REDACTED: &str = "<redacted>";
+
+/// `url` with its password, and the value of any query parameter that looks
+/// like one, replaced by [`REDACTED`]; the whole URL when it cannot be read
+/// with confidence.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        // `sqlite:path`, `sqlite::memory:`: no authority, so no password,
+        // unless it is a malformed URL with credentials.
+        return if url.contains('@') {
+            REDACTED.to_owned()
+        } else {
+            url.to_owned()
+        };
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    // An `@` past the authority means a password with an unescaped `/`, `?`
+    // or `#` (or an address in the path): where it ends is a guess.
+    if tail.contains('@') {
+        return REDACTED.to_owned();
+    }
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:{REDACTED}@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if is_secret_parameter(key) => format!("{key}={REDACTED}"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+/// Query parameters that carry a credential (`password`, `sslpassword`, ...).
+fn is_secret_parameter(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["pass", "secret", "token", "key"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so a new field cannot be forgotten here.
+        let Self {
+            host,
+            port,
+            database_url,
+            data_dir,
+            db_max_connections,
+            cors_origins,
+            body_limit,
+            catalogue_refresh_secs,
+            workers,
+            shutdown_timeout_secs,
+            environment,
+            master_key,
+            old_master_keys,
+            blind_index_key,
+            jwt_secret,
+            keystore_url,
+            smtp_url,
+            mail_from,
+            frontend_url,
+            account_setup,
+            privacy_policy_version,
+            trust_proxy,
+            ipv6_prefix,
+            hash_concurrency,
+            outbox_interval_secs,
+            jobs,
+        } = self;
+        let secret = |value: &Option<String>| value.as_ref().map(|_| REDACTED);
+        let url = |value: &Option<String>| value.as_deref().map(redact_url);
+        f.debug_struct("Config")
+            .field("host", host)
+            .field("port", port)
+            .field("database_url", &url(database_url))
+            .field("data_dir", data_dir)
+            .field("db_max_connections", db_max_connections)
+            .field("cors_origins", cors_origins)
+            .field("body_limit", body_limit)
+            .field("catalogue_refresh_secs", catalogue_refresh_secs)
+            .field("workers", workers)
+            .field("shutdown_timeout_secs", shutdown_timeout_secs)
+            .field("environment", environment)
+            .field("master_key", &secret(master_key))
+            .field("old_master_keys", &vec![REDACTED; old_master_keys.len()])
+            .field("blind_index_key", &secret(blind_index_key))
+            .field("jwt_secret", &secret(jwt_secret))
+            .field("keystore_url", &url(keystore_url))
+            .field("smtp_url", &url(smtp_url))
+            .field("mail_from", mail_from)
+            .field("frontend_url", &redact_url(frontend_url))
+            .field("account_setup", account_setup)
+            .field("privacy_policy_version", privacy_policy_version)
+            .field("trust_proxy", trust_proxy)
+            .field("ipv6_prefix", ipv6_prefix)
+            .field("hash_concurrency", hash_concurrency)
+            .field("outbox_interval_secs", outbox_interval_secs)
+            .field("jobs", jobs)
+            .finish()
+    }
 }
 
 impl Config {
@@ -230,9 +354,118 @@ impl Config {
             account_setup: AccountSetup::Link,
             privacy_policy_version: "2019-03-06".into(),
             trust_proxy: false,
+            ipv6_prefix: 64,
             hash_concurrency: Some(2),
             outbox_interval_secs: 1,
             jobs: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MASTER: &str = "k1:bWFzdGVyLWtleS1tYXN0ZXIta2V5LW1hc3Rlci1rZXk=";
+    const OLD_MASTER: &str = "k0:b2xkLW1hc3Rlci1rZXktb2xkLW1hc3Rlci1rZXktb2xk";
+    const BLIND: &str = "YmxpbmQtaW5kZXgta2V5LWJsaW5kLWluZGV4LWtleQ==";
+    const JWT: &str = "and0LXNlY3JldC1qd3Qtc2VjcmV0LWp3dC1zZWNyZXQ=";
+
+    #[test]
+    fn sec_4_debug_output_of_the_configuration_shows_no_secret() {
+        let mut config = Config::for_tests(
+            "postgres://boutique:db-pa55word@db.internal:5432/boutique?sslmode=require".into(),
+            PathBuf::from("/var/lib/boutique"),
+        );
+        config.master_key = Some(MASTER.into());
+        config.old_master_keys = vec![OLD_MASTER.into()];
+        config.blind_index_key = Some(BLIND.into());
+        config.jwt_secret = Some(JWT.into());
+        config.keystore_url =
+            Some("postgres://keys@keys.internal/keys?password=ks-pa55word".into());
+        config.smtp_url = Some("smtps://mailer:smtp-pa55word@smtp.example:465".into());
+
+        for shown in [format!("{config:?}"), format!("{config:#?}")] {
+            for secret in [
+                MASTER,
+                "bWFzdGVy",
+                OLD_MASTER,
+                "b2xkLW1h",
+                BLIND,
+                JWT,
+                "db-pa55word",
+                "ks-pa55word",
+                "smtp-pa55word",
+            ] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            // Everything else is still there to debug with.
+            for visible in [
+                "postgres://boutique:<redacted>@db.internal:5432/boutique?sslmode=require",
+                "postgres://keys@keys.internal/keys?password=<redacted>",
+                "smtps://mailer:<redacted>@smtp.example:465",
+                "/var/lib/boutique",
+                "127.0.0.1",
+                "Development",
+                "Boutique <no-reply@boutique.example>",
+                "https://shop.example",
+                "2019-03-06",
+            ] {
+                assert!(shown.contains(visible), "{visible} not in {shown}");
+            }
+        }
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains(r#"master_key: Some("<redacted>")"#),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r#"old_master_keys: ["<redacted>"]"#),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r#"jwt_secret: Some("<redacted>")"#),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn unset_secrets_show_as_unset() {
+        let config = Config::for_tests("sqlite::memory:".into(), PathBuf::from("data"));
+        let shown = format!("{config:?}");
+        assert!(shown.contains("master_key: None"), "{shown}");
+        assert!(shown.contains("old_master_keys: []"), "{shown}");
+        assert!(
+            shown.contains(r#"database_url: Some("sqlite::memory:")"#),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn urls_lose_their_passwords_and_keep_the_rest() {
+        let cases = [
+            (
+                "sqlite://data/boutique.db?mode=rwc",
+                "sqlite://data/boutique.db?mode=rwc",
+            ),
+            ("sqlite::memory:", "sqlite::memory:"),
+            ("postgres://u:p@h/db", "postgres://u:<redacted>@h/db"),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            ("postgres://u:p@ss@h/db", "postgres://u:<redacted>@h/db"),
+            ("postgres://u:pa/ss@h/db", REDACTED),
+            (
+                "postgres://h/db?user=u&sslpassword=p&sslmode=verify-full",
+                "postgres://h/db?user=u&sslpassword=<redacted>&sslmode=verify-full",
+            ),
+            (
+                "smtps://user:pass@smtp.example",
+                "smtps://user:<redacted>@smtp.example",
+            ),
+            ("smtp://localhost:25", "smtp://localhost:25"),
+            ("user:pass@host", REDACTED),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
         }
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod auth;
+pub mod background;
+pub mod body;
 pub mod config;
 pub mod demo;
 pub mod jobs;

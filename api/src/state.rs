@@ -16,6 +16,7 @@ use persistence::{Db, KeyStore, OutboxDelivery, SqlCatalogueStore, SqlJobLeases,
 use crate::auth::jwt::Tokens;
 use crate::auth::password::PasswordHasher;
 use crate::auth::random::OsRandom;
+use crate::background::Background;
 use crate::config::Config;
 use crate::mail::Mailer;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// This instance's name in job leases.
     pub instance_id: String,
+    /// Work done after the answer.
+    pub background: Background,
 }
 
 impl AppState {
@@ -115,6 +118,7 @@ impl AppState {
             random: OsRandom,
             mailer: Arc::new(mailer),
             instance_id: uuid::Uuid::now_v7().to_string(),
+            background: Background::default(),
             config: Arc::new(config),
             db,
         })
@@ -124,7 +128,12 @@ impl AppState {
     /// `X-Forwarded-For` entry when the proxy is trusted) and browser.
     #[must_use]
     pub fn origin(&self, req: &HttpRequest) -> Origin {
-        crate::auth::client::origin(req, self.config.trust_proxy, self.index.as_ref())
+        crate::auth::client::origin(
+            req,
+            self.config.trust_proxy,
+            self.config.ipv6_prefix,
+            self.index.as_ref(),
+        )
     }
 }
 

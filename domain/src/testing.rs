@@ -9,10 +9,18 @@
 //!
 //! Subject keys live apart from the state, as the key store is another
 //! database: a key is stored at once and survives a unit of work that fails.
+//!
+//! [`MemStore::interleaved`] makes a store for concurrency tests: its calls
+//! let other tasks run (as I/O would) and its units of work take turns, as
+//! transactions queue on the rows they write. [`join_all`] runs futures
+//! concurrently within one task.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -63,6 +71,13 @@ pub(crate) struct TokenRow {
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) expires_at: DateTime<Utc>,
     pub(crate) used_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRow {
+    /// Unused and unexpired at `now`.
+    fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.used_at.is_none() && now < self.expires_at
+    }
 }
 
 /// A security counter, lock or ban.
@@ -121,6 +136,88 @@ struct Shared {
     state: Mutex<State>,
     keys: Mutex<BTreeSet<SubjectId>>,
     fail_audit: AtomicBool,
+    /// Calls yield and units of work take turns ([`MemStore::interleaved`]).
+    interleaved: bool,
+    turns: Mutex<Turns>,
+}
+
+/// Who holds the one unit-of-work turn, and who waits for it.
+#[derive(Debug, Default)]
+struct Turns {
+    taken: bool,
+    waiting: Vec<Waker>,
+}
+
+/// The turn of an open unit of work; given back when it ends.
+#[derive(Debug)]
+struct Turn(Arc<Shared>);
+
+impl Turn {
+    async fn take(shared: &Arc<Shared>) -> Self {
+        std::future::poll_fn(|cx| {
+            let mut turns = lock(&shared.turns);
+            if turns.taken {
+                turns.waiting.push(cx.waker().clone());
+                Poll::Pending
+            } else {
+                turns.taken = true;
+                Poll::Ready(())
+            }
+        })
+        .await;
+        Self(Arc::clone(shared))
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let waiting = {
+            let mut turns = lock(&self.0.turns);
+            turns.taken = false;
+            std::mem::take(&mut turns.waiting)
+        };
+        waiting.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// Pending once, so that other futures of the task run: what awaiting I/O
+/// does.
+pub(crate) async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx: &mut Context<'_>| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// Runs `futures` concurrently in the calling task; their outputs, in order.
+pub(crate) async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut running: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = running.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for (future, output) in running.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(v) => *output = Some(v),
+                    Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// An in-memory [`Store`].
@@ -133,6 +230,19 @@ impl MemStore {
     /// An empty store.
     pub(crate) fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store for concurrency tests: every unit of work, token,
+    /// counter and login look-up first lets other tasks run, and a unit of
+    /// work waits for the one before it to end (as transactions queue on the
+    /// rows they write). A task must not open two units of work at once.
+    pub(crate) fn interleaved() -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                interleaved: true,
+                ..Shared::default()
+            }),
+        }
     }
 
     /// A copy of the committed state.
@@ -161,12 +271,19 @@ impl MemStore {
 #[async_trait]
 impl Store for MemStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StorageError> {
+        let turn = if self.shared.interleaved {
+            yield_now().await;
+            Some(Turn::take(&self.shared).await)
+        } else {
+            None
+        };
         let copy = self.state();
         Ok(Box::new(MemRepos {
             shared: Arc::clone(&self.shared),
             tx: Some(Tx {
                 base: copy.version,
                 state: Mutex::new(copy),
+                _turn: turn,
             }),
         }))
     }
@@ -183,6 +300,8 @@ impl Store for MemStore {
 struct Tx {
     base: u64,
     state: Mutex<State>,
+    /// Held until the unit of work ends, in an interleaved store.
+    _turn: Option<Turn>,
 }
 
 /// The repositories, reading and writing either the committed state (the
@@ -215,11 +334,19 @@ impl MemRepos {
     fn has_key(&self, subject: SubjectId) -> bool {
         lock(&self.shared.keys).contains(&subject)
     }
+
+    /// Lets other tasks run first, in an interleaved store.
+    async fn pause(&self) {
+        if self.shared.interleaved {
+            yield_now().await;
+        }
+    }
 }
 
 #[async_trait]
 impl UnitOfWork for MemRepos {
     async fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        self.pause().await;
         let Some(tx) = self.tx else {
             return Err(StorageError::msg("commit outside a unit of work"));
         };
@@ -329,6 +456,7 @@ impl AccountRepo for MemRepos {
     }
 
     async fn login_record(&self, email: &Email) -> Result<Option<LoginRecord>, StorageError> {
+        self.pause().await;
         Ok(self.read(|s| s.account_by_email(email.as_str()).map(login_record)))
     }
 
@@ -634,6 +762,7 @@ impl TokenRepo for MemRepos {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StorageError> {
+        self.pause().await;
         self.write(|s| {
             if s.tokens.iter().any(|t| t.hash == hash) {
                 return Err(StorageError::msg("duplicate token hash"));
@@ -650,19 +779,49 @@ impl TokenRepo for MemRepos {
         })
     }
 
+    async fn find_live(
+        &self,
+        purposes: &[TokenPurpose],
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<CustomerId>, StorageError> {
+        self.pause().await;
+        Ok(self.read(|s| {
+            s.tokens
+                .iter()
+                .find(|t| t.hash == hash && purposes.contains(&t.purpose) && t.is_live(now))
+                .map(|t| t.owner)
+        }))
+    }
+
+    async fn newest_live(
+        &self,
+        owner: CustomerId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StorageError> {
+        self.pause().await;
+        Ok(self.read(|s| {
+            s.tokens
+                .iter()
+                .filter(|t| t.owner == owner && t.purpose == purpose && t.is_live(now))
+                .map(|t| t.created_at)
+                .max()
+        }))
+    }
+
     async fn consume(
         &self,
         purposes: &[TokenPurpose],
         hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<CustomerId>, StorageError> {
+        self.pause().await;
         Ok(self.write(|s| {
-            let t = s.tokens.iter_mut().find(|t| {
-                t.hash == hash
-                    && purposes.contains(&t.purpose)
-                    && t.used_at.is_none()
-                    && now < t.expires_at
-            })?;
+            let t = s
+                .tokens
+                .iter_mut()
+                .find(|t| t.hash == hash && purposes.contains(&t.purpose) && t.is_live(now))?;
             t.used_at = Some(now);
             Some(t.owner)
         }))
@@ -679,6 +838,9 @@ impl CounterRepo for MemRepos {
         source: &crate::identity::SourceId,
         customer: Option<CustomerId>,
     ) -> Result<(i32, DateTime<Utc>), StorageError> {
+        self.pause().await;
+        // Read, count and write back under one lock: atomic per key, as the
+        // SQL upsert is (and no await in between).
         Ok(self.write(|s| {
             let row = s
                 .counters
@@ -700,6 +862,8 @@ impl CounterRepo for MemRepos {
                 row.window_start = now;
             }
             row.updated_at = now;
+            // As the SQL upsert: a known account is kept, or filled in.
+            row.customer = row.customer.or(customer);
             (row.count, row.window_start)
         }))
     }
@@ -713,6 +877,7 @@ impl CounterRepo for MemRepos {
         customer: Option<CustomerId>,
         count: i32,
     ) -> Result<(), StorageError> {
+        self.pause().await;
         self.write(|s| {
             let row = s
                 .counters
@@ -738,6 +903,7 @@ impl CounterRepo for MemRepos {
         keys: &[CounterKey],
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StorageError> {
+        self.pause().await;
         Ok(self.read(|s| {
             keys.iter()
                 .filter_map(|k| s.counters.get(k.as_str()))
@@ -748,16 +914,19 @@ impl CounterRepo for MemRepos {
     }
 
     async fn clear(&self, key: &CounterKey) -> Result<(), StorageError> {
+        self.pause().await;
         self.write(|s| s.counters.remove(key.as_str()));
         Ok(())
     }
 
     async fn clear_account(&self, customer: CustomerId) -> Result<(), StorageError> {
+        self.pause().await;
         self.write(|s| s.counters.retain(|_, r| r.customer != Some(customer)));
         Ok(())
     }
 
     async fn blocks(&self, now: DateTime<Utc>) -> Result<Vec<Block>, StorageError> {
+        self.pause().await;
         Ok(self.read(|s| {
             let mut blocks: Vec<Block> = s
                 .counters
@@ -780,6 +949,7 @@ impl CounterRepo for MemRepos {
     }
 
     async fn lift(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        self.pause().await;
         Ok(self.write(|s| {
             let in_force = s
                 .counters
@@ -995,12 +1165,15 @@ impl FakeHasher {
 #[async_trait]
 impl PasswordHasher for FakeHasher {
     async fn hash(&self, password: String) -> Result<String, HashError> {
+        // Hashing runs off the request's thread: others go on meanwhile.
+        yield_now().await;
         self.check()?;
         self.hashes.fetch_add(1, Ordering::SeqCst);
         Ok(format!("hash:{password}"))
     }
 
     async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, HashError> {
+        yield_now().await;
         self.check()?;
         self.verifies.fetch_add(1, Ordering::SeqCst);
         Ok(phc.is_some_and(|h| h == format!("hash:{password}")))
@@ -1214,5 +1387,96 @@ mod tests {
         );
         let later = t0() + w;
         assert_eq!(bump(later).await.unwrap(), (1, later));
+    }
+
+    #[tokio::test]
+    async fn find_live_and_newest_live_see_unused_unexpired_tokens_only() {
+        let store = MemStore::new();
+        let r = store.reader();
+        let owner = CustomerId::new();
+        let (reset, set) = (TokenPurpose::ResetPassword, TokenPurpose::SetPassword);
+        let later = t0() + Duration::minutes(5);
+        for (hash, at) in [(1, t0()), (2, later)] {
+            r.tokens()
+                .create(owner, reset, vec![hash], at, at + Duration::hours(1))
+                .await
+                .unwrap();
+        }
+        let tokens = r.tokens();
+        assert_eq!(
+            tokens.find_live(&[reset], &[1], t0()).await.unwrap(),
+            Some(owner)
+        );
+        assert_eq!(tokens.find_live(&[set], &[1], t0()).await.unwrap(), None);
+        assert_eq!(tokens.find_live(&[reset], &[9], t0()).await.unwrap(), None);
+        assert_eq!(
+            tokens.newest_live(owner, reset, later).await.unwrap(),
+            Some(later)
+        );
+        assert_eq!(tokens.newest_live(owner, set, later).await.unwrap(), None);
+
+        // Looking does not use; using does.
+        assert_eq!(
+            tokens.consume(&[reset], &[2], later).await.unwrap(),
+            Some(owner)
+        );
+        assert_eq!(tokens.find_live(&[reset], &[2], later).await.unwrap(), None);
+        assert_eq!(
+            tokens.newest_live(owner, reset, later).await.unwrap(),
+            Some(t0())
+        );
+        let end = t0() + Duration::hours(1);
+        assert_eq!(tokens.find_live(&[reset], &[1], end).await.unwrap(), None);
+        assert_eq!(tokens.newest_live(owner, reset, end).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_bump_keeps_or_fills_in_the_account() {
+        let store = MemStore::new();
+        let r = store.reader();
+        let source = SourceId {
+            key: "k".into(),
+            display: None,
+        };
+        let key = CounterKey::account_source("acct", &source);
+        let w = Duration::hours(1);
+        let id = CustomerId::new();
+        r.counters()
+            .bump(&key, w, t0(), &source, None)
+            .await
+            .unwrap();
+        r.counters()
+            .bump(&key, w, t0(), &source, Some(id))
+            .await
+            .unwrap();
+        r.counters()
+            .bump(&key, w, t0(), &source, None)
+            .await
+            .unwrap();
+        assert_eq!(store.state().counters[key.as_str()].customer, Some(id));
+    }
+
+    #[tokio::test]
+    async fn interleaved_units_of_work_take_turns_and_lose_no_count() {
+        let store = MemStore::interleaved();
+        let source = SourceId {
+            key: "k".into(),
+            display: None,
+        };
+        let key = CounterKey::source(CounterKind::SourceFailures, &source);
+        let counts = join_all((0..10).map(|_| async {
+            let uow = store.begin().await?;
+            let (count, _) = uow
+                .counters()
+                .bump(&key, Duration::hours(1), t0(), &source, None)
+                .await?;
+            uow.commit().await?;
+            Ok::<_, StorageError>(count)
+        }))
+        .await;
+        let mut counts: Vec<i32> = counts.into_iter().map(Result::unwrap).collect();
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=10).collect::<Vec<_>>());
+        assert_eq!(store.state().counters[key.as_str()].count, 10);
     }
 }

@@ -389,6 +389,8 @@ impl TestApp {
 
     /// Runs the outbox job once.
     pub async fn deliver_mail(&self) -> usize {
+        // Work answered first and done after (forgotten passwords) ends first.
+        self.app.background.idle().await;
         api::jobs::deliver_outbox(&self.app).await.unwrap()
     }
 

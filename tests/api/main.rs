@@ -6,7 +6,10 @@
 
 mod accounts;
 mod catalogue;
+mod emails;
 mod errors;
+mod files;
+mod hardening;
 mod helpers;
 mod meta;
 mod openapi;

@@ -6,9 +6,15 @@ use actix_web::HttpRequest;
 use domain::identity::{BlindIndex, Origin};
 
 /// Reads the source from the connection, or from the last `X-Forwarded-For`
-/// entry (the one our proxy added) when the proxy is trusted.
+/// entry (the one our proxy added) when the proxy is trusted. Counters see
+/// an IPv6 source by its first `ipv6_prefix` bits.
 #[must_use]
-pub fn origin(req: &HttpRequest, trust_proxy: bool, index: &dyn BlindIndex) -> Origin {
+pub fn origin(
+    req: &HttpRequest,
+    trust_proxy: bool,
+    ipv6_prefix: u8,
+    index: &dyn BlindIndex,
+) -> Origin {
     let forwarded = trust_proxy
         .then(|| req.headers().get("x-forwarded-for"))
         .flatten()
@@ -21,5 +27,5 @@ pub fn origin(req: &HttpRequest, trust_proxy: bool, index: &dyn BlindIndex) -> O
         .get("user-agent")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    Origin::new(ip, user_agent, index)
+    Origin::with_prefix(ip, user_agent, index, ipv6_prefix)
 }

@@ -1,6 +1,6 @@
 //! `/v1/auth/*`: registration, login, logout, forgotten passwords.
 
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpResponse, post};
 use chrono::{DateTime, Utc};
 use domain::FieldErrors;
 use domain::identity::{Email, Language, Password, PersonName, Phone};
@@ -11,6 +11,7 @@ use validator::Validate;
 
 use super::common::{Accepted, validate};
 use crate::auth::{AuthAllowingPasswordChange, Caller};
+use crate::body::Body;
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::state::SharedState;
 use domain::identity::{Credentials, Registration};
@@ -56,26 +57,40 @@ impl From<Language> for LanguageDto {
     "preferred_language": "fr"
 }))]
 pub struct RegisterRequest {
-    /// E-mail address; also the login.
+    /// E-mail address (`name@example.com`, at most 254 bytes); also the login.
     #[validate(length(max = 254))]
+    #[schema(min_length = 5, max_length = 254)]
     pub email: String,
-    /// Full name.
+    /// Full name: 1 to 100 characters, not blank, without control
+    /// characters (surrounding white space is dropped).
     #[validate(length(max = 100))]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub name: String,
-    /// Phone number, optional.
+    /// Phone number, optional: an optional leading `+`, then 6 to 15
+    /// digits, which spaces, dots, hyphens and brackets may separate. A
+    /// blank string is the same as none.
     #[validate(length(max = 32))]
+    #[schema(
+        max_length = 32,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:\+?[ .()-]*(?:[0-9][ .()-]*){6,15})?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub phone: Option<String>,
     /// A password of 12 to 128 characters, not a common one. Without it, the
     /// customer receives by e-mail a set-password link or a generated
     /// password (per the shop's configuration).
     #[validate(length(max = 128))]
+    #[schema(min_length = 12, max_length = 128)]
     pub password: Option<String>,
     /// Must be `true`: the customer ticked the box accepting the privacy
     /// policy. Never implied.
     pub accept_privacy_policy: bool,
     /// The version of the privacy policy shown and accepted.
     #[validate(length(max = 32))]
-    #[schema(example = "2019-03-06")]
+    #[schema(example = "2019-03-06", max_length = 32)]
     pub privacy_policy_version: String,
     /// Language of messages (default `fr`).
     pub preferred_language: Option<LanguageDto>,
@@ -84,13 +99,16 @@ pub struct RegisterRequest {
 /// Create a customer account.
 ///
 /// Answers 202 whether or not the address already has an account (its owner
-/// is told by e-mail instead), so that the answer reveals nothing.
+/// is told by e-mail instead, at most once per 10 minutes), so that the
+/// answer reveals nothing. At most 20 registrations per source and hour.
 #[utoipa::path(
     tag = "auth",
     operation_id = "register",
     request_body = RegisterRequest,
     responses(
         (status = 202, description = "Accepted; an e-mail follows", body = Accepted),
+        (status = 429, description = "Too many registrations from this source within the hour, or the source is banned; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -99,9 +117,9 @@ pub struct RegisterRequest {
 pub async fn register(
     state: SharedState,
     caller: Caller,
-    body: web::Json<RegisterRequest>,
+    body: Body<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
     let email = f.take("email", Email::parse(&b.email));
@@ -135,6 +153,7 @@ pub async fn register(
         state.store.as_ref(),
         &state.hasher,
         &state.random,
+        state.index.as_ref(),
         state.clock.as_ref(),
         &state.identity,
         Registration {
@@ -159,9 +178,11 @@ pub async fn register(
 pub struct LoginRequest {
     /// E-mail address.
     #[validate(length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: String,
     /// Password.
     #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
     pub password: String,
     /// Keep the session 14 days instead of 2.
     #[serde(default)]
@@ -207,9 +228,9 @@ pub struct LoginResponse {
 pub async fn login(
     state: SharedState,
     caller: Caller,
-    body: web::Json<LoginRequest>,
+    body: Body<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    let b = body.read().await?;
     validate(&b)?;
     let out = domain::identity::login(
         state.store.as_ref(),
@@ -262,19 +283,24 @@ pub async fn logout(
 pub struct ForgotPasswordRequest {
     /// E-mail address.
     #[validate(length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: String,
 }
 
 /// Ask for a password reset link.
 ///
-/// Always 202: the answer never says whether the address has an account.
-/// The current password keeps working until the link is used.
+/// Always 202: the answer never says whether the address has an account,
+/// and is given before the work is done, so its timing says nothing either.
+/// One link per 10 minutes while a live one exists; at most 20 requests per
+/// source and hour. The current password keeps working until the link is used.
 #[utoipa::path(
     tag = "auth",
     operation_id = "forgot_password",
     request_body = ForgotPasswordRequest,
     responses(
         (status = 202, description = "Accepted; an e-mail follows if the address has an account", body = Accepted),
+        (status = 429, description = "Too many reset requests from this source within the hour, or the source is banned; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -282,19 +308,35 @@ pub struct ForgotPasswordRequest {
 #[post("/v1/auth/password/forgot")]
 pub async fn forgot_password(
     state: SharedState,
-    body: web::Json<ForgotPasswordRequest>,
+    caller: Caller,
+    body: Body<ForgotPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    let b = body.read().await?;
     validate(&b)?;
+    domain::identity::throttle_password_requests(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &state.identity,
+        &caller.0,
+    )
+    .await?;
     if let Ok(email) = Email::parse(&b.email) {
-        domain::identity::forgot_password(
-            state.store.as_ref(),
-            &state.random,
-            state.clock.as_ref(),
-            &state.identity,
-            &email,
-        )
-        .await?;
+        // Answered first, done after: the answer takes the same time whether
+        // or not the address has an account.
+        let state = state.clone();
+        state.background.clone().spawn(async move {
+            if let Err(e) = domain::identity::forgot_password(
+                state.store.as_ref(),
+                &state.random,
+                state.clock.as_ref(),
+                &state.identity,
+                &email,
+            )
+            .await
+            {
+                tracing::error!(error = %e, "password reset request failed");
+            }
+        });
     }
     Ok(HttpResponse::Accepted().json(Accepted::new(
         "If this address has an account, a reset link is on its way.",
@@ -308,21 +350,27 @@ pub async fn forgot_password(
 pub struct ResetPasswordRequest {
     /// The token from the set-password or reset link.
     #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
     pub token: String,
     /// The new password: 12 to 128 characters, not a common one.
     #[validate(length(max = 128))]
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
 /// Set a new password with a single-use token (reset or set-password link).
 ///
-/// Works while the account is locked, lifts its locks, and ends all its sessions.
+/// Works while the account is locked, lifts its locks, and ends all its
+/// sessions. An unknown, used or expired token counts against the source
+/// like a failed login.
 #[utoipa::path(
     tag = "auth",
     operation_id = "reset_password",
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password set"),
+        (status = 429, description = "The source is banned after repeated invalid tokens or failed logins; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -331,9 +379,9 @@ pub struct ResetPasswordRequest {
 pub async fn reset_password(
     state: SharedState,
     caller: Caller,
-    body: web::Json<ResetPasswordRequest>,
+    body: Body<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
     let password = f.take("new_password", Password::parse(&b.new_password));
@@ -342,6 +390,7 @@ pub async fn reset_password(
         state.store.as_ref(),
         &state.hasher,
         state.clock.as_ref(),
+        &state.identity,
         &b.token,
         &password,
         &caller.0,

@@ -13,6 +13,9 @@ pub enum LimitReason {
     AccountLocked,
     /// The source is banned (failures across accounts, or probing).
     SourceBanned,
+    /// The source sent too many requests of this kind (registrations,
+    /// reset requests) for now.
+    RateLimited,
 }
 
 /// The errors of the identity use cases.

@@ -123,11 +123,149 @@ pub(crate) async fn record_failure(
     account: &str,
     customer: Option<CustomerId>,
     origin: &Origin,
+    reserved: Option<i32>,
 ) -> IdentityError {
-    match record_failure_in(store, policy, clock, account, customer, origin).await {
+    match record_failure_in(store, policy, clock, account, customer, origin, reserved).await {
         Ok(None) => IdentityError::InvalidCredentials,
         Ok(Some(e)) | Err(e) => e,
     }
+}
+
+/// Reserves one attempt for the account from this source before its
+/// password is checked, in one unit of work, so the lock threshold holds
+/// however many attempts arrive at once. The attempt that reaches the
+/// threshold (and each one after a lock has expired) first sets the lock it
+/// would earn by failing, so that every concurrent attempt is refused without
+/// spending a hash; a success lifts it. Returns the attempt's number.
+pub(crate) async fn reserve_attempt(
+    store: &dyn Store,
+    policy: &LockoutPolicy,
+    account: &str,
+    customer: Option<CustomerId>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<i32, IdentityError> {
+    let pair = CounterKey::account_source(account, &origin.source);
+    let uow = store.begin().await?;
+    // The counter row is written first: it is the lock concurrent attempts
+    // for this account and source queue on.
+    let (count, _) = uow
+        .counters()
+        .bump(&pair, policy.max_lock, now, &origin.source, customer)
+        .await?;
+    if let Some(until) = uow
+        .counters()
+        .blocked_until(std::slice::from_ref(&pair), now)
+        .await?
+    {
+        // Refused while locked: dropping the unit of work forgets this
+        // attempt, so refusals do not lengthen the next lock.
+        return Err(IdentityError::limited(
+            LimitReason::AccountLocked,
+            until,
+            now,
+        ));
+    }
+    if let Some(lock) = policy.account_lock(u32::try_from(count).unwrap_or(u32::MAX)) {
+        uow.counters()
+            .block(&pair, now + lock, now, &origin.source, customer, count)
+            .await?;
+    }
+    uow.commit().await?;
+    Ok(count)
+}
+
+/// Counts a request of `kind` from the source and refuses it past `limit`
+/// within the lockout window (registrations, reset requests: each sends a
+/// mail or costs a hash). The answer says nothing about any account.
+///
+/// # Errors
+/// [`IdentityError::Limited`] with [`LimitReason::RateLimited`]; storage failure.
+pub(crate) async fn throttle(
+    store: &dyn Store,
+    policy: &LockoutPolicy,
+    clock: &dyn Clock,
+    kind: CounterKind,
+    limit: u32,
+    origin: &Origin,
+) -> Result<(), IdentityError> {
+    let now = clock.now();
+    let (count, start) = store
+        .reader()
+        .counters()
+        .bump(
+            &CounterKey::source(kind, &origin.source),
+            policy.window,
+            now,
+            &origin.source,
+            None,
+        )
+        .await?;
+    if u32::try_from(count).unwrap_or(u32::MAX) > limit {
+        return Err(IdentityError::limited(
+            LimitReason::RateLimited,
+            start + policy.window,
+            now,
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a mail of `kind` may go to `account` now: at most one per
+/// `policy.mail_interval`, silently (the answer must not reveal accounts).
+pub(crate) async fn mail_allowed(
+    repos: &dyn Repos,
+    policy: &LockoutPolicy,
+    kind: CounterKind,
+    account: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<bool, IdentityError> {
+    let (count, _) = repos
+        .counters()
+        .bump(
+            &CounterKey::account(kind, account),
+            policy.mail_interval,
+            now,
+            &origin.source,
+            None,
+        )
+        .await?;
+    Ok(count == 1)
+}
+
+/// Counts a failed password reset (a token that is unknown, used or
+/// expired) against the source, like a failed login: many of them ban it.
+pub(crate) async fn record_reset_failure(
+    store: &dyn Store,
+    policy: &LockoutPolicy,
+    clock: &dyn Clock,
+    origin: &Origin,
+) -> Result<(), IdentityError> {
+    let now = clock.now();
+    let uow = store.begin().await?;
+    let counted = uow
+        .counters()
+        .bump(
+            &CounterKey::source(CounterKind::SourceFailures, &origin.source),
+            policy.window,
+            now,
+            &origin.source,
+            None,
+        )
+        .await?;
+    maybe_ban(
+        uow.as_ref(),
+        policy,
+        counted,
+        policy.source_failures,
+        origin,
+        "repeated invalid password reset tokens",
+        now,
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(())
 }
 
 async fn record_failure_in(
@@ -137,6 +275,7 @@ async fn record_failure_in(
     account: &str,
     customer: Option<CustomerId>,
     origin: &Origin,
+    reserved: Option<i32>,
 ) -> Result<Option<IdentityError>, IdentityError> {
     let now = clock.now();
     let target = customer.map(AuditTarget::Customer);
@@ -154,10 +293,16 @@ async fn record_failure_in(
         )
         .await?;
     let pair = CounterKey::account_source(account, &origin.source);
-    let (count, _) = uow
-        .counters()
-        .bump(&pair, policy.max_lock, now, &origin.source, customer)
-        .await?;
+    // A login reserved its attempt (counted it) before checking the password.
+    let count = match reserved {
+        Some(count) => count,
+        None => {
+            uow.counters()
+                .bump(&pair, policy.max_lock, now, &origin.source, customer)
+                .await?
+                .0
+        }
+    };
     let source_failures = uow
         .counters()
         .bump(

@@ -20,6 +20,13 @@ pub struct LockoutPolicy {
     pub window: Duration,
     /// Ban length.
     pub ban: Duration,
+    /// Registrations from one source within `window`.
+    pub registrations: u32,
+    /// Password reset requests from one source within `window`.
+    pub password_requests: u32,
+    /// Least time between two mails of one kind (reset link, registration
+    /// notice) to one account.
+    pub mail_interval: Duration,
 }
 
 impl Default for LockoutPolicy {
@@ -32,6 +39,9 @@ impl Default for LockoutPolicy {
             private_probes: 20,
             window: Duration::hours(1),
             ban: Duration::hours(1),
+            registrations: 20,
+            password_requests: 20,
+            mail_interval: Duration::minutes(10),
         }
     }
 }

@@ -65,13 +65,16 @@ pub async fn login(
         Some(e) => reader.accounts().login_record(e).await?,
         None => None,
     };
+    let known = record.as_ref().map(|r| r.id);
+    let reserved =
+        lockdown::reserve_attempt(store, &config.lockout, &account, known, origin, clock.now())
+            .await?;
     let ok = hasher
         .verify(
             credentials.password,
             record.as_ref().and_then(|r| r.password_hash.clone()),
         )
         .await?;
-    let known = record.as_ref().map(|r| r.id);
     let Some(record) = record.filter(|_| ok) else {
         // The account id (when there is one) lets a password reset lift its locks.
         return Err(lockdown::record_failure(
@@ -81,9 +84,11 @@ pub async fn login(
             &account,
             known,
             origin,
+            Some(reserved),
         )
         .await);
     };
+    // The password is known: the reserved attempt and any lock it set go.
     reader
         .counters()
         .clear(&CounterKey::account_source(&account, &origin.source))

@@ -33,13 +33,15 @@ pub use lockdown::{check_source, record_probe};
 pub use lockout::{LockoutPolicy, Verdict};
 pub use login::{Credentials, LoginOutcome, login};
 pub use logout::{logout, revoke_session};
-pub use password::{change_email, change_password, forgot_password, reset_password};
+pub use password::{
+    change_email, change_password, forgot_password, reset_password, throttle_password_requests,
+};
 pub use person::{Email, Language, Password, PasswordError, PersonName, Phone, Role};
 pub use ports::{
     AccessClaims, AccountRepo, AccountWriteError, AddressRepo, BlindIndex, Block, CounterKey,
-    CounterKind, CounterRepo, HashError, IssueError, LoginRecord, NewSession, Origin,
-    PasswordHasher, ProfileChanges, Randomness, SessionRepo, SourceId, StoredAddress,
-    StoredSession, TokenIssuer, TokenPurpose, TokenRepo, hex16,
+    CounterKind, CounterRepo, DEFAULT_IPV6_PREFIX, HashError, IssueError, LoginRecord, NewSession,
+    Origin, PasswordHasher, ProfileChanges, Randomness, SessionRepo, SourceId, StoredAddress,
+    StoredSession, TokenIssuer, TokenPurpose, TokenRepo, hex16, source_text,
 };
 pub use principal::Principal;
 pub use profile::{add_address, delete_address, profile, replace_address, update_profile};

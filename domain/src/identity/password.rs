@@ -4,7 +4,9 @@
 use super::config::IdentityConfig;
 use super::error::IdentityError;
 use super::lockdown;
-use super::ports::{BlindIndex, Origin, PasswordHasher, Randomness, TokenPurpose, hex16};
+use super::ports::{
+    BlindIndex, CounterKind, Origin, PasswordHasher, Randomness, TokenPurpose, hex16,
+};
 use super::principal::Principal;
 use super::support::{issue_link, notify, token_hash};
 use super::{Email, Password};
@@ -13,7 +15,32 @@ use crate::clock::Clock;
 use crate::mail::Mail;
 use crate::store::Store;
 
-/// Sends a reset link when the address has an account; says nothing either way.
+/// Limits password reset requests per source: each may send a mail.
+///
+/// # Errors
+/// [`IdentityError::Limited`] past the limit; storage failure.
+pub async fn throttle_password_requests(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    origin: &Origin,
+) -> Result<(), IdentityError> {
+    lockdown::check_source(store, clock, origin).await?;
+    lockdown::throttle(
+        store,
+        &config.lockout,
+        clock,
+        CounterKind::PasswordRequests,
+        config.lockout.password_requests,
+        origin,
+    )
+    .await
+}
+
+/// Sends a reset link when the address has an account; says nothing either
+/// way. At most one link per account and `mail_interval`, so repeated
+/// requests cannot flood a mailbox. Callers answer before running
+/// it, so its time says nothing about the address either.
 ///
 /// # Errors
 /// Storage failure.
@@ -25,10 +52,26 @@ pub async fn forgot_password(
     email: &Email,
 ) -> Result<(), IdentityError> {
     let now = clock.now();
-    let Some(account) = store.reader().accounts().login_record(email).await? else {
+    let reader = store.reader();
+    let Some(account) = reader.accounts().login_record(email).await? else {
         return Ok(());
     };
     let uow = store.begin().await?;
+    // One link per interval and account, decided atomically: concurrent
+    // requests cannot both send.
+    if !lockdown::mail_allowed(
+        uow.as_ref(),
+        &config.lockout,
+        CounterKind::ResetMails,
+        &account.id.to_string(),
+        &Origin::local("mail"),
+        now,
+    )
+    .await?
+    {
+        uow.commit().await?;
+        return Ok(());
+    }
     let link = issue_link(
         uow.as_ref(),
         random,
@@ -46,30 +89,40 @@ pub async fn forgot_password(
 
 /// Sets a new password with a single-use token (set-password or reset
 /// link). Works while the account is locked, lifts its locks and ends all
-/// its sessions.
+/// its sessions. The token is looked up before the password is hashed, so a
+/// made-up token costs no hash; it counts against the source like a failed
+/// login, and a banned source is refused.
 ///
 /// # Errors
-/// [`IdentityError::InvalidLinkToken`]; storage or hashing failure.
+/// [`IdentityError::InvalidLinkToken`], [`IdentityError::Limited`]; storage
+/// or hashing failure.
 pub async fn reset_password(
     store: &dyn Store,
     hasher: &dyn PasswordHasher,
     clock: &dyn Clock,
+    config: &IdentityConfig,
     token: &str,
     new: &Password,
     origin: &Origin,
 ) -> Result<(), IdentityError> {
+    lockdown::check_source(store, clock, origin).await?;
+    const PURPOSES: &[TokenPurpose] = &[TokenPurpose::SetPassword, TokenPurpose::ResetPassword];
+    let hashed_token = token_hash(token);
+    if store
+        .reader()
+        .tokens()
+        .find_live(PURPOSES, &hashed_token, clock.now())
+        .await?
+        .is_none()
+    {
+        lockdown::record_reset_failure(store, &config.lockout, clock, origin).await?;
+        return Err(IdentityError::InvalidLinkToken);
+    }
     let hash = hasher.hash(new.expose().to_owned()).await?;
     let now = clock.now();
     let uow = store.begin().await?;
-    let Some(id) = uow
-        .tokens()
-        .consume(
-            &[TokenPurpose::SetPassword, TokenPurpose::ResetPassword],
-            &token_hash(token),
-            now,
-        )
-        .await?
-    else {
+    // Used here, once: a concurrent reset with the same token finds it gone.
+    let Some(id) = uow.tokens().consume(PURPOSES, &hashed_token, now).await? else {
         return Err(IdentityError::InvalidLinkToken);
     };
     uow.accounts().set_password(id, hash, false, now).await?;
@@ -127,6 +180,7 @@ pub(crate) async fn confirm_password(
             account,
             Some(p.customer_id),
             &p.origin,
+            None,
         )
         .await
         {

@@ -279,6 +279,22 @@ pub trait TokenRepo: Send + Sync {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StorageError>;
+    /// The owner of a live token (unknown, used, expired or other-purpose
+    /// tokens are `None`), without using it: a cheap check before anything
+    /// costly is done for it.
+    async fn find_live(
+        &self,
+        purposes: &[TokenPurpose],
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<CustomerId>, StorageError>;
+    /// When the owner's newest live token of `purpose` was issued, if any.
+    async fn newest_live(
+        &self,
+        owner: CustomerId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StorageError>;
     /// Uses a token once: returns its owner, or `None` when unknown, used,
     /// expired or for another purpose. Single-use under concurrency.
     async fn consume(
@@ -300,6 +316,14 @@ pub enum CounterKind {
     PrivateProbes,
     /// A source's ban.
     SourceBan,
+    /// Registrations from one source.
+    Registrations,
+    /// Password reset requests from one source.
+    PasswordRequests,
+    /// "Someone tried to register with your address" notices to one account.
+    RegistrationNotices,
+    /// Password reset mails to one account.
+    ResetMails,
 }
 
 impl CounterKind {
@@ -311,6 +335,10 @@ impl CounterKind {
             Self::SourceFailures => "source_failures",
             Self::PrivateProbes => "private_probes",
             Self::SourceBan => "source_ban",
+            Self::Registrations => "registrations",
+            Self::PasswordRequests => "password_requests",
+            Self::RegistrationNotices => "registration_notices",
+            Self::ResetMails => "reset_mails",
         }
     }
 
@@ -320,6 +348,10 @@ impl CounterKind {
             Self::SourceFailures => "sf",
             Self::PrivateProbes => "sp",
             Self::SourceBan => "ban",
+            Self::Registrations => "rg",
+            Self::PasswordRequests => "pr",
+            Self::RegistrationNotices => "rn",
+            Self::ResetMails => "rm",
         }
     }
 }
@@ -339,6 +371,16 @@ impl CounterKey {
         Self {
             kind: CounterKind::AccountSourceLock,
             key: format!("as:{account}:{}", source.key),
+        }
+    }
+
+    /// A per-account counter of `kind` (the account as the hex of its
+    /// e-mail's blind index).
+    #[must_use]
+    pub fn account(kind: CounterKind, account: &str) -> Self {
+        Self {
+            kind,
+            key: format!("{}:{account}", kind.prefix()),
         }
     }
 
@@ -513,11 +555,43 @@ pub fn hex16(bytes: &[u8]) -> String {
     bytes.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Counters see an IPv6 source as its /64 by default: one host usually
+/// holds a whole /64, so counting addresses one by one counts nothing.
+pub const DEFAULT_IPV6_PREFIX: u8 = 64;
+
+/// How counters name a source: an IPv4 address as itself, an IPv6 address
+/// by its first `v6_prefix` bits (IPv4-mapped IPv6 addresses as IPv4).
+#[must_use]
+pub fn source_text(ip: IpAddr, v6_prefix: u8) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let bits = u32::from(v6_prefix.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            let net = std::net::Ipv6Addr::from(u128::from(v6) & mask);
+            format!("{net}/{bits}")
+        }
+    }
+}
+
 impl Origin {
-    /// The origin of a request from `ip` (unknown when `None`).
+    /// The origin of a request from `ip` (unknown when `None`), IPv6
+    /// sources counted by /64.
     #[must_use]
     pub fn new(ip: Option<IpAddr>, user_agent: Option<String>, index: &dyn BlindIndex) -> Self {
-        let text = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        Self::with_prefix(ip, user_agent, index, DEFAULT_IPV6_PREFIX)
+    }
+
+    /// The origin of a request from `ip`, IPv6 sources counted by their
+    /// first `v6_prefix` bits.
+    #[must_use]
+    pub fn with_prefix(
+        ip: Option<IpAddr>,
+        user_agent: Option<String>,
+        index: &dyn BlindIndex,
+        v6_prefix: u8,
+    ) -> Self {
+        let text = ip.map_or_else(|| "unknown".to_owned(), |ip| source_text(ip, v6_prefix));
         Self {
             ip,
             user_agent: user_agent.map(|s| s.chars().take(300).collect()),
@@ -539,5 +613,31 @@ impl Origin {
                 display: Some(label.to_owned()),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+
+    #[test]
+    fn sec_1_ipv6_sources_are_counted_by_prefix_and_ipv4_by_address() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(source_text(a, 64), "2001:db8:1:2::/64");
+        assert_eq!(source_text(a, 64), source_text(b, 64));
+        assert_ne!(source_text(a, 64), source_text(c, 64));
+        assert_eq!(source_text(a, 48), source_text(c, 48));
+        assert_ne!(source_text(a, 128), source_text(b, 128));
+        assert_eq!(
+            source_text("203.0.113.7".parse().unwrap(), 64),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            source_text("::ffff:203.0.113.7".parse().unwrap(), 64),
+            "203.0.113.7"
+        );
+        assert_eq!(source_text(a, 0), "::/0");
     }
 }

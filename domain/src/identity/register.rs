@@ -2,7 +2,10 @@
 
 use super::config::{AccountSetup, IdentityConfig};
 use super::error::IdentityError;
-use super::ports::{Origin, PasswordHasher, Randomness, TokenPurpose};
+use super::lockdown;
+use super::ports::{
+    BlindIndex, CounterKind, Origin, PasswordHasher, Randomness, TokenPurpose, hex16,
+};
 use super::support::{issue_link, notify};
 use super::{CustomerId, Email, Language, NewCustomer, Password, PersonName, Phone, Role};
 use crate::audit::{Actor, AuditAction, AuditTarget, NewAuditEntry};
@@ -27,19 +30,32 @@ pub struct Registration {
 }
 
 /// Registers a customer. The outcome is the same whether or not the address
-/// already has an account: that account's owner is told by e-mail instead.
+/// already has an account: that account's owner is told by e-mail instead,
+/// at most once per `mail_interval`. Registrations are limited per source
+/// (each costs a hash and sends a mail).
 ///
 /// # Errors
-/// Storage or hashing failure.
+/// [`IdentityError::Limited`] past the per-source limit; storage or hashing failure.
 pub async fn register(
     store: &dyn Store,
     hasher: &dyn PasswordHasher,
     random: &dyn Randomness,
+    index: &dyn BlindIndex,
     clock: &dyn Clock,
     config: &IdentityConfig,
     r: Registration,
     origin: &Origin,
 ) -> Result<(), IdentityError> {
+    lockdown::check_source(store, clock, origin).await?;
+    lockdown::throttle(
+        store,
+        &config.lockout,
+        clock,
+        CounterKind::Registrations,
+        config.lockout.registrations,
+        origin,
+    )
+    .await?;
     let now = clock.now();
     let chosen_hash = match &r.password {
         Some(p) => Some(hasher.hash(p.expose().to_owned()).await?),
@@ -47,7 +63,19 @@ pub async fn register(
     };
     if let Some(existing) = store.reader().accounts().login_record(&r.email).await? {
         let uow = store.begin().await?;
-        notify(uow.as_ref(), existing.id, Mail::RegistrationAttempt, now).await?;
+        let account = hex16(&index.email(&r.email));
+        if lockdown::mail_allowed(
+            uow.as_ref(),
+            &config.lockout,
+            CounterKind::RegistrationNotices,
+            &account,
+            origin,
+            now,
+        )
+        .await?
+        {
+            notify(uow.as_ref(), existing.id, Mail::RegistrationAttempt, now).await?;
+        }
         uow.commit().await?;
         return Ok(());
     }

@@ -180,7 +180,8 @@ pub enum CustomerLookup {
 
 /// Reads a customer's record for staff, writing an audit entry that names
 /// the staff member, the customer and the reason, in the same unit of work.
-/// `None` when no customer matches.
+/// `None` when no customer matches, or when a shop manager looks up a
+/// staff account.
 ///
 /// # Errors
 /// Storage failure.
@@ -202,6 +203,11 @@ pub async fn read_customer(
     let Some(customer) = uow.accounts().get(id).await? else {
         return Ok(None);
     };
+    // Customer reads are for customers: staff records are managed by admins
+    // (`/v1/admin/staff`), and a shop manager does not see them.
+    if customer.role.is_staff() && !staff.role.can_administer() {
+        return Ok(None);
+    }
     let addresses = uow.addresses().list(id).await?;
     uow.audit()
         .append(

@@ -8,7 +8,7 @@ use crate::clock::{Clock, ManualClock};
 use crate::mail::{Envelope, Mail};
 use crate::store::Store;
 use crate::subject::SubjectId;
-use crate::testing::{FakeHasher, FakeIndex, FakeIssuer, FakeRandom, MemStore, State};
+use crate::testing::{FakeHasher, FakeIndex, FakeIssuer, FakeRandom, MemStore, State, join_all};
 
 const PASSWORD: &str = "correct horse battery staple";
 const NEW_PASSWORD: &str = "a brand new long passphrase";
@@ -114,8 +114,18 @@ impl World {
     }
 
     fn with_setup(setup: AccountSetup) -> Self {
+        Self::with_store(setup, MemStore::new())
+    }
+
+    /// A world whose store lets concurrent use cases interleave
+    /// ([`MemStore::interleaved`]).
+    fn interleaved() -> Self {
+        Self::with_store(AccountSetup::Link, MemStore::interleaved())
+    }
+
+    fn with_store(setup: AccountSetup, store: MemStore) -> Self {
         Self {
-            store: MemStore::new(),
+            store,
             hasher: FakeHasher::default(),
             issuer: FakeIssuer::default(),
             random: FakeRandom::default(),
@@ -153,15 +163,43 @@ impl World {
         self.state().account_by_email(address).unwrap().customer.id
     }
 
+    /// The lockout counter of an address (as login indexes it) and a source.
+    fn pair(&self, address: &str, origin: &Origin) -> CounterKey {
+        CounterKey::account_source(&hex16(&self.index.email(&email(address))), &origin.source)
+    }
+
+    /// The count of a counter, when it exists.
+    fn counted(&self, key: &CounterKey) -> Option<i32> {
+        self.state().counters.get(key.as_str()).map(|c| c.count)
+    }
+
+    /// The reset link of the last mail.
+    fn last_reset_link(&self) -> String {
+        match self.last_mail().1.mail {
+            Mail::PasswordReset { link } => link,
+            other => panic!("expected a reset link, got {other:?}"),
+        }
+    }
+
     fn hash_of(&self, id: CustomerId) -> Option<String> {
         self.state().accounts[&id].password_hash.clone()
     }
 
     async fn register(&self, address: &str, pw: Option<&str>) -> Result<(), IdentityError> {
+        self.register_from(address, pw, &home()).await
+    }
+
+    async fn register_from(
+        &self,
+        address: &str,
+        pw: Option<&str>,
+        origin: &Origin,
+    ) -> Result<(), IdentityError> {
         register(
             &self.store,
             &self.hasher,
             &self.random,
+            &self.index,
             &self.clock,
             &self.config,
             Registration {
@@ -171,7 +209,7 @@ impl World {
                 password: pw.map(password),
                 language: Language::Fr,
             },
-            &home(),
+            origin,
         )
         .await
     }
@@ -315,15 +353,29 @@ impl World {
     }
 
     async fn reset(&self, token: &str, new: &str) -> Result<(), IdentityError> {
+        self.reset_from(token, new, &home()).await
+    }
+
+    async fn reset_from(
+        &self,
+        token: &str,
+        new: &str,
+        origin: &Origin,
+    ) -> Result<(), IdentityError> {
         reset_password(
             &self.store,
             &self.hasher,
             &self.clock,
+            &self.config,
             token,
             &password(new),
-            &home(),
+            origin,
         )
         .await
+    }
+
+    async fn throttle_password_requests(&self, origin: &Origin) -> Result<(), IdentityError> {
+        throttle_password_requests(&self.store, &self.clock, &self.config, origin).await
     }
 
     /// Fails `n` logins of `address` from `origin`; returns the last answer.
@@ -1715,7 +1767,14 @@ async fn sec_3_a_unit_of_work_whose_audit_append_fails_leaves_nothing_behind() {
     assert_eq!(after.tokens.len(), before.tokens.len());
     assert_eq!(after.outbox, before.outbox);
     assert_eq!(after.audit, before.audit);
-    assert_eq!(after.counters.len(), before.counters.len());
+    // The wrong password's attempt was reserved (counted) before its
+    // failure could not be recorded: it stays counted, and nothing else.
+    let mut counters = after.counters.clone();
+    let reserved = counters
+        .remove(w.pair("jeanne@example.fr", &home()).as_str())
+        .unwrap();
+    assert_eq!((reserved.count, reserved.blocked_until), (1, None));
+    assert!(counters.keys().eq(before.counters.keys()));
 
     // Nothing was consumed: the link and the session still work.
     w.store.fail_audit(false);
@@ -1794,4 +1853,630 @@ async fn sec_3_the_use_cases_append_to_one_verifiable_chain() {
         .edit(|s| s.audit[2].reason = Some("nothing happened".into()));
     let v = reader.audit().verify().await.unwrap();
     assert_eq!(v.broken.map(|b| b.seq), Some(3));
+}
+
+// ---------------------------------------------------------------------------
+// Hardening (issue 7): reset tokens, mail and request limits, reserved login
+// attempts, IPv6 sources (SEC-1, SEC-2, ACC-1, ACC-3)
+// ---------------------------------------------------------------------------
+
+const ATTACKER: &str = "192.0.2.66";
+const ATTACKER_NET: &str = "192.0.2.0/24";
+
+fn attacker() -> Origin {
+    origin_at(ATTACKER)
+}
+
+fn source_failures(origin: &Origin) -> CounterKey {
+    CounterKey::source(CounterKind::SourceFailures, &origin.source)
+}
+
+#[track_caller]
+fn assert_invalid_link<T: std::fmt::Debug>(r: Result<T, IdentityError>) {
+    assert!(matches!(r, Err(IdentityError::InvalidLinkToken)), "{r:?}");
+}
+
+#[track_caller]
+fn assert_locked_or_failed<T: std::fmt::Debug>(r: Result<T, IdentityError>) -> bool {
+    match r {
+        Err(IdentityError::InvalidCredentials) => false,
+        Err(IdentityError::Limited {
+            reason: LimitReason::AccountLocked,
+            ..
+        }) => true,
+        other => panic!("expected a failed or locked login, got {other:?}"),
+    }
+}
+
+impl World {
+    /// How many queued mails match.
+    fn mails_like(&self, like: impl Fn(&Mail) -> bool) -> usize {
+        self.mails().iter().filter(|(_, e)| like(&e.mail)).count()
+    }
+
+    fn reset_links(&self) -> usize {
+        self.mails_like(|m| matches!(m, Mail::PasswordReset { .. }))
+    }
+
+    fn registration_notices(&self) -> usize {
+        self.mails_like(|m| *m == Mail::RegistrationAttempt)
+    }
+
+    fn source_bans(&self) -> Vec<AuditRecord> {
+        self.state()
+            .audit
+            .into_iter()
+            .filter(|r| r.action == AuditAction::SourceBanned.as_str())
+            .collect()
+    }
+}
+
+// 1. Reset tokens are looked up before anything costly.
+
+#[tokio::test]
+async fn sec_1_acc_3_an_unknown_used_or_expired_reset_token_costs_no_hash_and_counts_against_the_source()
+ {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let used = w.last_reset_link();
+    w.reset(token_of(&used), NEW_PASSWORD).await.unwrap();
+    w.clock.advance(Duration::minutes(10));
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let expired = w.last_reset_link();
+    assert_ne!(used, expired);
+    w.clock.advance(Duration::hours(1));
+    let hashes = w.hasher.hashes();
+    let audit = w.state().audit.len();
+
+    for token in ["link-token-9999", token_of(&used), token_of(&expired)] {
+        assert_invalid_link(
+            w.reset_from(token, "yet another passphrase", &attacker())
+                .await,
+        );
+    }
+
+    assert_eq!(w.hasher.hashes(), hashes, "no hash for a dead token");
+    assert_eq!(w.counted(&source_failures(&attacker())), Some(3));
+    assert_eq!(w.counted(&source_failures(&home())), None);
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:a brand new long passphrase")
+    );
+    assert_eq!(w.state().audit.len(), audit, "nothing audited below a ban");
+}
+
+#[tokio::test]
+async fn sec_1_acc_3_twenty_bad_reset_tokens_ban_the_source_even_for_a_valid_token() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let link = w.last_reset_link();
+    let hashes = w.hasher.hashes();
+
+    for i in 0..20 {
+        assert_invalid_link(
+            w.reset_from(&format!("made-up-{i}"), NEW_PASSWORD, &attacker())
+                .await,
+        );
+    }
+
+    // Banned: refused before any token is looked at, a valid one included.
+    let until = t0() + Duration::hours(1);
+    for token in ["made-up-20", token_of(&link)] {
+        assert_limited(
+            w.reset_from(token, NEW_PASSWORD, &attacker()).await,
+            LimitReason::SourceBanned,
+            until,
+            t0(),
+        );
+    }
+    assert_limited(
+        w.login("jeanne@example.fr", PASSWORD, false, &attacker())
+            .await,
+        LimitReason::SourceBanned,
+        until,
+        t0(),
+    );
+    assert_eq!(w.hasher.hashes(), hashes, "not one hash");
+    assert_eq!(w.counted(&source_failures(&attacker())), Some(20));
+    let bans = w.source_bans();
+    assert_eq!(bans.len(), 1);
+    assert_eq!(bans[0].target, Some(format!("source:{ATTACKER_NET}")));
+    assert_eq!(
+        bans[0].reason.as_deref(),
+        Some("repeated invalid password reset tokens")
+    );
+
+    // The link was not used: it works from elsewhere, once, for one hash.
+    w.reset_from(token_of(&link), NEW_PASSWORD, &elsewhere())
+        .await
+        .unwrap();
+    assert_eq!(w.hasher.hashes(), hashes + 1);
+    assert_invalid_link(
+        w.reset_from(token_of(&link), "yet another passphrase", &elsewhere())
+            .await,
+    );
+    assert_eq!(w.hasher.hashes(), hashes + 1, "a used token costs no hash");
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:a brand new long passphrase")
+    );
+
+    // The ban ends after its hour.
+    w.clock.set(until);
+    assert_invalid_link(w.reset_from("made-up-21", NEW_PASSWORD, &attacker()).await);
+}
+
+#[tokio::test]
+async fn sec_1_bad_reset_tokens_and_failed_logins_count_together_toward_a_ban() {
+    let w = World::new();
+    for i in 0..10 {
+        w.login(&format!("guess{i}@example.fr"), WRONG, false, &attacker())
+            .await
+            .unwrap_err();
+    }
+    for i in 0..10 {
+        assert_invalid_link(
+            w.reset_from(&format!("made-up-{i}"), NEW_PASSWORD, &attacker())
+                .await,
+        );
+    }
+    assert_limited(
+        check_source(&w.store, &w.clock, &attacker()).await,
+        LimitReason::SourceBanned,
+        t0() + Duration::hours(1),
+        t0(),
+    );
+    check_source(&w.store, &w.clock, &home()).await.unwrap();
+}
+
+#[tokio::test]
+async fn acc_3_a_reset_token_works_once_under_concurrency() {
+    let w = World::interleaved();
+    let id = w.customer("jeanne@example.fr").await;
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let link = w.last_reset_link();
+
+    let answers = join_all(
+        ["first brand new passphrase", "second brand new passphrase"]
+            .map(|pw| w.reset(token_of(&link), pw)),
+    )
+    .await;
+
+    let winners: Vec<usize> = (0..2).filter(|i| answers[*i].is_ok()).collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    assert_invalid_link(answers.into_iter().find(Result::is_err).unwrap());
+    let expected = ["first", "second"][winners[0]];
+    assert_eq!(
+        w.hash_of(id),
+        Some(format!("hash:{expected} brand new passphrase"))
+    );
+    assert_eq!(
+        count(&w.actions(), AuditAction::PasswordReset),
+        1,
+        "one reset"
+    );
+}
+
+// 2. Mail and request limits, which never tell whether an address has an account.
+
+#[tokio::test]
+async fn acc_3_forgot_password_sends_at_most_one_link_per_ten_minutes() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let first = w.last_reset_link();
+    w.clock
+        .advance(Duration::minutes(10) - Duration::seconds(1));
+    // The same answer as for an unknown address, and nothing queued.
+    w.forgot("JEANNE@example.fr").await.unwrap();
+    w.forgot("nobody@example.fr").await.unwrap();
+    assert_eq!(w.reset_links(), 1);
+    assert_eq!(w.state().tokens.len(), 1);
+
+    w.clock.advance(Duration::seconds(1));
+    w.forgot("jeanne@example.fr").await.unwrap();
+    assert_eq!(w.reset_links(), 2);
+    let second = w.last_reset_link();
+    assert_ne!(first, second);
+
+    // Both links work (once each) until their hour is over; using one does
+    // not open the interval early.
+    w.reset(token_of(&first), NEW_PASSWORD).await.unwrap();
+    w.reset(token_of(&second), "yet another passphrase")
+        .await
+        .unwrap();
+    w.forgot("jeanne@example.fr").await.unwrap();
+    assert_eq!(w.reset_links(), 2);
+    w.clock.advance(Duration::minutes(10));
+    w.forgot("jeanne@example.fr").await.unwrap();
+    assert_eq!(w.reset_links(), 3);
+}
+
+#[tokio::test]
+async fn acc_3_concurrent_reset_requests_send_one_link() {
+    let w = World::interleaved();
+    w.customer("jeanne@example.fr").await;
+    let answers = join_all((0..5).map(|_| w.forgot("jeanne@example.fr"))).await;
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(w.reset_links(), 1);
+    assert_eq!(w.state().tokens.len(), 1);
+}
+
+#[tokio::test]
+async fn acc_1_registering_an_existing_address_notifies_its_owner_at_most_every_ten_minutes() {
+    let w = World::new();
+    let jeanne = w.customer("jeanne@example.fr").await;
+    let paul = w.customer("paul@example.fr").await;
+
+    for _ in 0..3 {
+        w.register("Jeanne@example.fr", Some(NEW_PASSWORD))
+            .await
+            .unwrap();
+        w.clock.advance(Duration::minutes(3));
+    }
+    w.clock
+        .set(t0() + Duration::minutes(10) - Duration::seconds(1));
+    w.register("jeanne@example.fr", None).await.unwrap();
+    assert_eq!(w.registration_notices(), 1);
+
+    // Another account's owner has an interval of their own.
+    w.register("paul@example.fr", None).await.unwrap();
+    assert_eq!(w.registration_notices(), 2);
+    assert_eq!(w.last_mail().0, SubjectId::customer(paul));
+
+    w.clock.set(t0() + Duration::minutes(10));
+    w.register("jeanne@example.fr", None).await.unwrap();
+    assert_eq!(w.registration_notices(), 3);
+    assert_eq!(w.last_mail().0, SubjectId::customer(jeanne));
+    assert_eq!(w.state().accounts.len(), 2);
+}
+
+#[tokio::test]
+async fn acc_1_concurrent_registrations_with_an_existing_address_send_one_notice() {
+    let w = World::interleaved();
+    w.customer("jeanne@example.fr").await;
+    let answers = join_all((0..5).map(|_| w.register("jeanne@example.fr", None))).await;
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(w.registration_notices(), 1);
+}
+
+#[tokio::test]
+async fn sec_1_acc_1_the_21st_registration_from_one_source_within_an_hour_is_rate_limited() {
+    let w = World::new();
+    w.clock.advance(Duration::minutes(5));
+    let start = w.now();
+    for i in 0..20 {
+        w.register_from(&format!("user{i}@example.fr"), None, &attacker())
+            .await
+            .unwrap();
+        w.clock.advance(Duration::minutes(1));
+    }
+    let now = w.now();
+    let before = w.state();
+    let hashes = w.hasher.hashes();
+
+    // Refused alike whether or not the address has an account.
+    let unknown = w
+        .register_from("user99@example.fr", Some(PASSWORD), &attacker())
+        .await;
+    let known = w
+        .register_from("user0@example.fr", Some(PASSWORD), &attacker())
+        .await;
+    assert_eq!(format!("{unknown:?}"), format!("{known:?}"));
+    assert_limited(
+        unknown,
+        LimitReason::RateLimited,
+        start + Duration::hours(1),
+        now,
+    );
+    assert_eq!(w.hasher.hashes(), hashes, "refused before hashing");
+    let after = w.state();
+    assert_eq!(after.accounts.len(), before.accounts.len());
+    assert_eq!(after.outbox, before.outbox);
+
+    // Other sources are not limited, and the source is again after the hour.
+    w.register_from("user99@example.fr", None, &elsewhere())
+        .await
+        .unwrap();
+    w.clock.set(start + Duration::hours(1));
+    w.register_from("user100@example.fr", None, &attacker())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sec_1_acc_3_the_21st_password_reset_request_from_one_source_within_an_hour_is_rate_limited()
+ {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    for i in 0..20 {
+        w.throttle_password_requests(&attacker()).await.unwrap();
+        // Known and unknown addresses get the same answer, and count alike.
+        let address = if i % 2 == 0 {
+            "jeanne@example.fr"
+        } else {
+            "nobody@example.fr"
+        };
+        w.forgot(address).await.unwrap();
+    }
+    assert_limited(
+        w.throttle_password_requests(&attacker()).await,
+        LimitReason::RateLimited,
+        t0() + Duration::hours(1),
+        t0(),
+    );
+    assert_eq!(w.reset_links(), 1, "one link per ten minutes");
+    w.throttle_password_requests(&elsewhere()).await.unwrap();
+
+    w.clock.advance(Duration::hours(1));
+    w.throttle_password_requests(&attacker()).await.unwrap();
+}
+
+#[tokio::test]
+async fn sec_2_a_banned_source_can_neither_request_resets_nor_register() {
+    let w = World::new();
+    for _ in 0..20 {
+        assert_unauthenticated(w.authenticate(None, true, attacker()).await, false);
+    }
+    let until = t0() + Duration::hours(1);
+    assert_limited(
+        w.throttle_password_requests(&attacker()).await,
+        LimitReason::SourceBanned,
+        until,
+        t0(),
+    );
+    assert_limited(
+        w.register_from("jeanne@example.fr", Some(PASSWORD), &attacker())
+            .await,
+        LimitReason::SourceBanned,
+        until,
+        t0(),
+    );
+    assert!(w.state().accounts.is_empty());
+    assert_eq!(w.hasher.hashes(), 0);
+    w.throttle_password_requests(&home()).await.unwrap();
+}
+
+// 3. A login reserves its attempt before the password is checked.
+
+#[tokio::test]
+async fn sec_1_41_wrong_passwords_check_five_then_one_per_expired_lock_which_doubles() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let pair = w.pair("jeanne@example.fr", &home());
+
+    let mut answers = Vec::new();
+    for _ in 0..41 {
+        answers.push(w.login("jeanne@example.fr", WRONG, false, &home()).await);
+    }
+
+    assert_eq!(w.hasher.verifies(), 5, "five passwords checked");
+    let lock_end = t0() + Duration::minutes(1);
+    let mut answers = answers.into_iter();
+    for answer in answers.by_ref().take(4) {
+        assert!(matches!(answer, Err(IdentityError::InvalidCredentials)));
+    }
+    for answer in answers {
+        assert_limited(answer, LimitReason::AccountLocked, lock_end, t0());
+    }
+    let actions = w.actions();
+    assert_eq!(count(&actions, AuditAction::LoginFailed), 5);
+    assert_eq!(count(&actions, AuditAction::AccountLocked), 1);
+    assert_eq!(w.counted(&pair), Some(5));
+
+    // The lock over, one attempt is checked; failing, it doubles the lock.
+    w.clock.set(lock_end);
+    let now = w.now();
+    let doubled = now + Duration::minutes(2);
+    assert_limited(
+        w.login("jeanne@example.fr", WRONG, false, &home()).await,
+        LimitReason::AccountLocked,
+        doubled,
+        now,
+    );
+    assert_limited(
+        w.login("jeanne@example.fr", PASSWORD, false, &home()).await,
+        LimitReason::AccountLocked,
+        doubled,
+        now,
+    );
+    assert_eq!(w.hasher.verifies(), 6, "one more password checked");
+
+    // The right password after that lock logs in and clears the count.
+    w.clock.set(doubled);
+    w.login("jeanne@example.fr", PASSWORD, false, &home())
+        .await
+        .unwrap();
+    assert_eq!(w.hasher.verifies(), 7);
+    assert_eq!(w.counted(&pair), None);
+    assert!(matches!(
+        w.fail_logins("jeanne@example.fr", 4, &home()).await,
+        IdentityError::InvalidCredentials
+    ));
+}
+
+#[tokio::test]
+async fn sec_1_41_concurrent_wrong_passwords_check_at_most_five() {
+    let w = World::interleaved();
+    w.customer("jeanne@example.fr").await;
+    let from = home();
+
+    let answers =
+        join_all((0..41).map(|_| w.login("jeanne@example.fr", WRONG, false, &from))).await;
+
+    let checked = w.hasher.verifies();
+    assert!((1..=5).contains(&checked), "{checked} passwords checked");
+    let locked = answers
+        .into_iter()
+        .map(assert_locked_or_failed)
+        .filter(|locked| *locked)
+        .count();
+    assert!(locked >= 36, "{locked} of 41 refused as locked");
+    assert_eq!(count(&w.actions(), AuditAction::LoginFailed), checked);
+    let verifies = w.hasher.verifies();
+    assert!(matches!(
+        w.login("jeanne@example.fr", PASSWORD, false, &from).await,
+        Err(IdentityError::Limited {
+            reason: LimitReason::AccountLocked,
+            ..
+        })
+    ));
+    assert_eq!(w.hasher.verifies(), verifies);
+
+    // The lock over, concurrent attempts get one check between them.
+    w.clock.set(t0() + Duration::minutes(1));
+    let answers =
+        join_all((0..10).map(|_| w.login("jeanne@example.fr", WRONG, false, &from))).await;
+    assert_eq!(w.hasher.verifies(), checked + 1);
+    for answer in answers {
+        assert!(assert_locked_or_failed(answer), "every one ends locked");
+    }
+}
+
+/// Attempts refused because a concurrent one set the lock are counted
+/// meanwhile, but the failure that set the lock records its own count: the
+/// next lock doubles, it does not jump.
+#[tokio::test]
+async fn sec_1_concurrent_refused_attempts_do_not_escalate_the_lock() {
+    let w = World::interleaved();
+    w.customer("jeanne@example.fr").await;
+    let from = home();
+    join_all((0..41).map(|_| w.login("jeanne@example.fr", WRONG, false, &from))).await;
+    assert_eq!(w.counted(&w.pair("jeanne@example.fr", &from)), Some(5));
+
+    w.clock.set(t0() + Duration::minutes(1));
+    let now = w.now();
+    assert_limited(
+        w.login("jeanne@example.fr", WRONG, false, &from).await,
+        LimitReason::AccountLocked,
+        now + Duration::minutes(2),
+        now,
+    );
+}
+
+// 4. IPv6 sources are counted by prefix, IPv4 sources by address.
+
+#[tokio::test]
+async fn sec_1_forty_addresses_of_one_ipv6_64_lock_the_account_together() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    for i in 1..=40u16 {
+        let from = origin_at(&format!("2001:db8:1:2:{i:x}::{i:x}"));
+        w.login("jeanne@example.fr", WRONG, false, &from)
+            .await
+            .unwrap_err();
+    }
+    assert_eq!(w.hasher.verifies(), 5, "one source: five checks");
+
+    let neighbour = origin_at("2001:db8:1:2:ffff:ffff:ffff:ffff");
+    assert_limited(
+        w.login("jeanne@example.fr", PASSWORD, false, &neighbour)
+            .await,
+        LimitReason::AccountLocked,
+        t0() + Duration::minutes(1),
+        t0(),
+    );
+    // The next /64, in the same /48, is another source.
+    w.login(
+        "jeanne@example.fr",
+        PASSWORD,
+        false,
+        &origin_at("2001:db8:1:3::1"),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn sec_1_forty_ipv4_addresses_are_forty_sources() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    for i in 1..=40 {
+        let from = origin_at(&format!("203.0.113.{i}"));
+        assert!(matches!(
+            w.login("jeanne@example.fr", WRONG, false, &from).await,
+            Err(IdentityError::InvalidCredentials)
+        ));
+    }
+    assert_eq!(w.hasher.verifies(), 40);
+    assert!(
+        w.store
+            .reader()
+            .counters()
+            .blocks(w.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    w.login(
+        "jeanne@example.fr",
+        PASSWORD,
+        false,
+        &origin_at("203.0.113.41"),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn sec_1_origin_with_prefix_sets_how_much_of_an_ipv6_address_is_the_source() {
+    let at = |ip: &str, prefix: u8| {
+        Origin::with_prefix(Some(ip.parse().unwrap()), None, &FakeIndex, prefix)
+    };
+    assert_eq!(
+        Origin::new(Some("2001:db8::1".parse().unwrap()), None, &FakeIndex).source,
+        at("2001:db8::1", DEFAULT_IPV6_PREFIX).source
+    );
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+
+    // By /48, addresses of different /64s of one /48 are one source.
+    for i in 1..=5u16 {
+        w.login(
+            "jeanne@example.fr",
+            WRONG,
+            false,
+            &at(&format!("2001:db8:1:{i:x}::1"), 48),
+        )
+        .await
+        .unwrap_err();
+    }
+    assert_limited(
+        w.login(
+            "jeanne@example.fr",
+            PASSWORD,
+            false,
+            &at("2001:db8:1:ffff::1", 48),
+        )
+        .await,
+        LimitReason::AccountLocked,
+        t0() + Duration::minutes(1),
+        t0(),
+    );
+    // Counted by /64 the same address is another source.
+    w.login(
+        "jeanne@example.fr",
+        PASSWORD,
+        false,
+        &origin_at("2001:db8:1:ffff::1"),
+    )
+    .await
+    .unwrap();
+
+    // By /128, each address is a source of its own.
+    for i in 1..=6u16 {
+        assert!(matches!(
+            w.login(
+                "jeanne@example.fr",
+                WRONG,
+                false,
+                &at(&format!("2001:db8:9:9::{i:x}"), 128)
+            )
+            .await,
+            Err(IdentityError::InvalidCredentials)
+        ));
+    }
 }

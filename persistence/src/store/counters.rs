@@ -9,11 +9,23 @@ use chrono::{DateTime, Duration, Utc};
 use domain::StorageError;
 use domain::identity::{Block, CounterKey, CounterRepo, CustomerId, SourceId};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement};
 
 use super::{Conn, SqlRepos, err};
 use crate::entities::security_counter as sc;
+
+/// Adds one to a counter, or starts it at one when it is new or its window
+/// (starting after `$6`) is over. `$` becomes `?` on SQLite (numbered).
+const BUMP: &str = "INSERT INTO security_counters \
+(key, kind, count, window_start, blocked_until, updated_at, source_display, customer_id) \
+VALUES ($1, $2, 1, $3, NULL, $3, $4, $5) \
+ON CONFLICT (key) DO UPDATE SET \
+count = CASE WHEN security_counters.window_start > $6 THEN security_counters.count + 1 ELSE 1 END, \
+window_start = CASE WHEN security_counters.window_start > $6 THEN security_counters.window_start ELSE $3 END, \
+updated_at = $3, \
+customer_id = COALESCE(security_counters.customer_id, $5) \
+RETURNING count, window_start";
 
 #[async_trait]
 impl<C: Conn> CounterRepo for SqlRepos<C> {
@@ -25,45 +37,41 @@ impl<C: Conn> CounterRepo for SqlRepos<C> {
         source: &SourceId,
         customer: Option<CustomerId>,
     ) -> Result<(i32, DateTime<Utc>), StorageError> {
-        let conn = self.conn();
-        let updated = sc::Entity::update_many()
-            .col_expr(sc::Column::Count, Expr::col(sc::Column::Count).add(1))
-            .col_expr(sc::Column::UpdatedAt, Expr::value(now))
-            .filter(sc::Column::Key.eq(key.as_str()))
-            .filter(sc::Column::WindowStart.gt(now - window))
-            .exec(conn)
+        // One statement, so concurrent attempts each get their own count:
+        // an update-then-insert lets two first attempts both start at 1.
+        let backend = self.conn().get_database_backend();
+        let sql = BUMP.replace(
+            '$',
+            if backend == DbBackend::Postgres {
+                "$"
+            } else {
+                "?"
+            },
+        );
+        let row = self
+            .conn()
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [
+                    key.as_str().into(),
+                    key.kind().as_str().into(),
+                    now.into(),
+                    source.display.clone().into(),
+                    customer.map(|c| c.as_uuid()).into(),
+                    (now - window).into(),
+                ],
+            ))
             .await
-            .map_err(err("failed to count a security event"))?;
-        if updated.rows_affected == 0 {
-            sc::Entity::insert(sc::ActiveModel {
-                key: Set(key.as_str().to_owned()),
-                kind: Set(key.kind().as_str().to_owned()),
-                count: Set(1),
-                window_start: Set(now),
-                blocked_until: Set(None),
-                updated_at: Set(now),
-                source_display: Set(source.display.clone()),
-                customer_id: Set(customer.map(|c| c.as_uuid())),
-            })
-            .on_conflict(
-                OnConflict::column(sc::Column::Key)
-                    .update_columns([
-                        sc::Column::Count,
-                        sc::Column::WindowStart,
-                        sc::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec(conn)
-            .await
-            .map_err(err("failed to count a security event"))?;
-        }
-        let row = sc::Entity::find_by_id(key.as_str().to_owned())
-            .one(conn)
-            .await
-            .map_err(err("failed to read a security counter"))?
+            .map_err(err("failed to count a security event"))?
             .ok_or_else(|| StorageError::msg("security counter vanished"))?;
-        Ok((row.count, row.window_start))
+        let count: i32 = row
+            .try_get("", "count")
+            .map_err(err("failed to read a security counter"))?;
+        let start: DateTime<Utc> = row
+            .try_get("", "window_start")
+            .map_err(err("failed to read a security counter"))?;
+        Ok((count, start))
     }
 
     async fn block(

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Admin;
+use crate::body::Params;
 use crate::problem::{ApiError, Problem, SignedInErrors, or_not_found};
 use crate::state::SharedState;
 
@@ -63,13 +64,71 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+/// An audited action, by its stable wire name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditActionDto {
+    /// Successful login.
+    LoginSucceeded,
+    /// Wrong password or unknown account.
+    LoginFailed,
+    /// An account was locked for a source.
+    AccountLocked,
+    /// A source was banned.
+    SourceBanned,
+    /// A lock or ban was lifted by an admin.
+    LockLifted,
+    /// A session ended by logout.
+    LoggedOut,
+    /// A session revoked by its owner.
+    SessionRevoked,
+    /// An account was created.
+    AccountCreated,
+    /// A password was changed.
+    PasswordChanged,
+    /// A password was reset with a single-use token.
+    PasswordReset,
+    /// An e-mail address was changed.
+    EmailChanged,
+    /// A role was granted or changed.
+    RoleChanged,
+    /// Staff read a customer's personal data.
+    PersonalDataAccessed,
+    /// A catalogue entry was created, changed, published, unpublished or deleted.
+    CatalogueChanged,
+    /// A subject's data key was destroyed.
+    SubjectKeyDestroyed,
+}
+
+impl From<AuditActionDto> for AuditAction {
+    fn from(a: AuditActionDto) -> Self {
+        match a {
+            AuditActionDto::LoginSucceeded => Self::LoginSucceeded,
+            AuditActionDto::LoginFailed => Self::LoginFailed,
+            AuditActionDto::AccountLocked => Self::AccountLocked,
+            AuditActionDto::SourceBanned => Self::SourceBanned,
+            AuditActionDto::LockLifted => Self::LockLifted,
+            AuditActionDto::LoggedOut => Self::LoggedOut,
+            AuditActionDto::SessionRevoked => Self::SessionRevoked,
+            AuditActionDto::AccountCreated => Self::AccountCreated,
+            AuditActionDto::PasswordChanged => Self::PasswordChanged,
+            AuditActionDto::PasswordReset => Self::PasswordReset,
+            AuditActionDto::EmailChanged => Self::EmailChanged,
+            AuditActionDto::RoleChanged => Self::RoleChanged,
+            AuditActionDto::PersonalDataAccessed => Self::PersonalDataAccessed,
+            AuditActionDto::CatalogueChanged => Self::CatalogueChanged,
+            AuditActionDto::SubjectKeyDestroyed => Self::SubjectKeyDestroyed,
+        }
+    }
+}
+
 /// Filters of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// Only this action (e.g. `login_failed`).
-    #[param(max_length = 64)]
-    pub action: Option<String>,
+    /// Only this action. An unknown action is a 400.
+    #[param(inline)]
+    pub action: Option<AuditActionDto>,
     /// Only this actor (an account id, `anonymous`, `system`).
     #[param(max_length = 64)]
     pub actor: Option<String>,
@@ -85,7 +144,7 @@ pub struct AuditParams {
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page; empty means the first page.
     #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
@@ -106,16 +165,16 @@ pub struct AuditParams {
 pub async fn admin_list_audit_log(
     state: SharedState,
     _admin: Admin,
-    q: web::Query<AuditParams>,
+    q: Params<AuditParams>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
+    let q = q.read()?;
     let mut f = FieldErrors::default();
-    let action = q.action.as_deref().and_then(|a| {
-        let parsed = AuditAction::parse(a);
-        if parsed.is_none() {
-            f.push("action", "is not a known action");
+    let action = q.action.map(AuditAction::from);
+    for (field, value, max) in [("actor", &q.actor, 64), ("target", &q.target, 128)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            f.push(field, format!("must be at most {max} characters"));
         }
-        parsed
-    });
+    }
     let time = |f: &mut FieldErrors, field: &str, v: &Option<String>| {
         v.as_deref().and_then(|s| {
             f.take(
@@ -127,7 +186,8 @@ pub async fn admin_list_audit_log(
     let since = time(&mut f, "since", &q.since);
     let until = time(&mut f, "until", &q.until);
     let limit = f.take("limit", Limit::parse(q.limit.as_deref()));
-    let before_seq = q.cursor.as_deref().and_then(|c| {
+    // `cursor=` (what a form sends for "no cursor") is the first page.
+    let before_seq = q.cursor.as_deref().filter(|c| !c.is_empty()).and_then(|c| {
         let seq = decode_cursor(c, 2)
             .ok()
             .filter(|p| p[0] == "audit")
@@ -288,4 +348,22 @@ pub async fn admin_lift_block(
         .await
         .map_err(or_not_found("No block in force has this id."))?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema as _;
+
+    #[test]
+    fn the_action_filter_offers_every_audit_action_and_nothing_else() {
+        for &action in AuditAction::ALL {
+            let dto: AuditActionDto = serde_json::from_value(action.as_str().into())
+                .unwrap_or_else(|_| panic!("{} is not offered", action.as_str()));
+            assert_eq!(AuditAction::from(dto), action);
+        }
+        let schema = serde_json::to_value(AuditActionDto::schema()).unwrap();
+        let offered = schema["enum"].as_array().map_or(0, Vec::len);
+        assert_eq!(offered, AuditAction::ALL.len());
+    }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, Staff};
+use crate::body::Params;
 use crate::problem::{ApiError, Problem, SignedInErrors};
 use crate::routes::me::{Address, Profile};
 use crate::state::SharedState;
@@ -40,7 +41,7 @@ pub struct CustomerSearchResult {
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The customer's exact e-mail address (case-insensitive).
-    #[param(max_length = 254, example = "jeanne.dupont@example.fr")]
+    #[param(min_length = 5, max_length = 254, example = "jeanne.dupont@example.fr")]
     pub email: String,
 }
 
@@ -93,7 +94,7 @@ async fn read(
     tag = "admin",
     operation_id = "admin_search_customers",
     security(("bearer" = [])),
-    params(SearchParams, ("X-Access-Reason" = String, Header, description = "Why this personal data is read (3 to 200 characters)", example = "order 2026-0042 refund")),
+    params(SearchParams, ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside)", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$")),
     responses(
         (status = 200, description = "Matches", body = CustomerSearchResult),
         (status = 400, description = "Missing reason or invalid e-mail", body = Problem, content_type = "application/problem+json"),
@@ -105,8 +106,9 @@ pub async fn admin_search_customers(
     state: SharedState,
     staff: Staff,
     req: HttpRequest,
-    q: web::Query<SearchParams>,
+    q: Params<SearchParams>,
 ) -> Result<web::Json<CustomerSearchResult>, ApiError> {
+    let q = q.read()?;
     let why = reason(&req)?;
     let mut f = FieldErrors::default();
     let email = f.take("email", Email::parse(&q.email));
@@ -130,7 +132,7 @@ pub async fn admin_search_customers(
     security(("bearer" = [])),
     params(
         ("customer_id" = uuid::Uuid, Path, description = "Customer id"),
-        ("X-Access-Reason" = String, Header, description = "Why this personal data is read (3 to 200 characters)", example = "order 2026-0042 refund"),
+        ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside)", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$"),
     ),
     responses(
         (status = 200, description = "The record", body = CustomerRecordDto),

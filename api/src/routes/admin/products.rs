@@ -12,10 +12,55 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::{Principal, Staff};
+use crate::body::{Body, Params};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::common::{PageParams, cursor_after, validate, whole_number};
 use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
 use crate::state::SharedState;
+
+/// The one currency the shop sells in.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)] // documentation only: the code is parsed by the domain
+pub enum SellingCurrency {
+    /// Euro.
+    EUR,
+}
+
+/// An absolute `https` URL of an image, at most 2048 characters: a host
+/// name (ASCII letters, digits, dots and hyphens; no user, no IP literal),
+/// an optional port, then an optional path of printable ASCII without
+/// spaces (percent-encode other characters).
+#[derive(Debug, ToSchema)]
+#[schema(
+    max_length = 2048,
+    pattern = r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[!-~]*)?$",
+    example = "https://images.boutique.example/plans/maison-120/1.jpg"
+)]
+#[allow(dead_code)] // documentation only: URLs are checked by `plain_https_url`, then the domain
+pub struct ImageUrlText(String);
+
+/// Whether `u` has the shape [`ImageUrlText`] documents. The domain's own
+/// check ([`ImageUrl::parse`]) takes more than URLs (`https://[`), which no
+/// client could load.
+fn plain_https_url(u: &str) -> bool {
+    let Some(rest) = u.strip_prefix("https://") else {
+        return false;
+    };
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let (host, port) = authority
+        .split_once(':')
+        .map_or((authority, None), |(h, p)| (h, Some(p)));
+    let alphanumeric = |c: char| c.is_ascii_alphanumeric();
+    let host_ok = host.starts_with(alphanumeric)
+        && host.ends_with(alphanumeric)
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let port_ok =
+        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let path_ok = path.bytes().all(|b| (b'!'..=b'~').contains(&b));
+    host_ok && port_ok && path_ok
+}
 
 /// A format and its price.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -23,9 +68,14 @@ use crate::state::SharedState;
 pub struct FormatInput {
     /// What is delivered.
     pub kind: FormatKindDto,
-    /// Stock-keeping unit, unique: upper-case letters, digits, hyphens.
+    /// Stock-keeping unit, unique: 3 to 64 upper-case letters, digits, hyphens.
     #[validate(length(max = 64))]
-    #[schema(example = "MAI-120-PDF")]
+    #[schema(
+        example = "MAI-120-PDF",
+        min_length = 3,
+        max_length = 64,
+        pattern = r"^[A-Z0-9-]+$"
+    )]
     pub sku: String,
     /// Price in cents, taxes included.
     #[schema(example = 49_000, minimum = 0, maximum = 100_000_000)]
@@ -33,7 +83,7 @@ pub struct FormatInput {
     pub price_amount: u32,
     /// Currency (the shop sells in EUR).
     #[validate(length(max = 3))]
-    #[schema(example = "EUR")]
+    #[schema(value_type = SellingCurrency)]
     pub currency: String,
 }
 
@@ -52,14 +102,27 @@ pub struct FormatInput {
     "published": false
 }))]
 pub struct ProductInput {
-    /// URL name, unique.
+    /// URL name, unique: lower-case ASCII letters and digits in
+    /// hyphen-separated words, at most 100 characters.
     #[validate(length(max = 100))]
+    #[schema(
+        example = "maison-contemporaine-120",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+    )]
     pub slug: String,
-    /// Title, 3 to 200 characters.
+    /// Title, 3 to 200 characters once surrounding white space is dropped.
     #[validate(length(max = 200))]
+    #[schema(
+        min_length = 3,
+        max_length = 200,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]+[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub title: String,
-    /// Plain-text description.
+    /// Plain-text description, at most 10000 characters.
     #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
     pub description: String,
     /// Style.
     pub style: StyleDto,
@@ -89,11 +152,13 @@ pub struct ProductInput {
     /// Smallest lot depth, metres (1 to 1000).
     #[schema(minimum = 1, maximum = 1000)]
     pub lot_depth_m: f64,
-    /// Image URLs (https), the first is the cover.
+    /// Image URLs (https), at most 20; the first is the cover.
     #[serde(default)]
+    #[schema(inline, value_type = Vec<ImageUrlText>, max_items = 20)]
     pub image_urls: Vec<String>,
     /// One to three formats, each kind at most once.
     #[validate(nested)]
+    #[schema(min_items = 1, max_items = 3)]
     pub formats: Vec<FormatInput>,
     /// Visible in the public catalogue.
     #[serde(default)]
@@ -133,7 +198,19 @@ impl ProductInput {
             .image_urls
             .iter()
             .enumerate()
-            .filter_map(|(i, u)| f.take(&format!("image_urls[{i}]"), ImageUrl::parse(u)))
+            .filter_map(|(i, u)| {
+                let field = format!("image_urls[{i}]");
+                if plain_https_url(u) {
+                    f.take(&field, ImageUrl::parse(u))
+                } else {
+                    f.push(
+                        &field,
+                        "must be an https URL with a host name and a path of printable ASCII \
+                         (percent-encode other characters)",
+                    );
+                    None
+                }
+            })
             .collect();
         let formats: Vec<NewFormat> = self
             .formats
@@ -244,8 +321,9 @@ fn product_id(raw: &str) -> Result<ProductId, ApiError> {
 pub async fn admin_list_products(
     state: SharedState,
     _staff: Staff,
-    page: web::Query<PageParams>,
+    page: Params<PageParams>,
 ) -> Result<web::Json<AdminProductPage>, ApiError> {
+    let page = page.read()?;
     use domain::catalogue::CatalogueStore as _;
     let (limit, after) = page.parse("admin-products")?;
     let mut plans = state
@@ -284,9 +362,9 @@ pub async fn admin_list_products(
 pub async fn admin_create_product(
     state: SharedState,
     staff: Staff,
-    body: web::Json<ProductInput>,
+    body: Body<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewPlan::try_from(body.into_inner())?;
+    let new = NewPlan::try_from(body.read().await?)?;
     let plan = state.catalogue.create(new, &editor(&staff.0)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/admin/products/{}", plan.id)))
@@ -342,10 +420,10 @@ pub async fn admin_replace_product(
     state: SharedState,
     staff: Staff,
     path: web::Path<String>,
-    body: web::Json<ProductInput>,
+    body: Body<ProductInput>,
 ) -> Result<web::Json<AdminProduct>, ApiError> {
     let id = product_id(&path)?;
-    let new = NewPlan::try_from(body.into_inner())?;
+    let new = NewPlan::try_from(body.read().await?)?;
     let plan = state
         .catalogue
         .replace(id, new, &editor(&staff.0))
@@ -434,4 +512,38 @@ pub async fn admin_delete_product(
         return Err(ApiError::NotFound("No plan has this id.".into()));
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_https_url;
+
+    #[test]
+    fn image_urls_are_plain_https_urls_with_a_host_name() {
+        for good in [
+            "https://images.example/p.jpg",
+            "https://a",
+            "https://img-1.cdn.example:8443/plans/a%20b.jpg?w=800#top",
+            "https://xn--bcher-kva.example/",
+        ] {
+            assert!(plain_https_url(good), "{good}");
+        }
+        for bad in [
+            "http://images.example/p.jpg",
+            "https://",
+            "https:///p.jpg",
+            "https://[",
+            "https://[::1]/p.jpg",
+            "https://user@images.example/p.jpg",
+            "https://images.example:/p.jpg",
+            "https://images.example:123456/p.jpg",
+            "https://-images.example/p.jpg",
+            "https://images.example?w=800",
+            "https://images.example/a b.jpg",
+            "https://images.example/\u{e9}.jpg",
+            "https://b\u{fc}cher.example/p.jpg",
+        ] {
+            assert!(!plain_https_url(bad), "{bad}");
+        }
+    }
 }

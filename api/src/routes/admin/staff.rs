@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::Admin;
+use crate::body::Body;
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::validate;
 use crate::routes::me::RoleDto;
@@ -71,19 +72,45 @@ pub async fn admin_list_staff(
     }))
 }
 
+/// A role staff can be created with.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRoleDto {
+    /// Catalogue, orders, customers.
+    ShopManager,
+    /// Everything, including staff and security settings.
+    Admin,
+}
+
+impl From<StaffRoleDto> for Role {
+    fn from(r: StaffRoleDto) -> Self {
+        match r {
+            StaffRoleDto::ShopManager => Self::ShopManager,
+            StaffRoleDto::Admin => Self::Admin,
+        }
+    }
+}
+
 /// A new staff member.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "marc@boutique.example", "name": "Marc Durand", "role": "shop_manager"}))]
 pub struct CreateStaffRequest {
-    /// E-mail (the login).
+    /// E-mail (`name@example.com`, at most 254 bytes; the login).
     #[validate(length(max = 254))]
+    #[schema(min_length = 5, max_length = 254)]
     pub email: String,
-    /// Name.
+    /// Name: 1 to 100 characters, not blank, without control characters
+    /// (surrounding white space is dropped).
     #[validate(length(max = 100))]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub name: String,
     /// `shop_manager` or `admin`.
-    pub role: RoleDto,
+    pub role: StaffRoleDto,
 }
 
 /// Create a staff account; the member receives a set-password link.
@@ -103,17 +130,14 @@ pub struct CreateStaffRequest {
 pub async fn admin_create_staff(
     state: SharedState,
     admin: Admin,
-    body: web::Json<CreateStaffRequest>,
+    body: Body<CreateStaffRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
     let email = f.take("email", Email::parse(&b.email));
     let name = f.take("name", PersonName::parse(&b.name));
     let role = Role::from(b.role);
-    if !role.is_staff() {
-        f.push("role", "must be shop_manager or admin");
-    }
     let (email, name) = f.finish(|| Some((email?, name?)))?;
     let id = domain::identity::create_staff(
         state.store.as_ref(),
@@ -172,7 +196,7 @@ pub async fn admin_set_role(
     state: SharedState,
     admin: Admin,
     path: web::Path<String>,
-    body: web::Json<SetRoleRequest>,
+    body: Body<SetRoleRequest>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
     const NO_ACCOUNT: &str = "No account has this id.";
     let id: CustomerId = path
@@ -183,7 +207,7 @@ pub async fn admin_set_role(
         state.clock.as_ref(),
         &admin.0,
         id,
-        body.role.into(),
+        body.read().await?.role.into(),
     )
     .await
     .map_err(or_not_found(NO_ACCOUNT))?;

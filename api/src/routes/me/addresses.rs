@@ -9,6 +9,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::Auth;
+use crate::body::{Body, Params};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::{PageParams, page_by_id, validate};
 use crate::state::SharedState;
@@ -30,24 +31,58 @@ pub enum AddressKindDto {
 pub struct AddressRequest {
     /// What it is for.
     pub kind: AddressKindDto,
-    /// Recipient.
+    /// Recipient: 1 to 100 characters, not blank, without control
+    /// characters (surrounding white space is dropped).
     #[validate(length(max = 100))]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub full_name: String,
-    /// Street and number.
+    /// Street and number: 1 to 200 characters, not blank, without control
+    /// characters (surrounding white space is dropped).
     #[validate(length(max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub line1: String,
-    /// Building, floor...
+    /// Building, floor...: at most 200 characters, without control
+    /// characters; blank is the same as absent.
     #[validate(length(max = 200))]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub line2: Option<String>,
-    /// Postal code.
+    /// Postal code: 1 to 16 characters, not blank, without control
+    /// characters (surrounding white space is dropped).
     #[validate(length(max = 16))]
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub postal_code: String,
-    /// City.
+    /// City: 1 to 100 characters, not blank, without control characters
+    /// (surrounding white space is dropped).
     #[validate(length(max = 100))]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub city: String,
-    /// ISO 3166-1 alpha-2 country code.
+    /// ISO 3166-1 alpha-2 country code, two letters in either case.
     #[validate(length(max = 2))]
-    #[schema(example = "FR")]
+    #[schema(
+        example = "FR",
+        min_length = 2,
+        max_length = 2,
+        pattern = r"^[A-Za-z]{2}$"
+    )]
     pub country: String,
 }
 
@@ -152,8 +187,9 @@ pub struct AddressPage {
 pub async fn list_addresses(
     state: SharedState,
     auth: Auth,
-    page: web::Query<PageParams>,
+    page: Params<PageParams>,
 ) -> Result<web::Json<AddressPage>, ApiError> {
+    let page = page.read()?;
     let (limit, after) = page.parse("addresses")?;
     let all = state
         .store
@@ -184,9 +220,9 @@ pub async fn list_addresses(
 pub async fn create_address(
     state: SharedState,
     auth: Auth,
-    body: web::Json<AddressRequest>,
+    body: Body<AddressRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = AddressInput::try_from(body.into_inner())?;
+    let input = AddressInput::try_from(body.read().await?)?;
     let stored = domain::identity::add_address(
         state.store.as_ref(),
         state.clock.as_ref(),
@@ -253,10 +289,10 @@ pub async fn replace_address(
     state: SharedState,
     auth: Auth,
     path: web::Path<String>,
-    body: web::Json<AddressRequest>,
+    body: Body<AddressRequest>,
 ) -> Result<web::Json<Address>, ApiError> {
     let id = address_id(&path)?;
-    let input = AddressInput::try_from(body.into_inner())?;
+    let input = AddressInput::try_from(body.read().await?)?;
     let a = domain::identity::replace_address(
         state.store.as_ref(),
         state.clock.as_ref(),

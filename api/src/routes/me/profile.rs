@@ -11,6 +11,7 @@ use validator::Validate;
 
 use super::RoleDto;
 use crate::auth::{Auth, AuthAllowingPasswordChange};
+use crate::body::Body;
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::auth::LanguageDto;
 use crate::routes::common::validate;
@@ -89,11 +90,23 @@ pub async fn get_me(state: SharedState, auth: Auth) -> Result<web::Json<Profile>
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Jeanne Martin", "phone": "", "preferred_language": "en", "display_preferences": {"catalogue_view": "list"}}))]
 pub struct UpdateMeRequest {
-    /// Full name.
+    /// Full name: 1 to 100 characters, not blank, without control
+    /// characters (surrounding white space is dropped).
     #[validate(length(max = 100))]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub name: Option<String>,
-    /// Phone; an empty string removes it.
+    /// Phone: an optional leading `+`, then 6 to 15 digits, which spaces,
+    /// dots, hyphens and brackets may separate; an empty (or blank) string
+    /// removes it.
     #[validate(length(max = 32))]
+    #[schema(
+        max_length = 32,
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:\+?[ .()-]*(?:[0-9][ .()-]*){6,15})?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub phone: Option<String>,
     /// Language of messages.
     pub preferred_language: Option<LanguageDto>,
@@ -121,9 +134,9 @@ pub struct UpdateMeRequest {
 pub async fn update_me(
     state: SharedState,
     auth: Auth,
-    body: web::Json<UpdateMeRequest>,
+    body: Body<UpdateMeRequest>,
 ) -> Result<web::Json<Profile>, ApiError> {
-    let b = body.into_inner();
+    let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
     let name = b
@@ -167,9 +180,11 @@ pub async fn update_me(
 pub struct ChangePasswordRequest {
     /// The current password.
     #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
     pub current_password: String,
     /// The new password: 12 to 128 characters, not a common one.
     #[validate(length(max = 128))]
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -191,9 +206,9 @@ pub struct ChangePasswordRequest {
 pub async fn change_password(
     state: SharedState,
     auth: AuthAllowingPasswordChange,
-    body: web::Json<ChangePasswordRequest>,
+    body: Body<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
     let new = f.take("new_password", Password::parse(&b.new_password));
@@ -217,11 +232,13 @@ pub async fn change_password(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"new_email": "jeanne.martin@example.fr", "password": "un long mot de passe facile à retenir"}))]
 pub struct ChangeEmailRequest {
-    /// The new address.
+    /// The new address (`name@example.com`, at most 254 bytes).
     #[validate(length(max = 254))]
+    #[schema(min_length = 5, max_length = 254)]
     pub new_email: String,
     /// The account's password.
     #[validate(length(max = 128))]
+    #[schema(max_length = 128)]
     pub password: String,
 }
 
@@ -242,9 +259,9 @@ pub struct ChangeEmailRequest {
 pub async fn change_email(
     state: SharedState,
     auth: Auth,
-    body: web::Json<ChangeEmailRequest>,
+    body: Body<ChangeEmailRequest>,
 ) -> Result<web::Json<Profile>, ApiError> {
-    let b = body.into_inner();
+    let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
     let email = f.take("new_email", Email::parse(&b.new_email));

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Auth;
+use crate::body::Params;
 use crate::problem::{ApiError, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::{PageParams, page_by_id};
 use crate::state::SharedState;
@@ -56,8 +57,9 @@ pub struct SessionPage {
 pub async fn list_sessions(
     state: SharedState,
     auth: Auth,
-    page: web::Query<PageParams>,
+    page: Params<PageParams>,
 ) -> Result<web::Json<SessionPage>, ApiError> {
+    let page = page.read()?;
     let (limit, after) = page.parse("sessions")?;
     let all = state
         .store
