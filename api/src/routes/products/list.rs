@@ -71,7 +71,8 @@ pub struct ListParams {
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<String>,
-    /// The `next_cursor` of the previous page, with the same sort and order.
+    /// The `next_cursor` of the previous page, with the same sort and order;
+    /// empty means the first page.
     #[param(max_length = 512, pattern = "^[A-Za-z0-9_-]*$")]
     pub cursor: Option<String>,
 }
@@ -89,7 +90,8 @@ impl From<ListParams> for RawProductQuery {
             sort: p.sort,
             order: p.order,
             limit: p.limit,
-            cursor: p.cursor,
+            // `cursor=` (what a form sends for "no cursor") is the first page.
+            cursor: p.cursor.filter(|c| !c.is_empty()),
         }
     }
 }
