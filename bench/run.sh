@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Catalogue benchmark: release build, demo catalogue, wrk on loopback.
 # Compares GET /v1/products and GET /v1/products/{slug} with the trivial JSON
-# handler GET /healthz of the same binary, measured in the same run.
+# handler GET /healthz of the same binary, measured in the same run; then a
+# faceted multi-value search and a revalidation answered 304.
 #
 #   bash bench/run.sh            # 10 s per measurement
 #   DURATION=30s bash bench/run.sh
@@ -30,7 +31,10 @@ for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2
 BASE="http://127.0.0.1:$PORT"
 SLUG=$(curl -fsS "$BASE/v1/products?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["slug"])')
 COUNT=$(curl -fsS "$BASE/v1/products" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
-echo "server pid $PID, list page holds $COUNT plans, detail slug $SLUG"
+SEARCH="$BASE/v1/products?sort=price&style=modern&style=chalet&bedrooms=3&bedrooms=4&facets=true"
+# The list's entity tag, for a revalidation that the catalogue has not changed.
+ETAG=$(curl -fsS -o /dev/null -D - "$BASE/v1/products?sort=price" | awk 'tolower($1)=="etag:" {print $2}' | tr -d '\r')
+echo "server pid $PID, list page holds $COUNT plans, detail slug $SLUG, list ETag ${ETAG:-none}"
 
 # wrk latency lines look like "     50%    1.23ms"; normalise to milliseconds.
 ms() { awk -v p="$1" '$1==p { v=$2; if (v ~ /us$/) { sub(/us/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v) } else if (v ~ /s$/) { sub(/s/,"",v); v=v*1000 } printf "%.2f", v }'; }
@@ -38,13 +42,16 @@ ms() { awk -v p="$1" '$1==p { v=$2; if (v ~ /us$/) { sub(/us/,"",v); v=v/1000 } 
 declare -A RPS
 rows=()
 for c in $CONNECTIONS; do
-  for name in trivial list detail; do
+  for name in trivial list detail search 304; do
+    headers=()
     case $name in
       trivial) url="$BASE/healthz" ;;
       list) url="$BASE/v1/products?sort=price" ;;
       detail) url="$BASE/v1/products/$SLUG" ;;
+      search) url="$SEARCH" ;;
+      304) url="$BASE/v1/products?sort=price"; headers=(-H "If-None-Match: ${ETAG:-none}") ;;
     esac
-    wrk -t2 -c"$c" -d"$DURATION" --latency "$url" >"$WORK/wrk.txt" 2>&1 || true
+    wrk -t2 -c"$c" -d"$DURATION" --latency "${headers[@]}" "$url" >"$WORK/wrk.txt" 2>&1 || true
     rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
     p50=$(ms 50% <"$WORK/wrk.txt")
     p99=$(ms 99% <"$WORK/wrk.txt")
@@ -62,4 +69,5 @@ for row in "${rows[@]}"; do
   printf '%-6s %-8s %12s %9s %9s %10s  %s\n' "$c" "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
 done
 echo "peak RSS of the server: $RSS"
-echo "(trivial = GET /healthz, list = GET /v1/products?sort=price (20 plans), detail = GET /v1/products/{slug})"
+echo "(trivial = GET /healthz, list = GET /v1/products?sort=price (20 plans), detail = GET /v1/products/{slug},"
+echo " search = list of 2 styles and 2 bedroom counts with every facet, 304 = list with If-None-Match of its ETag)"

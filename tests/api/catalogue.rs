@@ -215,7 +215,7 @@ async fn a_cursor_from_another_sort_is_refused() {
             "/v1/products?sort=surface&limit=1&cursor={cursor}"
         ))
         .await;
-    assert_problem(res, 400, "/problems/validation-failed").await;
+    assert_problem(res, 400, "/problems/cursor-mismatch").await;
 }
 
 #[tokio::test]

@@ -20,12 +20,16 @@ async fn unknown_routes_are_404_problems() {
 #[tokio::test]
 async fn wrong_methods_are_405_problems_with_allow() {
     let app = spawn_app().await;
-    for (method, path) in [
-        (reqwest::Method::POST, "/v1/products"),
-        (reqwest::Method::DELETE, "/v1/products/some-plan"),
-        (reqwest::Method::PUT, "/healthz"),
-        (reqwest::Method::PATCH, "/openapi.json"),
-        (reqwest::Method::OPTIONS, "/v1/products"),
+    for (method, path, allow) in [
+        (reqwest::Method::POST, "/v1/products", "GET, HEAD"),
+        (
+            reqwest::Method::DELETE,
+            "/v1/products/some-plan",
+            "GET, HEAD",
+        ),
+        (reqwest::Method::PUT, "/healthz", "GET"),
+        (reqwest::Method::PATCH, "/openapi.json", "GET"),
+        (reqwest::Method::OPTIONS, "/v1/products", "GET, HEAD"),
     ] {
         let res = app
             .client
@@ -35,7 +39,7 @@ async fn wrong_methods_are_405_problems_with_allow() {
             .unwrap();
         assert_eq!(
             res.headers().get("allow").unwrap(),
-            "GET",
+            allow,
             "{method} {path}"
         );
         assert_problem(res, 405, "/problems/method-not-allowed").await;

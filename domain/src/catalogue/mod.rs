@@ -6,11 +6,14 @@ mod plan;
 mod query;
 mod service;
 
-pub use index::CatalogueIndex;
+pub use index::{CatalogueIndex, Counts};
 pub use plan::{
     Format, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, Slug, Style,
 };
-pub use query::{After, Order, ProductQuery, RawProductQuery, SortKey};
+pub use query::{
+    After, FacetSelection, Order, PRICE_BANDS, PriceBand, ProductQuery, QueryError,
+    RawProductQuery, RepeatedParameter, SortKey,
+};
 pub use service::{Catalogue, Editor};
 
 use crate::error::StorageError;

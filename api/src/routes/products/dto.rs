@@ -1,5 +1,7 @@
 //! Wire shapes of the catalogue, built from domain types.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use domain::catalogue::{Format, Plan};
 use domain::money::Money;
@@ -288,6 +290,68 @@ pub struct ProductPage {
     /// The plans of this page.
     pub items: Vec<ProductSummary>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
-    #[schema(example = "cDF8cHJpY2V8YXNjfDM5MDAwfDAxOTNhNWIy")]
+    #[schema(
+        example = "cDJ8UWJ5dUdGWG1QRDBoTnE5WXwzOTAwMHwwMTkzYTViMi03YzFlLTdkMmEtOWYwMC0zYjVjMWQyZTRmNjA"
+    )]
     pub next_cursor: Option<String>,
+    /// How many published plans match the filters, all pages together: the
+    /// same on every page of one listing (`limit` and `cursor` do not change it).
+    #[schema(example = 37, minimum = 0)]
+    pub total: u64,
+    /// Plans per facet value, for the facets asked for with `facets`; absent
+    /// when none was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub facets: Option<Facets>,
+}
+
+/// How many plans each value of a facet would give. Each facet counts the
+/// plans matching every filter except its own (`style` ignores the `style`
+/// filter, `bedrooms` the `bedrooms` filter, `price_band` `min_price` and
+/// `max_price`), so a storefront can show the count beside every choice.
+/// Values without any plan are left out; only the facets asked for appear.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "style": {"modern": 3, "chalet": 1},
+    "bedrooms": {"2": 1, "3": 5},
+    "price_band": {"50000-75000": 4, "75000-100000": 2}
+}))]
+pub struct Facets {
+    /// Plans per style: keys are `style` values (`modern`, `chalet`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = json!({"modern": 3, "chalet": 1}))]
+    pub style: Option<BTreeMap<StyleDto, u32>>,
+    /// Plans per number of bedrooms: keys are numbers, `"0"` to `"20"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = json!({"2": 1, "3": 5}))]
+    pub bedrooms: Option<BTreeMap<String, u32>>,
+    /// Plans per band of "from" price (the cheapest format), named by its
+    /// bounds in cents: `0-50000` (under 500 EUR), `50000-75000`,
+    /// `75000-100000`, `100000-150000`, `150000-` (1500 EUR and more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = json!({"50000-75000": 4, "75000-100000": 2}))]
+    pub price_band: Option<BTreeMap<PriceBand, u32>>,
+}
+
+/// A band of "from" price (the cheapest format), named by its bounds in
+/// cents: the lower one included, the upper one excluded (none for the last
+/// band). A band is the filter `min_price=<lower>&max_price=<upper - 1>`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[allow(dead_code)] // documentation only: the bands are `domain::catalogue::PRICE_BANDS`
+pub enum PriceBand {
+    /// Under 500 EUR.
+    #[serde(rename = "0-50000")]
+    Under500,
+    /// From 500 EUR to less than 750 EUR.
+    #[serde(rename = "50000-75000")]
+    From500,
+    /// From 750 EUR to less than 1000 EUR.
+    #[serde(rename = "75000-100000")]
+    From750,
+    /// From 1000 EUR to less than 1500 EUR.
+    #[serde(rename = "100000-150000")]
+    From1000,
+    /// 1500 EUR and more.
+    #[serde(rename = "150000-")]
+    From1500,
 }
