@@ -121,8 +121,18 @@ fn cors(config: &Config) -> Cors {
             "idempotency-key",
             "x-request-id",
             "x-access-reason",
+            "if-none-match",
         ])
-        .expose_headers(["x-request-id", "retry-after", "location"])
+        .expose_headers([
+            "x-request-id",
+            "retry-after",
+            "location",
+            "idempotent-replayed",
+            "etag",
+            "ratelimit",
+            "ratelimit-policy",
+            "content-language",
+        ])
         .max_age(600);
     for origin in config.cors_origins() {
         cors = cors.allowed_origin(origin);
@@ -139,6 +149,8 @@ impl Application {
         let state = web::Data::new(AppState::new(config.clone(), db, clock).await?);
         let catalogue = Arc::clone(&state.catalogue);
         let spec = web::Data::new(Spec::build()?);
+        // Compiles the body schemas now rather than on the first request.
+        crate::schema_check::Schemas::api();
         let rendered = web::Data::new(RenderCache::default());
 
         let listener = TcpListener::bind((config.host.as_str(), config.port))

@@ -159,6 +159,15 @@ pub struct Config {
     #[arg(long, env = "BOUTIQUE_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
+    /// How long a set-password link (sent to accounts created without a
+    /// password) works, in hours.
+    #[arg(long, env = "BOUTIQUE_SET_PASSWORD_LINK_HOURS", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub set_password_link_hours: u32,
+
+    /// How long a password reset link works, in minutes.
+    #[arg(long, env = "BOUTIQUE_RESET_LINK_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..=1440))]
+    pub reset_link_minutes: u32,
+
     /// How many leading bits of an IPv6 address name one source for login
     /// lockdown, bans and rate limits (one host usually holds a whole /64).
     #[arg(long, env = "BOUTIQUE_IPV6_PREFIX", default_value_t = 64, value_parser = clap::value_parser!(u8).range(0..=128))]
@@ -258,6 +267,8 @@ impl std::fmt::Debug for Config {
             privacy_policy_version,
             trust_proxy,
             ipv6_prefix,
+            set_password_link_hours,
+            reset_link_minutes,
             hash_concurrency,
             outbox_interval_secs,
             jobs,
@@ -288,6 +299,8 @@ impl std::fmt::Debug for Config {
             .field("privacy_policy_version", privacy_policy_version)
             .field("trust_proxy", trust_proxy)
             .field("ipv6_prefix", ipv6_prefix)
+            .field("set_password_link_hours", set_password_link_hours)
+            .field("reset_link_minutes", reset_link_minutes)
             .field("hash_concurrency", hash_concurrency)
             .field("outbox_interval_secs", outbox_interval_secs)
             .field("jobs", jobs)
@@ -355,6 +368,8 @@ impl Config {
             privacy_policy_version: "2019-03-06".into(),
             trust_proxy: false,
             ipv6_prefix: 64,
+            set_password_link_hours: 48,
+            reset_link_minutes: 60,
             hash_concurrency: Some(2),
             outbox_interval_secs: 1,
             jobs: true,

@@ -11,18 +11,24 @@ use domain::clock::Clock;
 use domain::jobs::{Job, JobError, JobLeases};
 use persistence::OutboxDelivery;
 
-use crate::mail::{Mailer, render};
+use crate::mail::{LinkLifetimes, Mailer, render};
 use crate::state::AppState;
 
 /// Every job of this binary.
 #[must_use]
 pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
-    vec![Arc::new(OutboxJob {
+    let mut jobs: Vec<Arc<dyn Job>> = vec![Arc::new(OutboxJob {
         outbox: state.outbox.clone(),
         mailer: Arc::clone(&state.mailer),
         clock: Arc::clone(&state.clock),
         interval: Duration::from_secs(state.config.outbox_interval_secs.max(1)),
-    })]
+        links: LinkLifetimes {
+            set_password: state.identity.set_password_ttl,
+            reset: state.identity.reset_password_ttl,
+        },
+    })];
+    jobs.push(Arc::new(crate::idempotency::PurgeJob::new(state)));
+    jobs
 }
 
 /// Runs jobs on their intervals while holding their leases.
@@ -114,6 +120,8 @@ pub struct OutboxJob {
     pub clock: Arc<dyn Clock>,
     /// How often.
     pub interval: Duration,
+    /// Link lifetimes, as the mails say them.
+    pub links: LinkLifetimes,
 }
 
 #[async_trait]
@@ -145,7 +153,7 @@ impl Job for OutboxJob {
                     .await?;
                 continue;
             };
-            let (subject, body) = render(&envelope);
+            let (subject, body) = render(&envelope, &self.links);
             match self
                 .mailer
                 .deliver(m.id, envelope.to.as_str(), &subject, body)

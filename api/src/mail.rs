@@ -136,23 +136,54 @@ async fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.flush().await
 }
 
+/// How long set-password and reset links work, as the mails say it.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkLifetimes {
+    /// Set-password links.
+    pub set_password: chrono::Duration,
+    /// Reset links.
+    pub reset: chrono::Duration,
+}
+
+impl Default for LinkLifetimes {
+    fn default() -> Self {
+        Self {
+            set_password: chrono::Duration::hours(48),
+            reset: chrono::Duration::hours(1),
+        }
+    }
+}
+
+/// "48 heures", "1 hour", "30 minutes".
+fn duration(d: chrono::Duration, fr: bool) -> String {
+    let minutes = d.num_minutes();
+    let (n, unit) = if minutes % 60 == 0 {
+        (minutes / 60, if fr { "heure" } else { "hour" })
+    } else {
+        (minutes, "minute")
+    };
+    format!("{n} {unit}{}", if n > 1 { "s" } else { "" })
+}
+
 /// Renders a message: `(subject, body)`, in the recipient's language.
 #[must_use]
-pub fn render(e: &Envelope) -> (String, String) {
+pub fn render(e: &Envelope, links: &LinkLifetimes) -> (String, String) {
     let fr = e.language == Language::Fr;
     let name = e.name.as_str();
     match (&e.mail, fr) {
         (Mail::AccountSetupLink { link }, true) => (
             "Votre compte Boutique : choisissez votre mot de passe".to_owned(),
             format!(
-                "Bonjour {name},\n\nVotre compte a été créé. Pour choisir votre mot de passe, ouvrez ce lien (valable 48 heures, utilisable une seule fois) :\n\n{}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n",
+                "Bonjour {name},\n\nVotre compte a été créé. Pour choisir votre mot de passe, ouvrez ce lien (valable {}, utilisable une seule fois) :\n\n{}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n",
+                duration(links.set_password, true),
                 link
             ),
         ),
         (Mail::AccountSetupLink { link }, false) => (
             "Your Boutique account: choose your password".to_owned(),
             format!(
-                "Hello {name},\n\nYour account has been created. To choose your password, open this link (valid 48 hours, single use):\n\n{}\n\nIf you did not ask for this, ignore this message.\n",
+                "Hello {name},\n\nYour account has been created. To choose your password, open this link (valid {}, single use):\n\n{}\n\nIf you did not ask for this, ignore this message.\n",
+                duration(links.set_password, false),
                 link
             ),
         ),
@@ -197,14 +228,16 @@ pub fn render(e: &Envelope) -> (String, String) {
         (Mail::PasswordReset { link }, true) => (
             "Réinitialisation de votre mot de passe".to_owned(),
             format!(
-                "Bonjour {name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 1 heure, utilisable une seule fois) :\n\n{}\n\nVotre mot de passe actuel reste valable tant que vous n'en avez pas choisi un nouveau.\n",
+                "Bonjour {name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable {}, utilisable une seule fois) :\n\n{}\n\nVotre mot de passe actuel reste valable tant que vous n'en avez pas choisi un nouveau.\n",
+                duration(links.reset, true),
                 link
             ),
         ),
         (Mail::PasswordReset { link }, false) => (
             "Reset your password".to_owned(),
             format!(
-                "Hello {name},\n\nTo choose a new password, open this link (valid 1 hour, single use):\n\n{}\n\nYour current password keeps working until you choose a new one.\n",
+                "Hello {name},\n\nTo choose a new password, open this link (valid {}, single use):\n\n{}\n\nYour current password keeps working until you choose a new one.\n",
+                duration(links.reset, false),
                 link
             ),
         ),
@@ -264,10 +297,17 @@ mod tests {
                 language,
                 mail: mail.clone(),
             };
-            let fr = render(&e(Language::Fr));
-            let en = render(&e(Language::En));
+            let fr = render(&e(Language::Fr), &LinkLifetimes::default());
+            let en = render(&e(Language::En), &LinkLifetimes::default());
             assert_ne!(fr.0, en.0, "{}", mail.template());
             assert!(fr.1.contains("Jeanne"));
         }
+    }
+
+    #[test]
+    fn link_lifetimes_are_said_as_configured() {
+        assert_eq!(duration(chrono::Duration::hours(48), true), "48 heures");
+        assert_eq!(duration(chrono::Duration::hours(1), false), "1 hour");
+        assert_eq!(duration(chrono::Duration::minutes(30), false), "30 minutes");
     }
 }

@@ -10,6 +10,7 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
 
+use crate::i18n::Lang;
 use crate::problem::{ApiError, PROBLEM_JSON, problem_for_status};
 
 /// The header carrying the request id.
@@ -64,11 +65,18 @@ pub async fn request_context(
 
     let status = res.status();
     if status.as_u16() >= 400 {
+        // Validation problems speak the request's language.
+        let mut language = None;
         let problem = match res
             .response()
             .error()
             .and_then(|e| e.as_error::<ApiError>())
         {
+            Some(api) if api.is_localised() => {
+                let lang = Lang::of(res.request().headers());
+                language = Some(lang);
+                Some(api.problem_in(lang))
+            }
             Some(api) => Some(api.problem()),
             None if !is_problem(&res) => Some(problem_for_status(status)),
             None => None,
@@ -91,6 +99,14 @@ pub async fn request_context(
                     .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
                 BoxBody::new(body)
             });
+        }
+        if let Some(lang) = language {
+            let headers = res.headers_mut();
+            headers.insert(
+                header::CONTENT_LANGUAGE,
+                HeaderValue::from_static(lang.tag()),
+            );
+            headers.append(header::VARY, HeaderValue::from_static("accept-language"));
         }
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -27,6 +27,7 @@ an ISO 4217 currency. Ids are UUID v7; times are RFC 3339 UTC.",
         (name = "admin", description = "Staff tools: catalogue, customers (audited), staff, locks, audit log"),
         (name = "meta", description = "Health checks and this API description"),
     ),
+    servers((url = "/", description = "This server")),
     components(schemas(Problem, FieldProblem)),
     modifiers(&Security),
 )]
@@ -69,7 +70,79 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
-    api
+    typed_problems(api)
+}
+
+/// Gives each error response the problem types its status can carry: a
+/// `Problem{status}` schema (`Problem` with `type` narrowed to an enum), so a
+/// generated client switches on a closed union per response.
+fn typed_problems(api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use serde_json::{Value, json};
+    let Ok(mut doc) = serde_json::to_value(&api) else {
+        return api;
+    };
+    let mut statuses = std::collections::BTreeSet::new();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in item.values_mut().filter_map(Value::as_object_mut) {
+                // Public operations say so: no credentials needed.
+                op.entry("security").or_insert_with(|| json!([]));
+                let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                for (status, response) in responses.iter_mut() {
+                    let Ok(code) = status.parse::<u16>() else {
+                        continue;
+                    };
+                    let schema = response
+                        .pointer_mut("/content/application~1problem+json/schema")
+                        .filter(|s| {
+                            s.get("$ref").and_then(Value::as_str)
+                                == Some("#/components/schemas/Problem")
+                        });
+                    if let Some(schema) = schema
+                        && crate::problem::PROBLEM_DOCS
+                            .iter()
+                            .any(|(_, s, _)| *s == code)
+                    {
+                        *schema = json!({"$ref": format!("#/components/schemas/Problem{code}")});
+                        statuses.insert(code);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(kind) = doc.pointer_mut("/components/schemas/Problem/properties/type") {
+        // The Problem's `type` is one of ProblemType's values.
+        let description = kind.get("description").cloned();
+        *kind = json!({"$ref": "#/components/schemas/ProblemType"});
+        if let Some(d) = description {
+            kind["description"] = d;
+        }
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for code in statuses {
+            let kinds: Vec<&str> = crate::problem::PROBLEM_DOCS
+                .iter()
+                .filter(|(_, s, _)| *s == code)
+                .map(|(k, _, _)| *k)
+                .collect();
+            schemas.insert(
+                format!("Problem{code}"),
+                json!({
+                    "description": format!("A problem answered with status {code}: its `type` is one of these."),
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Problem"},
+                        {"type": "object", "properties": {"type": {"type": "string", "enum": kinds}}}
+                    ]
+                }),
+            );
+        }
+    }
+    serde_json::from_value(doc).unwrap_or(api)
 }
 
 /// The document rendered once at start-up, and the routes it declares.
@@ -153,8 +226,14 @@ mod tests {
     #[test]
     fn allowed_methods_follow_the_documented_paths() {
         let spec = Spec::build().unwrap();
-        assert_eq!(spec.allowed_methods("/v1/products").unwrap(), ["GET"]);
-        assert_eq!(spec.allowed_methods("/v1/products/abc").unwrap(), ["GET"]);
+        assert_eq!(
+            spec.allowed_methods("/v1/products").unwrap(),
+            ["GET", "HEAD"]
+        );
+        assert_eq!(
+            spec.allowed_methods("/v1/products/abc").unwrap(),
+            ["GET", "HEAD"]
+        );
         assert!(spec.allowed_methods("/v1/products/").is_none());
         assert!(spec.allowed_methods("/v1/nothing").is_none());
     }

@@ -10,22 +10,95 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use domain::FieldErrors;
 use domain::catalogue::{PlanError, PlanWriteError};
-use domain::identity::IdentityError;
+use domain::identity::{IdentityError, LimitReason};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::i18n::{self, Lang};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One refused field or parameter.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"field": "formats[0].kind", "code": "unknown_value", "message": "must be one of: pdf, cad, printed_set"}))]
 pub struct FieldProblem {
-    /// The field (body) or parameter (query) name.
-    #[schema(example = "min_surface")]
+    /// The field: a body field by its JSON path (`name`, `formats[0].sku`;
+    /// `body` for the body as a whole, when it is not a JSON object), or a
+    /// query parameter or header by its name.
+    #[schema(example = "formats[0].kind")]
     pub field: String,
-    /// What is wrong with it.
-    #[schema(example = "must not be greater than max_surface")]
+    /// Why, as a stable machine code: branch on this.
+    pub code: FieldErrorCode,
+    /// What is wrong, for a person, in the language `Accept-Language`
+    /// prefers (English or French; `Content-Language` says which). May
+    /// change between versions; never repeats the refused value.
+    #[schema(example = "must be one of: pdf, cad, printed_set")]
     pub message: String,
+}
+
+/// Why a field was refused:
+///
+/// - `required`: a required field is missing.
+/// - `invalid_type`: the value has the wrong JSON type (a string where a
+///   number goes, an array where an object goes...).
+/// - `unknown_value`: the value is not one of the field's enumerated values.
+/// - `unknown_field`: the operation has no such field.
+/// - `null_not_allowed`: `null` where the field needs a value (a field that
+///   may be left out is not for that nullable: leave it out instead).
+/// - `too_short`: fewer characters (Unicode code points) or items than the
+///   minimum.
+/// - `too_long`: more characters or items than the maximum.
+/// - `too_small`: a number below the minimum.
+/// - `too_large`: a number above the maximum.
+/// - `invalid_format`: text that does not have the documented format
+///   (pattern, e-mail address, phone number, date...).
+/// - `invalid`: breaks a rule no other code names (a common password, a
+///   wrong current password, an expired link, a minimum above a maximum...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldErrorCode {
+    /// Missing.
+    Required,
+    /// Wrong JSON type.
+    InvalidType,
+    /// Not an enumerated value.
+    UnknownValue,
+    /// No such field.
+    UnknownField,
+    /// `null` not allowed.
+    NullNotAllowed,
+    /// Too few characters or items.
+    TooShort,
+    /// Too many characters or items.
+    TooLong,
+    /// Below the minimum.
+    TooSmall,
+    /// Above the maximum.
+    TooLarge,
+    /// Not the documented format.
+    InvalidFormat,
+    /// Breaks another rule.
+    Invalid,
+}
+
+impl From<domain::FieldCode> for FieldErrorCode {
+    fn from(code: domain::FieldCode) -> Self {
+        use domain::FieldCode as C;
+        match code {
+            C::Required => Self::Required,
+            C::InvalidType => Self::InvalidType,
+            C::UnknownValue => Self::UnknownValue,
+            C::UnknownField => Self::UnknownField,
+            C::NullNotAllowed => Self::NullNotAllowed,
+            C::TooShort => Self::TooShort,
+            C::TooLong => Self::TooLong,
+            C::TooSmall => Self::TooSmall,
+            C::TooLarge => Self::TooLarge,
+            C::InvalidFormat => Self::InvalidFormat,
+            C::Invalid => Self::Invalid,
+        }
+    }
 }
 
 /// An RFC 9457 problem details object.
@@ -37,7 +110,7 @@ pub struct FieldProblem {
     "detail": "1 field was refused; see errors.",
     "instance": "/v1/products",
     "request_id": "0193a5b2-7c1e-7d2a-9f00-3b5c1d2e4f60",
-    "errors": [{"field": "min_surface", "message": "must not be greater than max_surface"}]
+    "errors": [{"field": "min_surface", "code": "invalid", "message": "must not be greater than max_surface"}]
 }))]
 pub struct Problem {
     /// A stable URI reference naming the kind of problem; branch on this. One of
@@ -61,9 +134,58 @@ pub struct Problem {
     /// The id of the request (also in the `X-Request-Id` header), for support.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// Per-field errors, for validation problems.
+    /// For `validation-failed`: every refused field at once, each with its
+    /// path, a stable `code` and a message. A body's shape (missing fields,
+    /// types, enumerated values, unknown fields, `null`, bounds, formats)
+    /// is checked against this document's schema first and every breach is
+    /// listed; once the shape is right, every breach of the rules the
+    /// schema cannot say (a common password, an undeliverable address...)
+    /// is listed. `title`, `detail` and the messages follow
+    /// `Accept-Language` (English or French).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldProblem>>,
+    /// For `too-many-requests`: which limit refused the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<LimitReasonDto>,
+    /// For `too-many-requests`: seconds to wait (also in `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 60, minimum = 1)]
+    pub retry_after: Option<i64>,
+}
+
+/// Which limit refused a request (429).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitReasonDto {
+    /// Too many failed logins for this account from this address: the
+    /// account is locked for this address (5 failures, then 1, 2, 4...
+    /// minutes). Resetting the password lifts it.
+    AccountLocked,
+    /// This address is banned for an hour (20 failed logins or invalid reset
+    /// tokens across accounts, or 20 unauthenticated requests to private
+    /// areas, within an hour).
+    SourceBanned,
+    /// This address sent too many requests of this kind (20 registrations or
+    /// 20 reset requests an hour).
+    RateLimited,
+}
+
+impl LimitReasonDto {
+    /// The quota and its window in seconds, for `RateLimit-Policy`.
+    const fn policy(self) -> (u32, i64) {
+        match self {
+            Self::AccountLocked => (5, 60),
+            Self::SourceBanned | Self::RateLimited => (20, 3600),
+        }
+    }
+
+    const fn name(self) -> &'static str {
+        match self {
+            Self::AccountLocked => "account",
+            Self::SourceBanned => "source",
+            Self::RateLimited => "requests",
+        }
+    }
 }
 
 /// The errors of every operation that needs a signed-in account.
@@ -77,7 +199,11 @@ pub enum SignedInErrors {
     /// does not grant this operation.
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(Problem),
-    /// The source address is banned for now; see `Retry-After`.
+    /// The source address is banned for an hour (`reason: source_banned`; see
+    /// `Retry-After`): after 20 requests to private areas without valid
+    /// credentials (no token, or a token this API did not sign) or 20 failed
+    /// logins within an hour. A token whose session has simply ended (expired,
+    /// logged out) answers 401 and does not count.
     #[response(status = 429, content_type = "application/problem+json")]
     Banned(Problem),
 }
@@ -86,7 +212,10 @@ pub enum SignedInErrors {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // documentation only
 pub enum BodyErrors {
-    /// The body is malformed, has unknown fields, or breaks a rule (see `errors`).
+    /// `validation-failed`: fields are missing, of the wrong type, unknown,
+    /// `null`, out of bounds or break a rule, every one listed in `errors`
+    /// with its JSON path and code (messages in English or French by
+    /// `Accept-Language`); `malformed-json`: the body is not JSON at all.
     #[response(status = 400, content_type = "application/problem+json")]
     Invalid(Problem),
     /// The body is larger than the configured limit.
@@ -151,9 +280,23 @@ pub enum ApiError {
     /// Another format uses one of these SKUs.
     #[error("sku taken")]
     SkuTaken,
-    /// Locked or banned; retry after this many seconds.
+    /// A list cursor was made for other filters, another sort or order.
+    #[error("cursor mismatch")]
+    CursorMismatch,
+    /// A request with this `Idempotency-Key` is still being processed.
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
+    /// This `Idempotency-Key` was used with another request.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// Locked, banned or rate limited; retry after this many seconds.
     #[error("too many requests")]
-    TooManyRequests(i64),
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after: i64,
+        /// Which limit.
+        reason: LimitReasonDto,
+    },
     /// A dependency (the database) is unavailable.
     #[error("service unavailable")]
     Unavailable,
@@ -184,9 +327,23 @@ impl From<IdentityError> for ApiError {
         };
         match e {
             IdentityError::InvalidCredentials => Self::InvalidCredentials,
-            IdentityError::Limited { retry_after, .. } => Self::TooManyRequests(retry_after),
+            IdentityError::Limited {
+                retry_after,
+                reason,
+                ..
+            } => Self::TooManyRequests {
+                retry_after,
+                reason: match reason {
+                    LimitReason::AccountLocked => LimitReasonDto::AccountLocked,
+                    LimitReason::SourceBanned => LimitReasonDto::SourceBanned,
+                    LimitReason::RateLimited => LimitReasonDto::RateLimited,
+                },
+            },
             IdentityError::Unauthenticated { token_presented } => Self::Unauthorized {
                 invalid_token: token_presented,
+            },
+            IdentityError::SessionEnded => Self::Unauthorized {
+                invalid_token: true,
             },
             IdentityError::InvalidLinkToken => field(
                 "token",
@@ -237,6 +394,7 @@ pub const PROBLEM_TYPES: &[&str] = &[
     "/problems/bad-request",
     "/problems/validation-failed",
     "/problems/malformed-json",
+    "/problems/cursor-mismatch",
     "/problems/unauthorized",
     "/problems/invalid-credentials",
     "/problems/forbidden",
@@ -250,17 +408,171 @@ pub const PROBLEM_TYPES: &[&str] = &[
     "/problems/self-demotion",
     "/problems/slug-taken",
     "/problems/sku-taken",
+    "/problems/idempotency-key-in-use",
     "/problems/length-required",
     "/problems/payload-too-large",
     "/problems/uri-too-long",
     "/problems/unsupported-media-type",
     "/problems/unprocessable-content",
+    "/problems/idempotency-key-reused",
     "/problems/too-many-requests",
     "/problems/headers-too-large",
     "/problems/client-error",
     "/problems/internal-error",
     "/problems/service-unavailable",
 ];
+
+/// What each problem type means: its status and a short explanation, served
+/// at the type's own URI (`GET /problems/{slug}`) and used to type each
+/// operation's error responses in the OpenAPI document.
+pub const PROBLEM_DOCS: &[(&str, u16, &str)] = &[
+    (
+        "/problems/bad-request",
+        400,
+        "The request could not be understood: a query string that does not parse, a header that breaks its rule.",
+    ),
+    (
+        "/problems/validation-failed",
+        400,
+        "Fields or parameters break a rule; `errors` lists every one of them with its field, code and message.",
+    ),
+    ("/problems/malformed-json", 400, "The body is not JSON."),
+    (
+        "/problems/cursor-mismatch",
+        400,
+        "The cursor was made for other filters, sort or order: start again from the first page.",
+    ),
+    (
+        "/problems/unauthorized",
+        401,
+        "No valid credentials: send `Authorization: Bearer <access_token>`, or log in again when the session has ended.",
+    ),
+    (
+        "/problems/invalid-credentials",
+        401,
+        "The e-mail address or the password is wrong (never says which).",
+    ),
+    (
+        "/problems/forbidden",
+        403,
+        "Authenticated, but the account's role does not grant this operation.",
+    ),
+    (
+        "/problems/password-change-required",
+        403,
+        "The account has a generated password: change it with `PUT /v1/me/password` first.",
+    ),
+    (
+        "/problems/not-found",
+        404,
+        "No resource at this path, or none that this caller may see.",
+    ),
+    (
+        "/problems/method-not-allowed",
+        405,
+        "The path exists but not with this method; `Allow` lists the methods.",
+    ),
+    (
+        "/problems/not-acceptable",
+        406,
+        "No representation matches the `Accept` header.",
+    ),
+    (
+        "/problems/request-timeout",
+        408,
+        "The request took too long to arrive.",
+    ),
+    (
+        "/problems/conflict",
+        409,
+        "The request conflicts with the current state of the resource.",
+    ),
+    (
+        "/problems/email-taken",
+        409,
+        "Another account uses this e-mail address.",
+    ),
+    (
+        "/problems/self-demotion",
+        409,
+        "Administrators cannot remove their own administrator role, so the shop always keeps one.",
+    ),
+    ("/problems/slug-taken", 409, "Another plan uses this slug."),
+    (
+        "/problems/sku-taken",
+        409,
+        "Another format uses one of these SKUs.",
+    ),
+    (
+        "/problems/idempotency-key-in-use",
+        409,
+        "A request with this `Idempotency-Key` is still being processed: retry later.",
+    ),
+    (
+        "/problems/length-required",
+        411,
+        "A `Content-Length` is required.",
+    ),
+    (
+        "/problems/payload-too-large",
+        413,
+        "The body is larger than the configured limit.",
+    ),
+    (
+        "/problems/uri-too-long",
+        414,
+        "The request URI is too long.",
+    ),
+    (
+        "/problems/unsupported-media-type",
+        415,
+        "The body must be sent as `application/json`.",
+    ),
+    (
+        "/problems/unprocessable-content",
+        422,
+        "The request is well-formed but cannot be processed.",
+    ),
+    (
+        "/problems/idempotency-key-reused",
+        422,
+        "This `Idempotency-Key` was used with another request body: use a new key for a new request.",
+    ),
+    (
+        "/problems/too-many-requests",
+        429,
+        "A limit refused the request: `reason` says which (`account_locked`, `source_banned`, `rate_limited`); wait `retry_after` seconds (also in `Retry-After`).",
+    ),
+    (
+        "/problems/headers-too-large",
+        431,
+        "The request headers are too large.",
+    ),
+    (
+        "/problems/client-error",
+        400,
+        "The request cannot be served.",
+    ),
+    (
+        "/problems/internal-error",
+        500,
+        "An unexpected error; it has been logged with the request id.",
+    ),
+    (
+        "/problems/service-unavailable",
+        503,
+        "A dependency (the database) is not reachable; retry later (`Retry-After`).",
+    ),
+];
+
+/// The status and explanation of a problem type.
+#[must_use]
+pub fn problem_doc(kind: &str) -> Option<(u16, &'static str)> {
+    PROBLEM_DOCS
+        .iter()
+        .find(|(k, _, _)| *k == kind)
+        .map(|(_, status, text)| (*status, *text))
+}
 
 /// The stable slug, title and status of each kind of problem.
 fn kind_of(status: StatusCode) -> (&'static str, &'static str) {
@@ -313,6 +625,15 @@ impl ApiError {
             ),
             Self::SlugTaken => ("slug-taken", "The slug is already in use"),
             Self::SkuTaken => ("sku-taken", "A SKU is already in use"),
+            Self::CursorMismatch => ("cursor-mismatch", "The cursor belongs to another listing"),
+            Self::IdempotencyKeyInUse => (
+                "idempotency-key-in-use",
+                "A request with this Idempotency-Key is still being processed",
+            ),
+            Self::IdempotencyKeyReused => (
+                "idempotency-key-reused",
+                "The Idempotency-Key was used with another request",
+            ),
             _ => kind_of(status),
         };
         let detail = match self {
@@ -340,11 +661,36 @@ impl ApiError {
             }
             Self::SlugTaken => "Another plan uses this slug.".to_owned(),
             Self::SkuTaken => "Another format uses one of these SKUs.".to_owned(),
+            Self::CursorMismatch => {
+                "The cursor was made for other filters, sort or order: start again from the first page."
+                    .to_owned()
+            }
+            Self::IdempotencyKeyInUse => {
+                "A request with this Idempotency-Key is still being processed; retry in a moment to get its answer."
+                    .to_owned()
+            }
+            Self::IdempotencyKeyReused => {
+                "This Idempotency-Key was sent with another request body in the last 24 hours; use a new key for a new request."
+                    .to_owned()
+            }
             Self::PasswordChangeRequired => {
                 "This account has a generated password: change it with PUT /v1/me/password first."
                     .to_owned()
             }
-            Self::TooManyRequests(secs) => format!("Too many attempts; retry in {secs} seconds."),
+            Self::TooManyRequests {
+                retry_after,
+                reason,
+            } => match reason {
+                LimitReasonDto::AccountLocked => format!(
+                    "Too many failed logins for this account from this address; retry in {retry_after} seconds, or reset the password."
+                ),
+                LimitReasonDto::SourceBanned => format!(
+                    "This address is banned after repeated failures; retry in {retry_after} seconds."
+                ),
+                LimitReasonDto::RateLimited => format!(
+                    "Too many requests of this kind from this address; retry in {retry_after} seconds."
+                ),
+            },
             Self::MethodNotAllowed(allow) => format!("Allowed methods: {}.", allow.join(", ")),
             Self::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
             Self::PayloadTooLarge(limit) => format!("The body must be at most {limit} bytes."),
@@ -356,6 +702,7 @@ impl ApiError {
                 e.0.iter()
                     .map(|f| FieldProblem {
                         field: f.field.clone(),
+                        code: f.code.into(),
                         message: f.message.clone(),
                     })
                     .collect(),
@@ -370,7 +717,47 @@ impl ApiError {
             instance: None,
             request_id: None,
             errors,
+            reason: match self {
+                Self::TooManyRequests { reason, .. } => Some(*reason),
+                _ => None,
+            },
+            retry_after: match self {
+                Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+                _ => None,
+            },
         }
+    }
+}
+
+impl ApiError {
+    /// [`ApiError::problem`] told in `lang`: a validation problem's title,
+    /// detail and messages (the others are in English).
+    #[must_use]
+    pub fn problem_in(&self, lang: Lang) -> Problem {
+        let mut problem = self.problem();
+        if let Self::Validation(e) = self
+            && lang != Lang::En
+        {
+            problem.title = i18n::validation_title(lang).to_owned();
+            problem.detail = i18n::validation_detail(lang, e.0.len());
+            problem.errors = Some(
+                e.0.iter()
+                    .map(|f| FieldProblem {
+                        field: f.field.clone(),
+                        code: f.code.into(),
+                        message: i18n::message(lang, f),
+                    })
+                    .collect(),
+            );
+        }
+        problem
+    }
+
+    /// The language of this error's body, when it depends on the request's
+    /// (validation problems).
+    #[must_use]
+    pub const fn is_localised(&self) -> bool {
+        matches!(self, Self::Validation(_))
     }
 }
 
@@ -386,15 +773,18 @@ pub fn problem_for_status(status: StatusCode) -> Problem {
         instance: None,
         request_id: None,
         errors: None,
+        reason: None,
+        retry_after: None,
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::BadRequest(_) | Self::MalformedJson(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::Validation(_)
+            | Self::BadRequest(_)
+            | Self::MalformedJson(_)
+            | Self::CursorMismatch => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
@@ -402,8 +792,10 @@ impl ResponseError for ApiError {
             | Self::EmailTaken
             | Self::SelfDemotion
             | Self::SlugTaken
-            | Self::SkuTaken => StatusCode::CONFLICT,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            | Self::SkuTaken
+            | Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -424,8 +816,24 @@ impl ResponseError for ApiError {
             Self::Unavailable => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
-            Self::TooManyRequests(secs) => {
-                res.insert_header((header::RETRY_AFTER, secs.to_string()));
+            Self::IdempotencyKeyInUse => {
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::TooManyRequests {
+                retry_after,
+                reason,
+            } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+                // IETF httpapi RateLimit header fields (structured fields).
+                let (quota, window) = reason.policy();
+                res.insert_header((
+                    "ratelimit-policy",
+                    format!("\"{}\";q={quota};w={window}", reason.name()),
+                ));
+                res.insert_header((
+                    "ratelimit",
+                    format!("\"{}\";r=0;t={retry_after}", reason.name()),
+                ));
             }
             Self::Unauthorized {
                 invalid_token: true,
@@ -560,7 +968,20 @@ mod tests {
             (ApiError::SlugTaken, 409, "/problems/slug-taken"),
             (ApiError::SkuTaken, 409, "/problems/sku-taken"),
             (
-                ApiError::TooManyRequests(60),
+                ApiError::IdempotencyKeyInUse,
+                409,
+                "/problems/idempotency-key-in-use",
+            ),
+            (
+                ApiError::IdempotencyKeyReused,
+                422,
+                "/problems/idempotency-key-reused",
+            ),
+            (
+                ApiError::TooManyRequests {
+                    retry_after: 60,
+                    reason: LimitReasonDto::AccountLocked,
+                },
                 429,
                 "/problems/too-many-requests",
             ),
@@ -585,6 +1006,16 @@ mod tests {
                 !b.to_string().contains("hunter2"),
                 "internal causes never reach the client"
             );
+        }
+    }
+
+    #[test]
+    fn every_problem_type_has_its_explanation() {
+        for kind in PROBLEM_TYPES {
+            assert!(problem_doc(kind).is_some(), "{kind} has no explanation");
+        }
+        for (kind, _, _) in PROBLEM_DOCS {
+            assert!(PROBLEM_TYPES.contains(kind), "{kind} is not a listed type");
         }
     }
 
@@ -620,7 +1051,11 @@ mod tests {
                 .unwrap()
                 .starts_with("Bearer")
         );
-        let res = ApiError::TooManyRequests(90).error_response();
+        let res = ApiError::TooManyRequests {
+            retry_after: 90,
+            reason: LimitReasonDto::SourceBanned,
+        }
+        .error_response();
         assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "90");
     }
 

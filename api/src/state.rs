@@ -96,7 +96,7 @@ impl AppState {
             &config.mail_from,
             &config.data_dir,
         )?;
-        let identity = IdentityConfig::new(
+        let mut identity = IdentityConfig::new(
             match config.account_setup {
                 crate::config::AccountSetup::Link => AccountSetup::Link,
                 crate::config::AccountSetup::GeneratedPassword => AccountSetup::GeneratedPassword,
@@ -104,6 +104,10 @@ impl AppState {
             config.privacy_policy_version.clone(),
             config.frontend_url.clone(),
         );
+        identity.set_password_ttl =
+            chrono::Duration::hours(i64::from(config.set_password_link_hours));
+        identity.reset_password_ttl =
+            chrono::Duration::minutes(i64::from(config.reset_link_minutes));
         Ok(Self {
             catalogue,
             store,

@@ -31,13 +31,88 @@ impl StorageError {
     }
 }
 
+/// Why a field was refused, as a stable machine code a client can branch
+/// on (the message is for people and may change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldCode {
+    /// A required field is missing.
+    Required,
+    /// The value has the wrong JSON type (a string where a number goes...).
+    InvalidType,
+    /// The value is not one of the allowed values of an enumeration.
+    UnknownValue,
+    /// The field is not one the operation accepts.
+    UnknownField,
+    /// `null` where a value is required.
+    NullNotAllowed,
+    /// Too few characters (or items).
+    TooShort,
+    /// Too many characters (or items).
+    TooLong,
+    /// A number below its minimum.
+    TooSmall,
+    /// A number above its maximum.
+    TooLarge,
+    /// The text does not have the required format.
+    InvalidFormat,
+    /// Breaks a rule that no other code names.
+    Invalid,
+}
+
+impl FieldCode {
+    /// Every code, in documentation order.
+    pub const ALL: [Self; 11] = [
+        Self::Required,
+        Self::InvalidType,
+        Self::UnknownValue,
+        Self::UnknownField,
+        Self::NullNotAllowed,
+        Self::TooShort,
+        Self::TooLong,
+        Self::TooSmall,
+        Self::TooLarge,
+        Self::InvalidFormat,
+        Self::Invalid,
+    ];
+
+    /// The code on the wire (`snake_case`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::InvalidType => "invalid_type",
+            Self::UnknownValue => "unknown_value",
+            Self::UnknownField => "unknown_field",
+            Self::NullNotAllowed => "null_not_allowed",
+            Self::TooShort => "too_short",
+            Self::TooLong => "too_long",
+            Self::TooSmall => "too_small",
+            Self::TooLarge => "too_large",
+            Self::InvalidFormat => "invalid_format",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
+/// An error that knows which [`FieldCode`] describes it.
+pub trait Coded: std::fmt::Display {
+    /// The machine code of this error.
+    fn code(&self) -> FieldCode;
+}
+
 /// One refused field of a request, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// The field or parameter name, as the client wrote it.
     pub field: String,
-    /// What is wrong, in words a developer can act on.
+    /// Why, as a stable machine code.
+    pub code: FieldCode,
+    /// What is wrong, in words a developer can act on (English). Never the
+    /// refused value.
     pub message: String,
+    /// The rule's bounds (`min`, `max`, `values`...), so the message can be
+    /// told in another language.
+    pub params: Vec<(&'static str, String)>,
 }
 
 /// Every refused field of a request at once, so a client fixes them in one go.
@@ -46,12 +121,36 @@ pub struct FieldError {
 pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
-    /// Records a refused field.
+    /// Records a refused field, with the code [`FieldCode::Invalid`].
     pub fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
+        self.push_code(field, FieldCode::Invalid, message);
+    }
+
+    /// Records a refused field with its code.
+    pub fn push_code(&mut self, field: &str, code: FieldCode, message: impl Into<String>) {
+        self.push_error(FieldError {
             field: field.to_owned(),
+            code,
             message: message.into(),
+            params: Vec::new(),
         });
+    }
+
+    /// Records a refused field built by the caller (with parameters).
+    pub fn push_error(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// Keeps the value of `result`, or records its error under `field` with
+    /// the error's own code.
+    pub fn take_coded<T, E: Coded>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push_code(field, e.code(), e.to_string());
+                None
+            }
+        }
     }
 
     /// Keeps the value of `result`, or records its error under `field`.
@@ -98,5 +197,47 @@ impl FieldErrors {
     /// Itself, when it holds at least one refused field.
     pub fn check(self) -> Result<(), Self> {
         if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Short;
+
+    impl std::fmt::Display for Short {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("must be longer")
+        }
+    }
+
+    impl Coded for Short {
+        fn code(&self) -> FieldCode {
+            FieldCode::TooShort
+        }
+    }
+
+    #[test]
+    fn a_plain_push_is_invalid_and_a_coded_error_keeps_its_code() {
+        let mut f = FieldErrors::default();
+        f.push("a", "is wrong");
+        assert_eq!(f.take_coded::<(), _>("b", Err(Short)), None);
+        assert_eq!(f.0[0].code, FieldCode::Invalid);
+        assert_eq!(f.0[1].code, FieldCode::TooShort);
+        assert_eq!(f.0[1].message, "must be longer");
+    }
+
+    #[test]
+    fn codes_are_snake_case_and_distinct() {
+        let names: std::collections::HashSet<_> =
+            FieldCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), FieldCode::ALL.len());
+        assert!(
+            names
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
     }
 }

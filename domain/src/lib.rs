@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod clock;
 pub mod error;
+pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod jobs;
@@ -20,4 +21,4 @@ pub mod subject;
 pub(crate) mod testing;
 pub mod text;
 
-pub use error::{FieldError, FieldErrors, StorageError};
+pub use error::{Coded, FieldCode, FieldError, FieldErrors, StorageError};

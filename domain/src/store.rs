@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::audit::AuditTrail;
 use crate::catalogue::PlanWrites;
 use crate::error::StorageError;
+use crate::idempotency::IdempotencyRepo;
 use crate::identity::{AccountRepo, AddressRepo, CounterRepo, SessionRepo, TokenRepo};
 use crate::mail::Outbox;
 use crate::subject::SubjectKeys;
@@ -33,6 +34,8 @@ pub trait Repos: Send + Sync {
     fn keys(&self) -> &dyn SubjectKeys;
     /// Catalogue writes.
     fn plans(&self) -> &dyn PlanWrites;
+    /// Idempotency records (`Idempotency-Key`).
+    fn idempotency(&self) -> &dyn IdempotencyRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

@@ -32,6 +32,9 @@ use crate::audit::{
 };
 use crate::catalogue::{Plan, PlanError, PlanWriteError, PlanWrites};
 use crate::error::StorageError;
+use crate::idempotency::{
+    Caller, ClaimId, IdempotencyRecord, IdempotencyRepo, IdempotentRequest, RecordedAnswer,
+};
 use crate::identity::{
     AccessClaims, AccountRepo, AccountWriteError, AddressId, AddressKind, AddressRepo, BlindIndex,
     Block, CounterKey, CounterKind, CounterRepo, Customer, CustomerId, Email, HashError,
@@ -103,6 +106,8 @@ pub(crate) struct State {
     pub(crate) audit: Vec<AuditRecord>,
     pub(crate) outbox: Vec<(SubjectId, Envelope)>,
     pub(crate) plans: Vec<Plan>,
+    /// Idempotency records by stored caller and key hash.
+    pub(crate) idempotency: BTreeMap<(String, Vec<u8>), IdempotencyRecord>,
     /// Bumped by every committed write.
     version: u64,
 }
@@ -392,6 +397,9 @@ impl Repos for MemRepos {
         self
     }
     fn plans(&self) -> &dyn PlanWrites {
+        self
+    }
+    fn idempotency(&self) -> &dyn IdempotencyRepo {
         self
     }
 }
@@ -750,6 +758,22 @@ impl SessionRepo for MemRepos {
         });
         Ok(())
     }
+
+    async fn renew(
+        &self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        Ok(self.write(|s| match s.sessions.get_mut(&id) {
+            Some(x) if x.revoked_at.is_none() && now < x.expires_at => {
+                x.expires_at = expires_at;
+                x.last_seen_at = now;
+                true
+            }
+            _ => false,
+        }))
+    }
 }
 
 #[async_trait]
@@ -791,6 +815,20 @@ impl TokenRepo for MemRepos {
                 .iter()
                 .find(|t| t.hash == hash && purposes.contains(&t.purpose) && t.is_live(now))
                 .map(|t| t.owner)
+        }))
+    }
+
+    async fn describe_live(
+        &self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(TokenPurpose, DateTime<Utc>)>, StorageError> {
+        self.pause().await;
+        Ok(self.read(|s| {
+            s.tokens
+                .iter()
+                .find(|t| t.hash == hash && t.is_live(now))
+                .map(|t| (t.purpose, t.expires_at))
         }))
     }
 
@@ -1129,6 +1167,90 @@ fn check_unique(others: &[Plan], plan: &Plan) -> Result<(), PlanError> {
     Ok(())
 }
 
+#[async_trait]
+impl IdempotencyRepo for MemRepos {
+    async fn insert(
+        &self,
+        id: ClaimId,
+        caller: &Caller,
+        request: &IdempotentRequest,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        self.pause().await;
+        Ok(self.write(|s| {
+            let slot = (caller.stored(), request.key_hash().to_vec());
+            if s.idempotency.contains_key(&slot) {
+                return false;
+            }
+            s.idempotency.insert(
+                slot,
+                IdempotencyRecord {
+                    id,
+                    fingerprint: request.fingerprint().to_vec(),
+                    created_at: now,
+                    answer: None,
+                },
+            );
+            true
+        }))
+    }
+
+    async fn get(
+        &self,
+        caller: &Caller,
+        request: &IdempotentRequest,
+    ) -> Result<Option<IdempotencyRecord>, StorageError> {
+        self.pause().await;
+        let slot = (caller.stored(), request.key_hash().to_vec());
+        Ok(self.read(|s| s.idempotency.get(&slot).cloned()))
+    }
+
+    async fn complete(
+        &self,
+        caller: &Caller,
+        id: ClaimId,
+        answer: &RecordedAnswer,
+        _now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        if let Some(subject) = caller.subject()
+            && !self.has_key(subject)
+        {
+            // Sealed under the account's key, as storage does.
+            return Err(StorageError::msg("no data key for this caller"));
+        }
+        let stored = caller.stored();
+        Ok(self.write(|s| {
+            match s
+                .idempotency
+                .iter_mut()
+                .find(|((c, _), r)| *c == stored && r.id == id)
+            {
+                Some((_, r)) if r.answer.is_none() => {
+                    r.answer = Some(answer.clone());
+                    true
+                }
+                _ => false,
+            }
+        }))
+    }
+
+    async fn delete(&self, id: ClaimId) -> Result<bool, StorageError> {
+        Ok(self.write(|s| {
+            let before = s.idempotency.len();
+            s.idempotency.retain(|_, r| r.id != id);
+            s.idempotency.len() != before
+        }))
+    }
+
+    async fn purge(&self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        Ok(self.write(|s| {
+            let count = s.idempotency.len();
+            s.idempotency.retain(|_, r| r.created_at > before);
+            (count - s.idempotency.len()) as u64
+        }))
+    }
+}
+
 /// A password "hasher" that stores `hash:<password>` and counts its calls.
 #[derive(Debug, Default)]
 pub(crate) struct FakeHasher {
@@ -1209,7 +1331,7 @@ impl TokenIssuer for FakeIssuer {
         ))
     }
 
-    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims> {
+    fn decode(&self, token: &str) -> Option<AccessClaims> {
         let parts: Vec<&str> = token.split('|').collect();
         let [tag, subject, session, role, iat, exp] = parts.as_slice() else {
             return None;
@@ -1224,7 +1346,7 @@ impl TokenIssuer for FakeIssuer {
             issued_at: DateTime::from_timestamp_micros(iat.parse().ok()?)?,
             expires_at: DateTime::from_timestamp_micros(exp.parse().ok()?)?,
         };
-        (now < claims.expires_at).then_some(claims)
+        Some(claims)
     }
 }
 

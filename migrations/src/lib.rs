@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod keystore_m20261126_000001_subject_keys;
 mod m20261126_000001_catalogue;
 mod m20261126_000002_identity;
+mod m20261128_000001_idempotency;
 
 /// Every migration of the data database, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_catalogue::Migration),
             Box::new(m20261126_000002_identity::Migration),
+            Box::new(m20261128_000001_idempotency::Migration),
         ]
     }
 }

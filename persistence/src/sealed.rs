@@ -55,6 +55,10 @@ pub const SESSION_USER_AGENT: SealedColumn = subject("sessions", "user_agent_enc
 pub const SESSION_IP: SealedColumn = subject("sessions", "ip_enc", "customer_id");
 /// `outbox.payload_enc` (recipient, name, links).
 pub const OUTBOX_PAYLOAD: SealedColumn = subject("outbox", "payload_enc", "subject_id");
+/// `idempotency_records.response_enc`: an account's recorded answer (an
+/// address, a staff member's e-mail...), under the calling account's key.
+pub const IDEMPOTENCY_RESPONSE: SealedColumn =
+    subject("idempotency_records", "response_enc", "subject_id");
 
 /// Every sealed column.
 pub const SEALED: &[SealedColumn] = &[
@@ -65,6 +69,7 @@ pub const SEALED: &[SealedColumn] = &[
     SESSION_USER_AGENT,
     SESSION_IP,
     OUTBOX_PAYLOAD,
+    IDEMPOTENCY_RESPONSE,
 ];
 
 /// A table that holds personal data, with the columns it keeps in clear
@@ -177,6 +182,23 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
             "last_error",
         ],
         why: "the message itself is sealed; errors never carry a recipient",
+    },
+    PersonalTable {
+        name: "idempotency_records",
+        clear: &[
+            "id",
+            "caller",
+            "key_hash",
+            "subject_id",
+            "fingerprint",
+            "created_at",
+            "completed_at",
+            "response",
+        ],
+        why: "callers are account ids or keyed hashes of the source; the key and the request \
+are kept only as keyed hashes; `response` holds only answers to anonymous callers, which \
+name no one (registration answers the same fixed message whatever happened); every \
+account's answer is sealed; rows live 24 hours",
     },
 ];
 

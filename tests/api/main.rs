@@ -6,11 +6,15 @@
 
 mod accounts;
 mod catalogue;
+mod catalogue_cache;
+mod contract;
 mod emails;
 mod errors;
+mod field_errors;
 mod files;
 mod hardening;
 mod helpers;
+mod idempotency;
 mod meta;
 mod openapi;
 mod privacy;

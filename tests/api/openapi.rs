@@ -21,10 +21,12 @@ fn every_error_response_is_a_documented_problem() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             for (status, response) in op["responses"].as_object().unwrap() {
-                if status.starts_with('4') || status.starts_with('5') {
+                // HEAD answers have no body.
+                if method != "head" && (status.starts_with('4') || status.starts_with('5')) {
                     let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
                     assert_eq!(
-                        schema, "#/components/schemas/Problem",
+                        schema.as_str(),
+                        Some(format!("#/components/schemas/Problem{status}").as_str()),
                         "{method} {path} {status}"
                     );
                 }

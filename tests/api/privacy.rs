@@ -24,7 +24,7 @@ const CITY: &str = "Confidentville";
 const AGENT: &str = "SecretBrowser/1.0";
 
 /// Every byte the databases hold, as an attacker with a copy would see them.
-fn raw_dump(storage: &Storage) -> Vec<u8> {
+pub(crate) fn raw_dump(storage: &Storage) -> Vec<u8> {
     let mut out = Vec::new();
     for url in [&storage.database_url, &storage.keystore_url] {
         if let Some(path) = url.strip_prefix("sqlite://") {
@@ -51,7 +51,7 @@ fn raw_dump(storage: &Storage) -> Vec<u8> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
@@ -295,7 +295,7 @@ async fn the_outbox_does_not_duplicate_a_message_delivered_just_before_a_crash()
     assert_eq!(due.len(), 1);
     let m = &due[0];
     let envelope = m.envelope.as_ref().unwrap();
-    let (subject, body) = api::mail::render(envelope);
+    let (subject, body) = api::mail::render(envelope, &api::mail::LinkLifetimes::default());
     app.app
         .mailer
         .deliver(m.id, envelope.to.as_str(), &subject, body)

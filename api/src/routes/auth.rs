@@ -12,6 +12,7 @@ use validator::Validate;
 use super::common::{Accepted, validate};
 use crate::auth::{AuthAllowingPasswordChange, Caller};
 use crate::body::Body;
+use crate::idempotency::{Answer, IdempotencyErrors, IdempotencyKeyHeader, IdempotentBody};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::state::SharedState;
 use domain::identity::{Credentials, Registration};
@@ -101,12 +102,23 @@ pub struct RegisterRequest {
 /// Answers 202 whether or not the address already has an account (its owner
 /// is told by e-mail instead, at most once per 10 minutes), so that the
 /// answer reveals nothing. At most 20 registrations per source and hour.
+///
+/// Without a password, the customer receives by e-mail a single-use link
+/// `<BOUTIQUE_FRONTEND_URL>/account/set-password?token=<token>`, valid 48
+/// hours (`BOUTIQUE_SET_PASSWORD_LINK_HOURS`), whose page checks the token
+/// with `POST /v1/auth/password/check` and sets the password with
+/// `POST /v1/auth/password/reset` (or a generated password, per
+/// `BOUTIQUE_ACCOUNT_SETUP`).
 #[utoipa::path(
     tag = "auth",
     operation_id = "register",
+    params(IdempotencyKeyHeader),
     request_body = RegisterRequest,
     responses(
-        (status = 202, description = "Accepted; an e-mail follows", body = Accepted),
+        (status = 202, description = "Accepted; an e-mail follows", body = Accepted, headers(
+            ("Idempotent-Replayed" = String, description = "`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`"),
+        )),
+        IdempotencyErrors,
         (status = 429, description = "Too many registrations from this source within the hour, or the source is banned; see Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
@@ -117,22 +129,22 @@ pub struct RegisterRequest {
 pub async fn register(
     state: SharedState,
     caller: Caller,
-    body: Body<RegisterRequest>,
+    body: IdempotentBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.read().await?;
+    let (b, idempotency) = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
-    let email = f.take("email", Email::parse(&b.email));
-    let name = f.take("name", PersonName::parse(&b.name));
+    let email = f.take_coded("email", Email::parse(&b.email));
+    let name = f.take_coded("name", PersonName::parse(&b.name));
     let phone = b
         .phone
         .as_deref()
         .filter(|p| !p.trim().is_empty())
-        .and_then(|p| f.take("phone", Phone::parse(p)));
+        .and_then(|p| f.take_coded("phone", Phone::parse(p)));
     let password = b
         .password
         .as_deref()
-        .and_then(|p| f.take("password", Password::parse(p)));
+        .and_then(|p| f.take_coded("password", Password::parse(p)));
     if !b.accept_privacy_policy {
         f.push(
             "accept_privacy_policy",
@@ -149,26 +161,35 @@ pub async fn register(
         );
     }
     let (email, name) = f.finish(|| Some((email?, name?)))?;
-    domain::identity::register(
-        state.store.as_ref(),
-        &state.hasher,
-        &state.random,
-        state.index.as_ref(),
-        state.clock.as_ref(),
-        &state.identity,
-        Registration {
-            email,
-            name,
-            phone,
-            password,
-            language: b.preferred_language.map_or(Language::Fr, Language::from),
-        },
-        &caller.0,
-    )
-    .await?;
-    Ok(HttpResponse::Accepted().json(Accepted::new(
-        "If this address can be registered, an e-mail is on its way.",
-    )))
+    let registration = Registration {
+        email,
+        name,
+        phone,
+        password,
+        language: b.preferred_language.map_or(Language::Fr, Language::from),
+    };
+    let origin = caller.0;
+    // Anonymous: the key is the source's (its keyed hash). The answer is the
+    // same fixed message whatever happened, so recording it reveals nothing.
+    let caller = domain::idempotency::Caller::source(&origin.source);
+    idempotency
+        .run(&state, caller, move |state| async move {
+            domain::identity::register(
+                state.store.as_ref(),
+                &state.hasher,
+                &state.random,
+                state.index.as_ref(),
+                state.clock.as_ref(),
+                &state.identity,
+                registration,
+                &origin,
+            )
+            .await?;
+            Answer::accepted(&Accepted::new(
+                "If this address can be registered, an e-mail is on its way.",
+            ))
+        })
+        .await
 }
 
 /// Credentials.
@@ -191,13 +212,22 @@ pub struct LoginRequest {
 
 /// A session's access token.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LoginResponse {
+#[schema(example = json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTkzYTViMi03YzFlLTdkMmEtOWYwMC0zYjVjMWQyZTRmNjAifQ.c2lnbmF0dXJl",
+    "token_type": "Bearer",
+    "expires_at": "2026-11-30T12:00:00Z",
+    "session_id": "0193a5b2-7c1e-7d2a-9f00-3b5c1d2e4f61",
+    "must_change_password": false
+}))]
+pub struct AccessToken {
     /// Send as `Authorization: Bearer <access_token>`.
     pub access_token: String,
     /// Always `Bearer`.
     #[schema(example = "Bearer")]
     pub token_type: String,
-    /// When the token and its session end (2 days, or 14 with remember-me).
+    /// When the token and its session end (RFC 3339, UTC): 2 days after login
+    /// or the last renewal, 14 with remember-me; `POST /v1/auth/refresh`
+    /// renews it up to 30 days (90) after login.
     pub expires_at: DateTime<Utc>,
     /// The session, as listed in `GET /v1/me/sessions`.
     pub session_id: Uuid,
@@ -216,7 +246,7 @@ pub struct LoginResponse {
     operation_id = "login",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 200, description = "Logged in", body = AccessToken),
         (status = 401, description = "Invalid e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Locked or banned; see Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u32, description = "Seconds to wait"))),
@@ -247,13 +277,7 @@ pub async fn login(
         &caller.0,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(LoginResponse {
-        access_token: out.access_token,
-        token_type: "Bearer".into(),
-        expires_at: out.expires_at,
-        session_id: out.session_id.as_uuid(),
-        must_change_password: out.must_change_password,
-    }))
+    Ok(HttpResponse::Ok().json(AccessToken::from(out)))
 }
 
 /// Log out: the token stops working at once.
@@ -293,6 +317,10 @@ pub struct ForgotPasswordRequest {
 /// and is given before the work is done, so its timing says nothing either.
 /// One link per 10 minutes while a live one exists; at most 20 requests per
 /// source and hour. The current password keeps working until the link is used.
+///
+/// The mail carries a single-use link
+/// `<BOUTIQUE_FRONTEND_URL>/account/reset-password?token=<token>`, valid 1
+/// hour (`BOUTIQUE_RESET_LINK_MINUTES`).
 #[utoipa::path(
     tag = "auth",
     operation_id = "forgot_password",
@@ -384,7 +412,7 @@ pub async fn reset_password(
     let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
-    let password = f.take("new_password", Password::parse(&b.new_password));
+    let password = f.take_coded("new_password", Password::parse(&b.new_password));
     let password = f.finish(|| password)?;
     domain::identity::reset_password(
         state.store.as_ref(),
@@ -397,4 +425,120 @@ pub async fn reset_password(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+impl From<domain::identity::LoginOutcome> for AccessToken {
+    fn from(out: domain::identity::LoginOutcome) -> Self {
+        Self {
+            access_token: out.access_token,
+            token_type: "Bearer".into(),
+            expires_at: out.expires_at,
+            session_id: out.session_id.as_uuid(),
+            must_change_password: out.must_change_password,
+        }
+    }
+}
+
+/// Renew the session: it lasts its period again from now.
+///
+/// A session lasts 2 days (14 with remember-me) from login or from its last
+/// renewal, and cannot be renewed past 30 days (90 with remember-me) after
+/// login: then log in again. The answer carries a new token with the new
+/// end; the old token keeps working until its own end. A frontend renews
+/// whenever the person is active and the end is near.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "refresh_session",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Renewed; a new token", body = AccessToken),
+        SignedInErrors,
+    )
+)]
+#[post("/v1/auth/refresh")]
+pub async fn refresh_session(
+    state: SharedState,
+    auth: AuthAllowingPasswordChange,
+) -> Result<HttpResponse, ApiError> {
+    let out = domain::identity::refresh(
+        state.store.as_ref(),
+        &state.tokens,
+        state.clock.as_ref(),
+        &state.identity,
+        &auth.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(AccessToken::from(out)))
+}
+
+/// A token from a set-password or reset link.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "q1xq3Vq9b0-1pS9aZkOe3oJ5c2Jbq2n4m0xVhZbYt8A"}))]
+pub struct CheckTokenRequest {
+    /// The token from the link's `token` query parameter.
+    #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
+    pub token: String,
+}
+
+/// What a link's token is for.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkPurposeDto {
+    /// The first password of an account created without one (link valid 48 hours).
+    SetPassword,
+    /// A forgotten password (link valid 1 hour).
+    ResetPassword,
+}
+
+/// A live link token.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"purpose": "reset_password", "expires_at": "2026-11-26T13:00:00Z"}))]
+pub struct LinkTokenInfo {
+    /// What it is for.
+    pub purpose: LinkPurposeDto,
+    /// When it stops working (RFC 3339, UTC).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Check a set-password or reset token without using it.
+///
+/// Lets the link's page tell the person at once when the link is unknown,
+/// used or expired, before showing the password form. Counted like a reset:
+/// invalid tokens count against the source (20 an hour ban it).
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "check_password_token",
+    request_body = CheckTokenRequest,
+    responses(
+        (status = 200, description = "The token works", body = LinkTokenInfo),
+        (status = 429, description = "The source is banned after repeated invalid tokens or failed logins; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        BodyErrors,
+    )
+)]
+#[post("/v1/auth/password/check")]
+pub async fn check_password_token(
+    state: SharedState,
+    caller: Caller,
+    body: Body<CheckTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.read().await?;
+    validate(&b)?;
+    let info = domain::identity::check_link_token(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &state.identity,
+        &b.token,
+        &caller.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(LinkTokenInfo {
+        purpose: match info.purpose {
+            domain::identity::TokenPurpose::SetPassword => LinkPurposeDto::SetPassword,
+            domain::identity::TokenPurpose::ResetPassword => LinkPurposeDto::ResetPassword,
+        },
+        expires_at: info.expires_at,
+    }))
 }

@@ -1,8 +1,8 @@
 //! Pieces shared by handlers: request validation, small DTOs, pagination of
 //! short in-memory lists.
 
-use domain::FieldErrors;
 use domain::pagination::{Limit, decode_cursor, encode_cursor};
+use domain::{FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
@@ -18,29 +18,46 @@ pub fn validate(v: &impl Validate) -> Result<(), ApiError> {
     let Err(errs) = v.validate() else {
         return Ok(());
     };
-    let mut fields: Vec<(String, String)> = errs
+    let mut fields: Vec<FieldError> = errs
         .field_errors()
         .into_iter()
-        .flat_map(|(field, list)| list.iter().map(move |e| (field.to_string(), message(e))))
+        .flat_map(|(field, list)| list.iter().map(move |e| field_error(&field, e)))
         .collect();
-    fields.sort();
+    fields.sort_by(|a, b| a.field.cmp(&b.field));
     let mut fe = FieldErrors::default();
-    for (f, m) in fields {
-        fe.push(&f, m);
+    for f in fields {
+        fe.push_error(f);
     }
     Err(ApiError::Validation(fe))
 }
 
-fn message(e: &ValidationError) -> String {
-    if let Some(m) = &e.message {
-        return m.to_string();
-    }
+/// The refusal of one rule, with its code and bounds (never the value).
+fn field_error(field: &str, e: &ValidationError) -> FieldError {
     let bound = |k: &str| e.params.get(k).map(ToString::to_string);
-    match (e.code.as_ref(), bound("min"), bound("max")) {
-        ("length", Some(min), Some(max)) => format!("must be {min} to {max} characters"),
-        ("length", None, Some(max)) => format!("must be at most {max} characters"),
-        ("length", Some(min), None) => format!("must be at least {min} characters"),
-        (code, _, _) => format!("is invalid ({code})"),
+    let (code, message, params) = match (&e.message, e.code.as_ref(), bound("min"), bound("max")) {
+        (Some(m), ..) => (FieldCode::Invalid, m.to_string(), vec![]),
+        (None, "length", Some(min), Some(max)) => (
+            FieldCode::Invalid,
+            format!("must be {min} to {max} characters"),
+            vec![],
+        ),
+        (None, "length", None, Some(max)) => (
+            FieldCode::TooLong,
+            format!("must be at most {max} characters"),
+            vec![("max", max)],
+        ),
+        (None, "length", Some(min), None) => (
+            FieldCode::TooShort,
+            format!("must be at least {min} characters"),
+            vec![("min", min)],
+        ),
+        (None, code, _, _) => (FieldCode::Invalid, format!("is invalid ({code})"), vec![]),
+    };
+    FieldError {
+        field: field.to_owned(),
+        code,
+        message,
+        params,
     }
 }
 

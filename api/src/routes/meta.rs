@@ -79,3 +79,40 @@ pub async fn openapi_yaml(spec: web::Data<Spec>) -> HttpResponse {
         .content_type("application/yaml")
         .body(spec.yaml.clone())
 }
+
+/// What a problem type means.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "/problems/email-taken", "status": 409, "description": "Another account uses this e-mail address."}))]
+pub struct ProblemTypeDoc {
+    /// The type, as problems carry it.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP status answered with it.
+    pub status: u16,
+    /// What it means and what a client can do about it.
+    pub description: String,
+}
+
+/// Explain a problem type: every `type` URI of a problem resolves here.
+#[utoipa::path(
+    tag = "meta",
+    operation_id = "get_problem_type",
+    params(("slug" = String, Path, description = "The last segment of the type URI", example = "email-taken", max_length = 64, pattern = "^[a-z-]+$")),
+    responses(
+        (status = 200, description = "The explanation", body = ProblemTypeDoc),
+        (status = 404, description = "No problem type has this name", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/problems/{slug}")]
+pub async fn get_problem_type(slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let kind = format!("/problems/{}", slug.as_str());
+    let (status, text) = crate::problem::problem_doc(&kind)
+        .ok_or_else(|| ApiError::NotFound("No problem type has this name.".into()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .json(ProblemTypeDoc {
+            kind,
+            status,
+            description: text.to_owned(),
+        }))
+}

@@ -40,17 +40,41 @@ impl FromStr for AddressKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CountryCode([u8; 2]);
 
+/// Every officially assigned ISO 3166-1 alpha-2 code.
+pub const ISO_3166_1: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
 impl CountryCode {
-    /// Parses two letters (case-insensitive).
+    /// Parses an officially assigned ISO 3166-1 alpha-2 code, upper-case
+    /// as the standard writes it (`FR`, not `fr`, `XX` or `EU`).
     ///
     /// # Errors
-    /// When not two ASCII letters.
+    /// When it is not one.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let b = s.trim().as_bytes();
-        if b.len() == 2 && b.iter().all(u8::is_ascii_alphabetic) {
-            Ok(Self([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()]))
-        } else {
-            Err("must be a two-letter ISO 3166-1 country code such as FR".into())
+        match ISO_3166_1.iter().find(|c| **c == s) {
+            Some(c) => {
+                let b = c.as_bytes();
+                Ok(Self([b[0], b[1]]))
+            }
+            None => {
+                Err("must be an ISO 3166-1 alpha-2 country code in capitals, such as FR".into())
+            }
         }
     }
 
@@ -135,6 +159,22 @@ impl fmt::Debug for PostalAddress {
 }
 
 #[cfg(test)]
+mod iso_tests {
+    use super::*;
+
+    #[test]
+    fn only_assigned_iso_codes_in_capitals_are_countries() {
+        assert_eq!(ISO_3166_1.len(), 249);
+        for ok in ["FR", "BE", "CH", "DE", "GB", "US", "RE"] {
+            assert_eq!(CountryCode::parse(ok).unwrap().as_str(), ok);
+        }
+        for bad in ["XX", "EU", "UK", "fr", " FR", "F", "FRA", ""] {
+            assert!(CountryCode::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -146,7 +186,7 @@ mod tests {
             Some(" "),
             "75002",
             "Paris",
-            "fr",
+            "FR",
         )
         .unwrap();
         assert_eq!(a.country, "FR");

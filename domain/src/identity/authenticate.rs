@@ -14,7 +14,9 @@ use crate::store::Store;
 /// requests without valid credentials count toward a ban.
 ///
 /// # Errors
-/// [`IdentityError::Unauthenticated`], [`IdentityError::Limited`]; storage failure.
+/// [`IdentityError::Unauthenticated`] (counted toward a ban in private
+/// areas), [`IdentityError::SessionEnded`] (not counted),
+/// [`IdentityError::Limited`]; storage failure.
 pub async fn authenticate(
     store: &dyn Store,
     issuer: &dyn TokenIssuer,
@@ -52,25 +54,34 @@ async fn principal(
             token_presented: false,
         });
     };
-    let invalid = || IdentityError::Unauthenticated {
+    // A token this API did not sign (forged, garbage) counts as probing.
+    let claims = issuer.decode(token).ok_or(IdentityError::Unauthenticated {
         token_presented: true,
-    };
+    })?;
+    // One it signed, whose session ended, is a visitor who was logged out:
+    // 401, without counting toward a ban.
     let now = clock.now();
-    let claims = issuer.verify(token, now).ok_or_else(invalid)?;
     let reader = store.reader();
     let session = reader
         .sessions()
         .get(claims.session)
         .await?
-        .ok_or_else(invalid)?;
-    if session.customer_id != claims.subject || !session.is_live(now) || claims.expires_at <= now {
-        return Err(invalid());
+        .ok_or(IdentityError::SessionEnded)?;
+    // A signed token naming another account than its session's owner is
+    // not a logged-out visitor: count it like a forged one.
+    if session.customer_id != claims.subject {
+        return Err(IdentityError::Unauthenticated {
+            token_presented: true,
+        });
+    }
+    if !session.is_live(now) || claims.expires_at <= now {
+        return Err(IdentityError::SessionEnded);
     }
     let account = reader
         .accounts()
         .login_record_by_id(claims.subject)
         .await?
-        .ok_or_else(invalid)?;
+        .ok_or(IdentityError::SessionEnded)?;
     reader.sessions().touch(claims.session, now).await?;
     reader.accounts().touch(claims.subject, now).await?;
     Ok(Principal {

@@ -40,6 +40,11 @@ pub enum IdentityError {
         /// A token was sent but is not valid.
         token_presented: bool,
     },
+    /// A token this API signed, whose session has expired or ended (logout,
+    /// revocation, password change): log in again. Unlike a forged token,
+    /// it does not count toward a ban.
+    #[error("the session has ended")]
+    SessionEnded,
     /// A set-password or reset link's token is unknown, used or expired.
     #[error("the link's token is unknown, used or expired")]
     InvalidLinkToken,

@@ -18,13 +18,14 @@ mod principal;
 mod profile;
 mod register;
 mod session;
+mod sessions;
 mod staff;
 mod support;
 
 #[cfg(test)]
 mod tests;
 
-pub use address::{AddressKind, CountryCode, PostalAddress};
+pub use address::{AddressKind, CountryCode, ISO_3166_1, PostalAddress};
 pub use authenticate::authenticate;
 pub use config::{AccountSetup, IdentityConfig};
 pub use customer::{Customer, NewCustomer};
@@ -34,7 +35,8 @@ pub use lockout::{LockoutPolicy, Verdict};
 pub use login::{Credentials, LoginOutcome, login};
 pub use logout::{logout, revoke_session};
 pub use password::{
-    change_email, change_password, forgot_password, reset_password, throttle_password_requests,
+    LinkToken, change_email, change_password, check_link_token, forgot_password, reset_password,
+    throttle_password_requests,
 };
 pub use person::{Email, Language, Password, PasswordError, PersonName, Phone, Role};
 pub use ports::{
@@ -47,6 +49,7 @@ pub use principal::Principal;
 pub use profile::{add_address, delete_address, profile, replace_address, update_profile};
 pub use register::{Registration, register};
 pub use session::SessionPolicy;
+pub use sessions::{logout_others, refresh};
 pub use staff::{
     CustomerLookup, CustomerRecord, NewStaff, create_staff, lift_block, read_customer, set_role,
 };

@@ -144,6 +144,47 @@ pub async fn reset_password(
     Ok(())
 }
 
+/// What a link's token is for, and until when it works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkToken {
+    /// Set-password or reset.
+    pub purpose: TokenPurpose,
+    /// When it stops working.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Checks a set-password or reset token without using it, so a page can
+/// tell the person before showing its form. Counted like a reset: an
+/// unknown, used or expired token counts against the source, and a banned
+/// source is refused.
+///
+/// # Errors
+/// [`IdentityError::InvalidLinkToken`], [`IdentityError::Limited`]; storage failure.
+pub async fn check_link_token(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    token: &str,
+    origin: &Origin,
+) -> Result<LinkToken, IdentityError> {
+    lockdown::check_source(store, clock, origin).await?;
+    let found = store
+        .reader()
+        .tokens()
+        .describe_live(&token_hash(token), clock.now())
+        .await?;
+    match found {
+        Some((purpose, expires_at)) => Ok(LinkToken {
+            purpose,
+            expires_at,
+        }),
+        None => {
+            lockdown::record_reset_failure(store, &config.lockout, clock, origin).await?;
+            Err(IdentityError::InvalidLinkToken)
+        }
+    }
+}
+
 /// Checks the caller's password; a wrong one counts like a failed login.
 pub(crate) async fn confirm_password(
     store: &dyn Store,

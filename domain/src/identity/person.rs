@@ -25,6 +25,17 @@ pub enum PersonError {
     Role,
 }
 
+impl crate::error::Coded for PersonError {
+    fn code(&self) -> crate::error::FieldCode {
+        use crate::error::FieldCode;
+        match self {
+            Self::Email | Self::Phone => FieldCode::InvalidFormat,
+            Self::Name => FieldCode::Invalid,
+            Self::Language | Self::Role => FieldCode::UnknownValue,
+        }
+    }
+}
+
 /// An e-mail address the mailer can deliver to, kept as typed; compared and
 /// indexed in its normalised form ([`Email::normalised`]).
 ///
@@ -212,6 +223,17 @@ pub enum PasswordError {
     /// In the list of common passwords.
     #[error("is too common; choose a less predictable passphrase")]
     Common,
+}
+
+impl crate::error::Coded for PasswordError {
+    fn code(&self) -> crate::error::FieldCode {
+        use crate::error::FieldCode;
+        match self {
+            Self::TooShort => FieldCode::TooShort,
+            Self::TooLong => FieldCode::TooLong,
+            Self::Common => FieldCode::Invalid,
+        }
+    }
 }
 
 static COMMON: &str = include_str!("common-passwords.txt");

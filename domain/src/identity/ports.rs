@@ -236,6 +236,13 @@ pub trait SessionRepo: Send + Sync {
     ) -> Result<u64, StorageError>;
     /// Records use of a session (at most once a minute).
     async fn touch(&self, id: SessionId, now: DateTime<Utc>) -> Result<(), StorageError>;
+    /// Moves a live session's end; false when it is not live.
+    async fn renew(
+        &self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
 }
 
 /// What a single-use token is for.
@@ -288,6 +295,12 @@ pub trait TokenRepo: Send + Sync {
         hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<CustomerId>, StorageError>;
+    /// The purpose and end of a live token, without using it.
+    async fn describe_live(
+        &self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(TokenPurpose, DateTime<Utc>)>, StorageError>;
     /// When the owner's newest live token of `purpose` was issued, if any.
     async fn newest_live(
         &self,
@@ -504,9 +517,14 @@ pub trait TokenIssuer: Send + Sync {
     /// # Errors
     /// When signing fails (a bug).
     fn issue(&self, claims: &AccessClaims) -> Result<String, IssueError>;
-    /// The claims of a token whose signature, issuer, audience and expiry
-    /// (at `now`) check out; `None` otherwise.
-    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims>;
+    /// The claims of a token whose signature, issuer and audience check
+    /// out, expired or not: a token this API signed. `None` otherwise.
+    fn decode(&self, token: &str) -> Option<AccessClaims>;
+    /// The claims of a token that [`TokenIssuer::decode`]s and has not
+    /// expired at `now`.
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims> {
+        self.decode(token).filter(|c| c.expires_at > now)
+    }
 }
 
 /// Secrets made from the operating system's randomness.

@@ -93,6 +93,15 @@ fn assert_unauthenticated<T: std::fmt::Debug>(r: Result<T, IdentityError>, prese
     }
 }
 
+/// A token this API signed whose session has ended: refused, not counted.
+#[track_caller]
+fn assert_session_ended<T: std::fmt::Debug>(r: Result<T, IdentityError>) {
+    assert!(
+        matches!(r, Err(IdentityError::SessionEnded)),
+        "expected SessionEnded, got {r:?}"
+    );
+}
+
 fn count(actions: &[AuditAction], action: AuditAction) -> usize {
     actions.iter().filter(|a| **a == action).count()
 }
@@ -646,7 +655,12 @@ async fn acc_4_authenticate_refuses_missing_and_forged_tokens() {
     assert_unauthenticated(w.authenticate(None, false, home()).await, false);
     assert_unauthenticated(w.authenticate(Some("garbage"), false, home()).await, true);
 
-    // A well-formed token for another subject than the session's owner.
+    // A token whose signature does not check out.
+    let tampered = out.access_token.replacen("fake|", "f4ke|", 1);
+    assert_unauthenticated(w.authenticate(Some(&tampered), false, home()).await, true);
+
+    // A well-formed token for another subject than the session's owner: it
+    // is refused and counts like a forged one.
     let other = w.customer("other@example.fr").await;
     let forged = w
         .issuer
@@ -672,10 +686,7 @@ async fn acc_4_tokens_stop_working_when_the_session_expires() {
         .await
         .unwrap();
     w.clock.advance(Duration::seconds(1));
-    assert_unauthenticated(
-        w.authenticate(Some(&out.access_token), false, home()).await,
-        true,
-    );
+    assert_session_ended(w.authenticate(Some(&out.access_token), false, home()).await);
 
     // Even a token that outlives its session is refused.
     let outliving = w
@@ -688,7 +699,7 @@ async fn acc_4_tokens_stop_working_when_the_session_expires() {
             expires_at: w.now() + Duration::days(30),
         })
         .unwrap();
-    assert_unauthenticated(w.authenticate(Some(&outliving), false, home()).await, true);
+    assert_session_ended(w.authenticate(Some(&outliving), false, home()).await);
 }
 
 #[tokio::test]
@@ -699,10 +710,7 @@ async fn acc_4_a_token_of_an_erased_account_is_refused() {
     w.store.edit(|s| {
         s.accounts.remove(&id);
     });
-    assert_unauthenticated(
-        w.authenticate(Some(&out.access_token), false, home()).await,
-        true,
-    );
+    assert_session_ended(w.authenticate(Some(&out.access_token), false, home()).await);
 }
 
 #[tokio::test]
@@ -713,10 +721,7 @@ async fn acc_4_logout_ends_the_session_at_once() {
 
     logout(&w.store, &w.clock, &p).await.unwrap();
 
-    assert_unauthenticated(
-        w.authenticate(Some(&out.access_token), false, home()).await,
-        true,
-    );
+    assert_session_ended(w.authenticate(Some(&out.access_token), false, home()).await);
     assert_eq!(
         w.state().sessions[&out.session_id].revoked_at,
         Some(w.now())
@@ -737,10 +742,9 @@ async fn acc_4_revoke_session_ends_one_of_the_callers_other_sessions() {
         .await
         .unwrap();
 
-    assert_unauthenticated(
+    assert_session_ended(
         w.authenticate(Some(&second.access_token), false, home())
             .await,
-        true,
     );
     w.authenticate(Some(&first.access_token), false, home())
         .await
@@ -1138,10 +1142,7 @@ async fn acc_3_reset_password_ends_every_session_and_lifts_the_locks() {
     w.reset(token_of(&link), NEW_PASSWORD).await.unwrap();
 
     for out in [&a, &b] {
-        assert_unauthenticated(
-            w.authenticate(Some(&out.access_token), false, home()).await,
-            true,
-        );
+        assert_session_ended(w.authenticate(Some(&out.access_token), false, home()).await);
     }
     let s = w.state();
     assert!(s.counters.values().all(|c| c.customer != Some(id)));
@@ -1173,10 +1174,9 @@ async fn acc_4_change_password_keeps_the_current_session_and_ends_the_others() {
     w.authenticate(Some(&current.access_token), false, home())
         .await
         .unwrap();
-    assert_unauthenticated(
+    assert_session_ended(
         w.authenticate(Some(&other.access_token), false, home())
             .await,
-        true,
     );
     assert_eq!(
         w.hash_of(id).as_deref(),
@@ -2479,4 +2479,512 @@ async fn sec_1_origin_with_prefix_sets_how_much_of_an_ipv6_address_is_the_source
             Err(IdentityError::InvalidCredentials)
         ));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Ended sessions, renewal, other devices (ACC-4, SEC-2) and link checks
+// (ACC-2, ACC-3, SEC-1)
+// ---------------------------------------------------------------------------
+
+const ELSEWHERE_NET: &str = "198.51.100.0/24";
+
+fn private_probes(origin: &Origin) -> CounterKey {
+    CounterKey::source(CounterKind::PrivateProbes, &origin.source)
+}
+
+impl World {
+    async fn refresh(&self, p: &Principal) -> Result<LoginOutcome, IdentityError> {
+        refresh(&self.store, &self.issuer, &self.clock, &self.config, p).await
+    }
+
+    async fn logout_others(&self, p: &Principal) -> Result<u64, IdentityError> {
+        logout_others(&self.store, &self.clock, p).await
+    }
+
+    async fn check_link(&self, token: &str, origin: &Origin) -> Result<LinkToken, IdentityError> {
+        check_link_token(&self.store, &self.clock, &self.config, token, origin).await
+    }
+
+    /// The stored end of a session.
+    fn session_end(&self, id: SessionId) -> DateTime<Utc> {
+        self.state().sessions[&id].expires_at
+    }
+
+    /// The set-password link of the last mail.
+    fn last_setup_link(&self) -> String {
+        match self.last_mail().1.mail {
+            Mail::AccountSetupLink { link } => link,
+            other => panic!("expected a set-password link, got {other:?}"),
+        }
+    }
+}
+
+// 1. Ended sessions are not probes (SEC-2).
+
+#[tokio::test]
+async fn acc_4_sec_2_expired_logged_out_and_purged_sessions_answer_session_ended_and_25_of_them_ban_nothing()
+ {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (expired, _) = w.sign_in("jeanne@example.fr").await;
+    w.clock.advance(Duration::days(1));
+    let (logged_out, p) = w.sign_in("jeanne@example.fr").await;
+    logout(&w.store, &w.clock, &p).await.unwrap();
+    let (purged, _) = w.sign_in("jeanne@example.fr").await;
+    w.store.edit(|s| {
+        s.sessions.remove(&purged.session_id);
+    });
+    let (live, _) = w.sign_in("jeanne@example.fr").await;
+    w.clock.advance(Duration::days(1) + Duration::seconds(1));
+
+    let ended = [&expired, &logged_out, &purged];
+    for i in 0..25 {
+        let out = ended[i % ended.len()];
+        assert_session_ended(w.authenticate(Some(&out.access_token), true, home()).await);
+    }
+
+    assert_eq!(w.counted(&private_probes(&home())), None, "not counted");
+    check_source(&w.store, &w.clock, &home()).await.unwrap();
+    assert_eq!(count(&w.actions(), AuditAction::SourceBanned), 0);
+    w.authenticate(Some(&live.access_token), true, home())
+        .await
+        .unwrap();
+
+    // The probe count starts from nothing: 19 forged tokens still ban nothing.
+    for i in 0..19 {
+        assert_unauthenticated(
+            w.authenticate(Some(&format!("forged-{i}")), true, home())
+                .await,
+            true,
+        );
+    }
+    assert_eq!(w.counted(&private_probes(&home())), Some(19));
+    check_source(&w.store, &w.clock, &home()).await.unwrap();
+}
+
+#[tokio::test]
+async fn sec_2_twenty_forged_tokens_to_private_areas_ban_the_source() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (live, _) = w.sign_in("jeanne@example.fr").await;
+    let (ended, p) = w.sign_in("jeanne@example.fr").await;
+    logout(&w.store, &w.clock, &p).await.unwrap();
+    let tampered = live.access_token.replacen("fake|", "f4ke|", 1);
+
+    for i in 0..19 {
+        let forged = if i % 2 == 0 {
+            tampered.clone()
+        } else {
+            format!("forged-{i}")
+        };
+        assert_unauthenticated(w.authenticate(Some(&forged), true, home()).await, true);
+    }
+    check_source(&w.store, &w.clock, &home()).await.unwrap();
+    assert_unauthenticated(w.authenticate(Some("garbage"), true, home()).await, true);
+
+    let until = t0() + Duration::hours(1);
+    assert_eq!(w.counted(&private_probes(&home())), Some(20));
+    for out in [&live, &ended] {
+        assert_limited(
+            w.authenticate(Some(&out.access_token), true, home()).await,
+            LimitReason::SourceBanned,
+            until,
+            t0(),
+        );
+    }
+    let bans = w.source_bans();
+    assert_eq!(bans.len(), 1);
+    assert_eq!(
+        bans[0].reason.as_deref(),
+        Some("repeated unauthenticated access to private areas")
+    );
+    w.authenticate(Some(&live.access_token), true, elsewhere())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sec_2_twenty_requests_without_a_token_to_private_areas_ban_the_source() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (live, _) = w.sign_in("jeanne@example.fr").await;
+
+    for _ in 0..19 {
+        assert_unauthenticated(w.authenticate(None, true, home()).await, false);
+    }
+    check_source(&w.store, &w.clock, &home()).await.unwrap();
+    w.authenticate(Some(&live.access_token), true, home())
+        .await
+        .unwrap();
+    assert_unauthenticated(w.authenticate(None, true, home()).await, false);
+
+    assert_eq!(w.counted(&private_probes(&home())), Some(20));
+    assert_limited(
+        w.authenticate(Some(&live.access_token), true, home()).await,
+        LimitReason::SourceBanned,
+        t0() + Duration::hours(1),
+        t0(),
+    );
+    assert_eq!(w.source_bans().len(), 1);
+}
+
+// 2. Renewal (ACC-4).
+
+#[tokio::test]
+async fn acc_4_refresh_extends_a_2_day_session_by_2_days_from_now_keeps_its_id_and_issues_a_working_token()
+ {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    let (out, p) = w.sign_in("jeanne@example.fr").await;
+    assert_eq!(out.expires_at, t0() + Duration::days(2));
+    w.clock.advance(Duration::days(1));
+
+    let renewed = w.refresh(&p).await.unwrap();
+
+    let end = t0() + Duration::days(3);
+    assert_eq!(renewed.expires_at, end);
+    assert_eq!(renewed.session_id, out.session_id);
+    assert!(!renewed.must_change_password);
+    assert_ne!(renewed.access_token, out.access_token);
+    let s = w.state();
+    assert_eq!(s.sessions.len(), 1, "no new session");
+    assert_eq!(s.sessions[&out.session_id].expires_at, end);
+    assert_eq!(s.sessions[&out.session_id].created_at, t0());
+    let claims = w.issuer.decode(&renewed.access_token).unwrap();
+    assert_eq!(
+        (
+            claims.subject,
+            claims.session,
+            claims.issued_at,
+            claims.expires_at
+        ),
+        (id, out.session_id, w.now(), end)
+    );
+
+    let q = w
+        .authenticate(Some(&renewed.access_token), true, home())
+        .await
+        .unwrap();
+    assert_eq!((q.customer_id, q.session_id), (id, out.session_id));
+    // The old token works until its own end; the new one after it.
+    w.authenticate(Some(&out.access_token), true, home())
+        .await
+        .unwrap();
+    w.clock.set(t0() + Duration::days(2));
+    assert_session_ended(w.authenticate(Some(&out.access_token), true, home()).await);
+    w.authenticate(Some(&renewed.access_token), true, home())
+        .await
+        .unwrap();
+    w.clock.set(end);
+    assert_session_ended(
+        w.authenticate(Some(&renewed.access_token), true, home())
+            .await,
+    );
+    assert_eq!(w.counted(&private_probes(&home())), None);
+}
+
+#[tokio::test]
+async fn acc_4_refresh_stops_at_30_days_after_login_or_90_with_remember_me() {
+    for (remember_me, period, limit) in [(false, 2, 30), (true, 14, 90)] {
+        let w = World::new();
+        w.customer("jeanne@example.fr").await;
+        let out = w
+            .login("jeanne@example.fr", PASSWORD, remember_me, &home())
+            .await
+            .unwrap();
+        let login = w.now();
+        let cap = login + Duration::days(limit);
+        let mut token = out.access_token;
+
+        // Renewed every day with the latest token.
+        for day in 1..limit {
+            w.clock.set(login + Duration::days(day));
+            let p = w.authenticate(Some(&token), true, home()).await.unwrap();
+            let renewed = w.refresh(&p).await.unwrap();
+            let expected = (w.now() + Duration::days(period)).min(cap);
+            assert_eq!(renewed.expires_at, expected, "{remember_me} day {day}");
+            assert_eq!(w.session_end(out.session_id), expected);
+            assert_eq!(renewed.session_id, out.session_id);
+            token = renewed.access_token;
+        }
+
+        // At the cap a renewal gives nothing more, and then the session ends.
+        w.clock.set(cap - Duration::seconds(1));
+        let p = w.authenticate(Some(&token), true, home()).await.unwrap();
+        assert_eq!(w.refresh(&p).await.unwrap().expires_at, cap);
+        w.clock.set(cap);
+        assert_session_ended(w.authenticate(Some(&token), true, home()).await);
+        assert_session_ended(w.refresh(&p).await);
+        assert_eq!(w.session_end(out.session_id), cap);
+    }
+}
+
+#[tokio::test]
+async fn acc_4_refresh_never_shortens_a_session() {
+    let mut w = World::new();
+    w.customer("jeanne@example.fr").await;
+    let (out, p) = w.sign_in("jeanne@example.fr").await;
+    // The shop shortens its sessions: a live one keeps its end.
+    w.config.sessions.standard = Duration::hours(1);
+    w.clock.advance(Duration::minutes(5));
+
+    let renewed = w.refresh(&p).await.unwrap();
+
+    assert_eq!(renewed.expires_at, out.expires_at);
+    assert_eq!(w.session_end(out.session_id), out.expires_at);
+}
+
+#[tokio::test]
+async fn acc_4_refresh_of_an_ended_session_is_session_ended() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+
+    // Logged out.
+    let (out, p) = w.sign_in("jeanne@example.fr").await;
+    logout(&w.store, &w.clock, &p).await.unwrap();
+    assert_session_ended(w.refresh(&p).await);
+    assert_eq!(w.session_end(out.session_id), out.expires_at);
+
+    // Ended by another device's password change.
+    let (out, p) = w.sign_in("jeanne@example.fr").await;
+    let (_, other) = w.sign_in("jeanne@example.fr").await;
+    w.change_password(&other, PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    assert_session_ended(w.refresh(&p).await);
+    assert_eq!(w.session_end(out.session_id), out.expires_at);
+
+    // Expired.
+    let (out, p) = w.sign_in_with("jeanne@example.fr", NEW_PASSWORD).await;
+    w.clock.set(out.expires_at);
+    assert_session_ended(w.refresh(&p).await);
+    assert_eq!(w.session_end(out.session_id), out.expires_at);
+}
+
+// 3. "Log out my other devices" (ACC-4).
+
+#[tokio::test]
+async fn acc_4_logout_others_keeps_the_callers_session_ends_the_others_and_audits() {
+    let w = World::new();
+    let id = w.customer("jeanne@example.fr").await;
+    w.customer("other@example.fr").await;
+    let (current, p) = w.sign_in("jeanne@example.fr").await;
+    let (a, _) = w.sign_in("jeanne@example.fr").await;
+    let (b, _) = w.sign_in("jeanne@example.fr").await;
+    let (theirs, _) = w.sign_in("other@example.fr").await;
+    w.clock.advance(Duration::minutes(5));
+
+    assert_eq!(w.logout_others(&p).await.unwrap(), 2);
+
+    let entry = w.last_audit();
+    assert_eq!(entry.action, AuditAction::SessionRevoked.as_str());
+    assert_eq!(entry.actor, id.to_string());
+    assert_eq!(entry.target, Some(format!("customer:{id}")));
+    assert_eq!(entry.source.as_deref(), Some(ELSEWHERE_NET));
+    assert_eq!(entry.reason.as_deref(), Some("other sessions ended: 2"));
+
+    let s = w.state();
+    assert_eq!(s.sessions[&current.session_id].revoked_at, None);
+    for out in [&a, &b] {
+        assert_eq!(s.sessions[&out.session_id].revoked_at, Some(w.now()));
+        assert_session_ended(w.authenticate(Some(&out.access_token), true, home()).await);
+    }
+    w.authenticate(Some(&current.access_token), true, home())
+        .await
+        .unwrap();
+    w.authenticate(Some(&theirs.access_token), true, home())
+        .await
+        .unwrap();
+
+    // Nothing else left to end.
+    assert_eq!(w.logout_others(&p).await.unwrap(), 0);
+    assert_eq!(
+        w.last_audit().reason.as_deref(),
+        Some("other sessions ended: 0")
+    );
+    w.authenticate(Some(&current.access_token), true, home())
+        .await
+        .unwrap();
+}
+
+// 4. Checking a link's token before showing its form (ACC-2, ACC-3, SEC-1).
+
+#[tokio::test]
+async fn acc_2_acc_3_check_link_token_reports_purpose_and_expiry_without_using_the_token() {
+    let w = World::new();
+    w.register("new@example.fr", None).await.unwrap();
+    let setup = w.last_setup_link();
+    let id = w.customer("jeanne@example.fr").await;
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let reset = w.last_reset_link();
+    w.clock.advance(Duration::minutes(30));
+    let hashes = w.hasher.hashes();
+    let audit = w.state().audit.len();
+    let mails = w.mails().len();
+
+    // Checked twice: a check uses nothing.
+    for _ in 0..2 {
+        assert_eq!(
+            w.check_link(token_of(&setup), &home()).await.unwrap(),
+            LinkToken {
+                purpose: TokenPurpose::SetPassword,
+                expires_at: t0() + Duration::hours(48),
+            }
+        );
+        assert_eq!(
+            w.check_link(token_of(&reset), &home()).await.unwrap(),
+            LinkToken {
+                purpose: TokenPurpose::ResetPassword,
+                expires_at: t0() + Duration::hours(1),
+            }
+        );
+    }
+    assert!(w.state().tokens.iter().all(|t| t.used_at.is_none()));
+    assert_eq!(w.hasher.hashes(), hashes);
+    assert_eq!(w.state().audit.len(), audit);
+    assert_eq!(w.mails().len(), mails);
+    assert_eq!(w.counted(&source_failures(&home())), None);
+
+    // The tokens still work, once.
+    w.reset(token_of(&setup), NEW_PASSWORD).await.unwrap();
+    w.login("new@example.fr", NEW_PASSWORD, false, &elsewhere())
+        .await
+        .unwrap();
+    w.reset(token_of(&reset), NEW_PASSWORD).await.unwrap();
+    assert_eq!(
+        w.hash_of(id).as_deref(),
+        Some("hash:a brand new long passphrase")
+    );
+    for link in [&setup, &reset] {
+        assert_invalid_link(w.check_link(token_of(link), &home()).await);
+    }
+}
+
+#[tokio::test]
+async fn sec_1_acc_3_check_link_token_refuses_unknown_used_and_expired_tokens_and_counts_them() {
+    let w = World::new();
+    w.register("new@example.fr", None).await.unwrap();
+    let setup = w.last_setup_link();
+    w.customer("jeanne@example.fr").await;
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let used = w.last_reset_link();
+    w.reset(token_of(&used), NEW_PASSWORD).await.unwrap();
+    w.clock.advance(Duration::minutes(10));
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let expired = w.last_reset_link();
+    assert_ne!(used, expired);
+
+    // A set-password link works until its 48th hour.
+    w.clock
+        .set(t0() + Duration::hours(48) - Duration::seconds(1));
+    assert_eq!(
+        w.check_link(token_of(&setup), &attacker())
+            .await
+            .unwrap()
+            .purpose,
+        TokenPurpose::SetPassword
+    );
+    w.clock.advance(Duration::seconds(1));
+    let hashes = w.hasher.hashes();
+    let audit = w.state().audit.len();
+
+    for token in [
+        "link-token-9999",
+        token_of(&used),
+        token_of(&expired),
+        token_of(&setup),
+    ] {
+        assert_invalid_link(w.check_link(token, &attacker()).await);
+    }
+
+    assert_eq!(w.counted(&source_failures(&attacker())), Some(4));
+    assert_eq!(w.counted(&source_failures(&home())), None);
+    assert_eq!(w.hasher.hashes(), hashes, "no hash for a check");
+    assert_eq!(w.state().audit.len(), audit, "nothing audited below a ban");
+}
+
+#[tokio::test]
+async fn sec_1_acc_3_twenty_bad_link_checks_ban_the_source_even_for_a_valid_token() {
+    let w = World::new();
+    w.customer("jeanne@example.fr").await;
+    w.forgot("jeanne@example.fr").await.unwrap();
+    let link = w.last_reset_link();
+
+    for i in 0..19 {
+        assert_invalid_link(w.check_link(&format!("made-up-{i}"), &attacker()).await);
+    }
+    check_source(&w.store, &w.clock, &attacker()).await.unwrap();
+    assert_eq!(
+        w.check_link(token_of(&link), &attacker())
+            .await
+            .unwrap()
+            .purpose,
+        TokenPurpose::ResetPassword
+    );
+    assert_invalid_link(w.check_link("made-up-19", &attacker()).await);
+
+    // Banned: refused before any token is looked at, a valid one included.
+    let until = t0() + Duration::hours(1);
+    for token in ["made-up-20", token_of(&link)] {
+        assert_limited(
+            w.check_link(token, &attacker()).await,
+            LimitReason::SourceBanned,
+            until,
+            t0(),
+        );
+    }
+    assert_limited(
+        w.reset_from(token_of(&link), NEW_PASSWORD, &attacker())
+            .await,
+        LimitReason::SourceBanned,
+        until,
+        t0(),
+    );
+    assert_eq!(
+        w.counted(&source_failures(&attacker())),
+        Some(20),
+        "refusals are not counted"
+    );
+    let bans = w.source_bans();
+    assert_eq!(bans.len(), 1);
+    assert_eq!(bans[0].target, Some(format!("source:{ATTACKER_NET}")));
+    assert_eq!(
+        bans[0].reason.as_deref(),
+        Some("repeated invalid password reset tokens")
+    );
+
+    // Other sources are not affected and the token was not used.
+    assert_eq!(
+        w.check_link(token_of(&link), &elsewhere())
+            .await
+            .unwrap()
+            .purpose,
+        TokenPurpose::ResetPassword
+    );
+    w.reset_from(token_of(&link), NEW_PASSWORD, &elsewhere())
+        .await
+        .unwrap();
+
+    // The ban ends after its hour.
+    w.clock.set(until);
+    assert_invalid_link(w.check_link("made-up-21", &attacker()).await);
+}
+
+#[tokio::test]
+async fn sec_1_bad_link_checks_and_bad_resets_count_together_toward_a_ban() {
+    let w = World::new();
+    for i in 0..10 {
+        assert_invalid_link(w.check_link(&format!("made-up-{i}"), &attacker()).await);
+        assert_invalid_link(
+            w.reset_from(&format!("made-up-{i}"), NEW_PASSWORD, &attacker())
+                .await,
+        );
+    }
+    assert_limited(
+        check_source(&w.store, &w.clock, &attacker()).await,
+        LimitReason::SourceBanned,
+        t0() + Duration::hours(1),
+        t0(),
+    );
+    check_source(&w.store, &w.clock, &home()).await.unwrap();
 }

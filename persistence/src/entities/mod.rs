@@ -8,6 +8,7 @@ pub mod catalogue_revision;
 pub mod customer;
 pub mod customer_address;
 pub mod destroyed_subject;
+pub mod idempotency_record;
 pub mod job_lease;
 pub mod outbox_message;
 pub mod product;

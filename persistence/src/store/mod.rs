@@ -7,6 +7,7 @@ mod accounts;
 mod addresses;
 mod audit;
 mod counters;
+mod idempotency;
 mod keys;
 mod outbox;
 mod plans;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use domain::StorageError;
 use domain::audit::AuditTrail;
 use domain::catalogue::PlanWrites;
+use domain::idempotency::IdempotencyRepo;
 use domain::identity::{AccountRepo, AddressRepo, CounterRepo, SessionRepo, TokenRepo};
 use domain::mail::Outbox;
 use domain::store::{Repos, Store, UnitOfWork};
@@ -173,6 +175,9 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn plans(&self) -> &dyn PlanWrites {
+        self
+    }
+    fn idempotency(&self) -> &dyn IdempotencyRepo {
         self
     }
 }

@@ -121,6 +121,24 @@ impl<C: Conn> SessionRepo for SqlRepos<C> {
             .rows_affected)
     }
 
+    async fn renew(
+        &self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let res = session::Entity::update_many()
+            .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::Id.eq(id.as_uuid()))
+            .filter(session::Column::RevokedAt.is_null())
+            .filter(session::Column::ExpiresAt.gt(now))
+            .exec(self.conn())
+            .await
+            .map_err(err("failed to renew a session"))?;
+        Ok(res.rows_affected == 1)
+    }
+
     async fn touch(&self, id: SessionId, now: DateTime<Utc>) -> Result<(), StorageError> {
         session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, Expr::value(now))

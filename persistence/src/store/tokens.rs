@@ -54,6 +54,29 @@ impl<C: Conn> TokenRepo for SqlRepos<C> {
             .map(|row| CustomerId::from_uuid(row.customer_id)))
     }
 
+    async fn describe_live(
+        &self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(TokenPurpose, DateTime<Utc>)>, StorageError> {
+        let Some(row) = auth_token::Entity::find()
+            .filter(auth_token::Column::TokenHash.eq(hash.to_vec()))
+            .filter(auth_token::Column::UsedAt.is_null())
+            .filter(auth_token::Column::ExpiresAt.gt(now))
+            .one(self.conn())
+            .await
+            .map_err(err("failed to look up a token"))?
+        else {
+            return Ok(None);
+        };
+        let purpose = match row.purpose.as_str() {
+            "set_password" => TokenPurpose::SetPassword,
+            "reset_password" => TokenPurpose::ResetPassword,
+            _ => return Ok(None),
+        };
+        Ok(Some((purpose, row.expires_at)))
+    }
+
     async fn newest_live(
         &self,
         owner: CustomerId,

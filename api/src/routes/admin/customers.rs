@@ -111,7 +111,7 @@ pub async fn admin_search_customers(
     let q = q.read()?;
     let why = reason(&req)?;
     let mut f = FieldErrors::default();
-    let email = f.take("email", Email::parse(&q.email));
+    let email = f.take_coded("email", Email::parse(&q.email));
     f.check()?;
     let mut items = vec![];
     if let Some(email) = email

@@ -5,6 +5,7 @@ use domain::FieldErrors;
 use domain::catalogue::{
     Editor, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanSpecs, Slug, Style,
 };
+use domain::idempotency::Caller;
 use domain::ids::ProductId;
 use domain::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use validator::Validate;
 
 use crate::auth::{Principal, Staff};
 use crate::body::{Body, Params};
+use crate::idempotency::{Answer, IdempotencyKeyHeader, IdempotentBody};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::common::{PageParams, cursor_after, validate, whole_number};
 use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
@@ -350,10 +352,15 @@ pub async fn admin_list_products(
     tag = "admin",
     operation_id = "admin_create_product",
     security(("bearer" = [])),
+    params(IdempotencyKeyHeader),
     request_body = ProductInput,
     responses(
-        (status = 201, description = "Created", body = AdminProduct, headers(("Location" = String, description = "The new plan"))),
-        (status = 409, description = "Slug or SKU already used (`/problems/slug-taken`, `/problems/sku-taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created", body = AdminProduct, headers(
+            ("Location" = String, description = "The new plan"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`"),
+        )),
+        (status = 409, description = "Slug or SKU already used (`/problems/slug-taken`, `/problems/sku-taken`), or a request with this `Idempotency-Key` is still being processed (`/problems/idempotency-key-in-use`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "This `Idempotency-Key` was sent with another request body within 24 hours (`/problems/idempotency-key-reused`)", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         SignedInErrors,
     )
@@ -362,13 +369,21 @@ pub async fn admin_list_products(
 pub async fn admin_create_product(
     state: SharedState,
     staff: Staff,
-    body: Body<ProductInput>,
+    body: IdempotentBody<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewPlan::try_from(body.read().await?)?;
-    let plan = state.catalogue.create(new, &editor(&staff.0)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/admin/products/{}", plan.id)))
-        .json(AdminProduct::from(&plan)))
+    let (input, idempotency) = body.read().await?;
+    let new = NewPlan::try_from(input)?;
+    let by = editor(&staff.0);
+    let caller = Caller::Account(staff.0.customer_id);
+    idempotency
+        .run(&state, caller, move |state| async move {
+            let plan = state.catalogue.create(new, &by).await?;
+            Answer::created(
+                format!("/v1/admin/products/{}", plan.id),
+                &AdminProduct::from(&plan),
+            )
+        })
+        .await
 }
 
 /// One plan, published or not.

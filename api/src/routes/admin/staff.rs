@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, put, web};
 use domain::FieldErrors;
+use domain::idempotency::Caller;
 use domain::identity::{Customer, CustomerId, Email, NewStaff, PersonName, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,6 +10,7 @@ use validator::Validate;
 
 use crate::auth::Admin;
 use crate::body::Body;
+use crate::idempotency::{Answer, IdempotencyKeyHeader, IdempotentBody};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::validate;
 use crate::routes::me::RoleDto;
@@ -118,10 +120,15 @@ pub struct CreateStaffRequest {
     tag = "admin",
     operation_id = "admin_create_staff",
     security(("bearer" = [])),
+    params(IdempotencyKeyHeader),
     request_body = CreateStaffRequest,
     responses(
-        (status = 201, description = "Created", body = StaffMember),
-        (status = 409, description = "The address already has an account (`/problems/email-taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created", body = StaffMember, headers(
+            ("Location" = String, description = "The staff list"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`"),
+        )),
+        (status = 409, description = "The address already has an account (`/problems/email-taken`), or a request with this `Idempotency-Key` is still being processed (`/problems/idempotency-key-in-use`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "This `Idempotency-Key` was sent with another request body within 24 hours (`/problems/idempotency-key-reused`)", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         SignedInErrors,
     )
@@ -130,41 +137,45 @@ pub struct CreateStaffRequest {
 pub async fn admin_create_staff(
     state: SharedState,
     admin: Admin,
-    body: Body<CreateStaffRequest>,
+    body: IdempotentBody<CreateStaffRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.read().await?;
+    let (b, idempotency) = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
-    let email = f.take("email", Email::parse(&b.email));
-    let name = f.take("name", PersonName::parse(&b.name));
+    let email = f.take_coded("email", Email::parse(&b.email));
+    let name = f.take_coded("name", PersonName::parse(&b.name));
     let role = Role::from(b.role);
     let (email, name) = f.finish(|| Some((email?, name?)))?;
-    let id = domain::identity::create_staff(
-        state.store.as_ref(),
-        &state.hasher,
-        &state.random,
-        state.clock.as_ref(),
-        &state.identity,
-        admin.0.actor(),
-        NewStaff {
-            email,
-            name,
-            role,
-            password: None,
-        },
-        &admin.0.origin,
-    )
-    .await?;
-    let c = state
-        .store
-        .reader()
-        .accounts()
-        .get(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Account not found.".into()))?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", "/v1/admin/staff"))
-        .json(StaffMember::from(&c)))
+    let admin = admin.0;
+    let caller = Caller::Account(admin.customer_id);
+    idempotency
+        .run(&state, caller, move |state| async move {
+            let id = domain::identity::create_staff(
+                state.store.as_ref(),
+                &state.hasher,
+                &state.random,
+                state.clock.as_ref(),
+                &state.identity,
+                admin.actor(),
+                NewStaff {
+                    email,
+                    name,
+                    role,
+                    password: None,
+                },
+                &admin.origin,
+            )
+            .await?;
+            let c = state
+                .store
+                .reader()
+                .accounts()
+                .get(id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("Account not found.".into()))?;
+            Answer::created("/v1/admin/staff".to_owned(), &StaffMember::from(&c))
+        })
+        .await
 }
 
 /// A new role.

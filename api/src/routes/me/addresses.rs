@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
+use domain::idempotency::Caller;
 use domain::identity::{AddressId, AddressKind, PostalAddress, StoredAddress};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,6 +11,7 @@ use validator::Validate;
 
 use crate::auth::Auth;
 use crate::body::{Body, Params};
+use crate::idempotency::{Answer, IdempotencyErrors, IdempotencyKeyHeader, IdempotentBody};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::{PageParams, page_by_id, validate};
 use crate::state::SharedState;
@@ -75,15 +77,23 @@ pub struct AddressRequest {
         pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub city: String,
-    /// ISO 3166-1 alpha-2 country code, two letters in either case.
+    /// ISO 3166-1 alpha-2 country code, in capitals (`FR`, `BE`, `CH`...):
+    /// only officially assigned codes.
     #[validate(length(max = 2))]
-    #[schema(
-        example = "FR",
-        min_length = 2,
-        max_length = 2,
-        pattern = r"^[A-Za-z]{2}$"
-    )]
+    #[schema(schema_with = country_schema)]
     pub country: String,
+}
+
+/// The assigned ISO 3166-1 alpha-2 codes, as the domain checks them.
+fn country_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(
+            "ISO 3166-1 alpha-2 country code, in capitals: only officially assigned codes.",
+        ))
+        .examples([serde_json::json!("FR")])
+        .enum_values(Some(domain::identity::ISO_3166_1.iter().copied()))
+        .build()
 }
 
 /// An address as the use cases take it.
@@ -205,13 +215,21 @@ pub async fn list_addresses(
 }
 
 /// Add an address.
+///
+/// Safe to retry with an `Idempotency-Key`: the same key and body within 24
+/// hours answer the first answer again instead of adding a second address.
 #[utoipa::path(
     tag = "me",
     operation_id = "create_address",
     security(("bearer" = [])),
+    params(IdempotencyKeyHeader),
     request_body = AddressRequest,
     responses(
-        (status = 201, description = "Created", body = Address, headers(("Location" = String, description = "The new address"))),
+        (status = 201, description = "Created", body = Address, headers(
+            ("Location" = String, description = "The new address"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`"),
+        )),
+        IdempotencyErrors,
         BodyErrors,
         SignedInErrors,
     )
@@ -220,20 +238,28 @@ pub async fn list_addresses(
 pub async fn create_address(
     state: SharedState,
     auth: Auth,
-    body: Body<AddressRequest>,
+    body: IdempotentBody<AddressRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = AddressInput::try_from(body.read().await?)?;
-    let stored = domain::identity::add_address(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &auth.0,
-        input.kind,
-        &input.address,
-    )
-    .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/me/addresses/{}", stored.id)))
-        .json(Address::from(stored)))
+    let (request, idempotency) = body.read().await?;
+    let input = AddressInput::try_from(request)?;
+    let principal = auth.0;
+    let caller = Caller::Account(principal.customer_id);
+    idempotency
+        .run(&state, caller, move |state| async move {
+            let stored = domain::identity::add_address(
+                state.store.as_ref(),
+                state.clock.as_ref(),
+                &principal,
+                input.kind,
+                &input.address,
+            )
+            .await?;
+            Answer::created(
+                format!("/v1/me/addresses/{}", stored.id),
+                &Address::from(stored),
+            )
+        })
+        .await
 }
 
 fn address_id(raw: &str) -> Result<AddressId, ApiError> {

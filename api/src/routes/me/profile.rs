@@ -85,7 +85,9 @@ pub async fn get_me(state: SharedState, auth: Auth) -> Result<web::Json<Profile>
     Ok(web::Json(Profile::from(&c)))
 }
 
-/// Profile changes; absent fields stay as they are.
+/// Profile changes; absent fields stay as they are. Only `phone` may be
+/// `null` (it removes the phone); `null` elsewhere is refused
+/// (`null_not_allowed`): leave a field out to keep it.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Jeanne Martin", "phone": "", "preferred_language": "en", "display_preferences": {"catalogue_view": "list"}}))]
@@ -94,25 +96,38 @@ pub struct UpdateMeRequest {
     /// characters (surrounding white space is dropped).
     #[validate(length(max = 100))]
     #[schema(
+        nullable = false,
         min_length = 1,
         max_length = 100,
         pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub name: Option<String>,
     /// Phone: an optional leading `+`, then 6 to 15 digits, which spaces,
-    /// dots, hyphens and brackets may separate; an empty (or blank) string
-    /// removes it.
-    #[validate(length(max = 32))]
+    /// dots, hyphens and brackets may separate; `null` or an empty (or
+    /// blank) string removes it.
+    #[serde(default, deserialize_with = "present")]
     #[schema(
+        value_type = Option<String>,
         max_length = 32,
         pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:\+?[ .()-]*(?:[0-9][ .()-]*){6,15})?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
-    pub phone: Option<String>,
+    pub phone: Option<Option<String>>,
     /// Language of messages.
+    #[schema(nullable = false)]
     pub preferred_language: Option<LanguageDto>,
     /// Display preferences: a JSON object of at most 4 KiB.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, nullable = false)]
     pub display_preferences: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A field that is present, `null` or not: `Some(None)` for `null`, so
+/// `null` and absent can mean different things.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Change name, phone, language or display preferences.
@@ -142,13 +157,11 @@ pub async fn update_me(
     let name = b
         .name
         .as_deref()
-        .and_then(|n| f.take("name", PersonName::parse(n)));
-    let phone = b.phone.as_deref().map(|p| {
-        if p.trim().is_empty() {
-            None
-        } else {
-            f.take("phone", Phone::parse(p))
-        }
+        .and_then(|n| f.take_coded("name", PersonName::parse(n)));
+    let phone = b.phone.as_ref().map(|p| match p.as_deref() {
+        None => None,
+        Some(p) if p.trim().is_empty() => None,
+        Some(p) => f.take_coded("phone", Phone::parse(p)),
     });
     let prefs = b
         .display_preferences
@@ -211,7 +224,7 @@ pub async fn change_password(
     let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
-    let new = f.take("new_password", Password::parse(&b.new_password));
+    let new = f.take_coded("new_password", Password::parse(&b.new_password));
     let new = f.finish(|| new)?;
     domain::identity::change_password(
         state.store.as_ref(),
@@ -264,7 +277,7 @@ pub async fn change_email(
     let b = body.read().await?;
     validate(&b)?;
     let mut f = FieldErrors::default();
-    let email = f.take("new_email", Email::parse(&b.new_email));
+    let email = f.take_coded("new_email", Email::parse(&b.new_email));
     let email = f.finish(|| email)?;
     domain::identity::change_email(
         state.store.as_ref(),

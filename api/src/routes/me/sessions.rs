@@ -111,3 +111,22 @@ pub async fn revoke_session(
         .map_err(or_not_found("No live session of yours has this id."))?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Log out every other device: end all the caller's sessions but this one.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "revoke_other_sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every other session ended; this one goes on"),
+        SignedInErrors,
+    )
+)]
+#[delete("/v1/me/sessions")]
+pub async fn revoke_other_sessions(
+    state: SharedState,
+    auth: Auth,
+) -> Result<HttpResponse, ApiError> {
+    domain::identity::logout_others(state.store.as_ref(), state.clock.as_ref(), &auth.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

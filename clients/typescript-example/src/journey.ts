@@ -1,0 +1,158 @@
+// A storefront's account area and catalogue, written against the client that
+// openapi-typescript and openapi-fetch generate from ../../openapi.yaml. CI
+// type-checks it (a new problem type breaks the exhaustive switch below until
+// the frontend handles it) and runs it against a live server:
+//
+//   node dist/journey.js http://127.0.0.1:8080
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema.js";
+
+type ProblemType = components["schemas"]["ProblemType"];
+
+/** What a storefront tells the person, for every problem the API can answer. */
+export function advice(type: ProblemType): string {
+  switch (type) {
+    case "/problems/validation-failed":
+    case "/problems/bad-request":
+    case "/problems/malformed-json":
+    case "/problems/client-error":
+      return "Check the highlighted fields.";
+    case "/problems/cursor-mismatch":
+      return "The list changed: start again from the first page.";
+    case "/problems/unauthorized":
+      return "Please log in again.";
+    case "/problems/invalid-credentials":
+      return "Wrong e-mail or password.";
+    case "/problems/forbidden":
+      return "You cannot do this.";
+    case "/problems/password-change-required":
+      return "Choose a new password first.";
+    case "/problems/not-found":
+      return "Not found.";
+    case "/problems/method-not-allowed":
+    case "/problems/not-acceptable":
+    case "/problems/length-required":
+    case "/problems/uri-too-long":
+    case "/problems/unsupported-media-type":
+    case "/problems/headers-too-large":
+    case "/problems/unprocessable-content":
+    case "/problems/request-timeout":
+      return "This request cannot be served.";
+    case "/problems/conflict":
+      return "Someone changed this meanwhile.";
+    case "/problems/email-taken":
+      return "Another account uses this address.";
+    case "/problems/self-demotion":
+      return "You cannot remove your own administrator role.";
+    case "/problems/slug-taken":
+    case "/problems/sku-taken":
+      return "That name is taken.";
+    case "/problems/idempotency-key-in-use":
+      return "Still working on your previous click.";
+    case "/problems/idempotency-key-reused":
+      return "This form was already sent with other values.";
+    case "/problems/payload-too-large":
+      return "That is too large.";
+    case "/problems/too-many-requests":
+      return "Too many attempts: wait a moment.";
+    case "/problems/internal-error":
+    case "/problems/service-unavailable":
+      return "Something went wrong on our side; try again later.";
+    default: {
+      const unhandled: never = type;
+      return unhandled;
+    }
+  }
+}
+
+function check(condition: unknown, what: string): asserts condition {
+  if (!condition) {
+    throw new Error(`journey failed: ${what}`);
+  }
+}
+
+async function main(base: string): Promise<void> {
+  const api = createClient<paths>({ baseUrl: base });
+  const email = `ts-${Date.now()}@example.fr`;
+  const password = "un long mot de passe pour le client";
+
+  const registered = await api.POST("/v1/auth/register", {
+    body: {
+      email,
+      name: "Client TypeScript",
+      password,
+      accept_privacy_policy: true,
+      privacy_policy_version: "2019-03-06",
+    },
+  });
+  check(registered.response.status === 202, "register");
+
+  // A wrong password: the error is a typed problem the UI can switch on.
+  const wrong = await api.POST("/v1/auth/login", {
+    body: { email, password: "pas le bon mot de passe" },
+  });
+  check(wrong.error !== undefined, "a wrong password fails");
+  console.log(`wrong password -> ${wrong.error.type}: ${advice(wrong.error.type as ProblemType)}`);
+
+  const login = await api.POST("/v1/auth/login", { body: { email, password, remember_me: false } });
+  check(login.data !== undefined, "login");
+  let token = login.data.access_token;
+  const auth = () => ({ Authorization: `Bearer ${token}` });
+
+  const renewed = await api.POST("/v1/auth/refresh", { headers: auth() });
+  check(renewed.data !== undefined, "refresh");
+  check(renewed.data.session_id === login.data.session_id, "refresh keeps the session");
+  token = renewed.data.access_token;
+  console.log(`renewed until ${renewed.data.expires_at}`);
+
+  // A second device, then "log out my other devices".
+  const other = await api.POST("/v1/auth/login", { body: { email, password } });
+  check(other.data !== undefined, "second login");
+  const out = await api.DELETE("/v1/me/sessions", { headers: auth() });
+  check(out.response.status === 204, "log out other devices");
+  const stale = await api.GET("/v1/me", {
+    headers: { Authorization: `Bearer ${other.data.access_token}` },
+  });
+  check(stale.response.status === 401, "the other device is logged out");
+  const me = await api.GET("/v1/me", { headers: auth() });
+  check(me.data?.email === email, "this device still works");
+
+  // The catalogue revalidates with its ETag.
+  const first = await api.GET("/v1/products", { params: { query: { limit: 5 } } });
+  check(first.data !== undefined, "catalogue");
+  const etag = first.response.headers.get("etag");
+  check(etag !== null, "the catalogue has an ETag");
+  const again = await fetch(`${base}/v1/products?limit=5`, { headers: { "If-None-Match": etag } });
+  check(again.status === 304, "the catalogue answers 304 when unchanged");
+  console.log(`catalogue: ${first.data.items.length} plans, revalidated with ${etag}`);
+
+  // Creating an address twice with one Idempotency-Key makes one address.
+  const key = `address-${Date.now()}`;
+  const address = {
+    kind: "shipping" as const,
+    full_name: "Client TypeScript",
+    line1: "12 rue des Lilas",
+    postal_code: "69003",
+    city: "Lyon",
+    country: "FR" as const,
+  };
+  const created = await api.POST("/v1/me/addresses", {
+    headers: { ...auth(), "Idempotency-Key": key },
+    body: address,
+  });
+  const replayed = await api.POST("/v1/me/addresses", {
+    headers: { ...auth(), "Idempotency-Key": key },
+    body: address,
+  });
+  check(created.data !== undefined && replayed.data !== undefined, "address creation");
+  check(created.data.id === replayed.data.id, "the retry created nothing new");
+  const list = await api.GET("/v1/me/addresses", { headers: auth() });
+  check(list.data?.items.length === 1, "one address");
+  console.log("journey passed");
+}
+
+const base = process.argv[2] ?? "http://127.0.0.1:8080";
+main(base).catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
