@@ -77,12 +77,29 @@ pub enum IdempotencyErrors {
     #[response(
         status = 409,
         content_type = "application/problem+json",
-        headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))
+        headers(("Retry-After" = u32, description = "Seconds to wait before retrying")),
+        example = json!({
+            "type": "/problems/idempotency-key-in-use",
+            "title": "A request with this Idempotency-Key is still being processed",
+            "status": 409,
+            "detail": "A request with this Idempotency-Key is still being processed; retry in a moment to get its answer.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })
     )]
     InUse(Problem),
     /// This `Idempotency-Key` was sent with another request body within 24
     /// hours (`/problems/idempotency-key-reused`).
-    #[response(status = 422, content_type = "application/problem+json")]
+    #[response(
+        status = 422,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "/problems/idempotency-key-reused",
+            "title": "The Idempotency-Key was used with another request",
+            "status": 422,
+            "detail": "This Idempotency-Key was sent with another request body in the last 24 hours; use a new key for a new request.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })
+    )]
     Reused(Problem),
 }
 

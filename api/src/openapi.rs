@@ -38,16 +38,20 @@ struct Security;
 impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        let description = format!(
+            "Every problem `type` the API answers with; the `type` of a Problem is one of \
+these. Specific types (`email-taken`, `slug-taken`, `invalid-credentials`...) name what \
+a client can act on; the others follow the HTTP status. Each type URI resolves to its \
+explanation (`GET /problems/{{slug}}`):\n\n{}",
+            problem_list(crate::problem::PROBLEM_TYPES, true)
+        );
         components.schemas.insert(
             "ProblemType".to_owned(),
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .description(Some(
-                    "Every problem `type` the API answers with; the `type` of a Problem is one of \
-these. Specific types (`email-taken`, `slug-taken`, `invalid-credentials`...) name what \
-a client can act on; the others follow the HTTP status.",
-                ))
+                .description(Some(description))
                 .enum_values(Some(crate::problem::PROBLEM_TYPES.iter().copied()))
+                .examples([serde_json::json!("/problems/validation-failed")])
                 .into(),
         );
         components.add_security_scheme(
@@ -70,7 +74,85 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
-    typed_problems(api)
+    shared_problem_examples(typed_problems(api))
+}
+
+/// Moves the examples of problem responses to `components/examples`, each
+/// named after its problem type (and `reason`), and refers to them: many
+/// operations answer the same problems, and one copy of each example keeps
+/// the document readable.
+fn shared_problem_examples(api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use serde_json::{Map, Value, json};
+    let Ok(mut doc) = serde_json::to_value(&api) else {
+        return api;
+    };
+    let mut shared = Map::new();
+    let mut share = |value: Value, summary: Option<Value>| -> String {
+        let kind = value["type"].as_str().unwrap_or("problem");
+        let mut base = kind.rsplit('/').next().unwrap_or(kind).to_owned();
+        if let Some(reason) = value["reason"].as_str() {
+            base = format!("{base}-{}", reason.replace('_', "-"));
+        }
+        let mut name = base.clone();
+        let mut n = 1;
+        loop {
+            match shared.get(&name) {
+                Some(existing) if existing["value"] == value => return name,
+                Some(_) => {
+                    n += 1;
+                    name = format!("{base}-{n}");
+                }
+                None => break,
+            }
+        }
+        let summary = summary
+            .or_else(|| value.get("title").cloned())
+            .unwrap_or_else(|| json!(kind));
+        shared.insert(name.clone(), json!({"summary": summary, "value": value}));
+        name
+    };
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in item.values_mut().filter_map(Value::as_object_mut) {
+                let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                for response in responses.values_mut() {
+                    let Some(media) = response
+                        .pointer_mut("/content/application~1problem+json")
+                        .and_then(Value::as_object_mut)
+                    else {
+                        continue;
+                    };
+                    let mut refs = Map::new();
+                    if let Some(value) = media.remove("example") {
+                        let name = share(value, None);
+                        refs.insert(
+                            name.clone(),
+                            json!({"$ref": format!("#/components/examples/{name}")}),
+                        );
+                    }
+                    if let Some(Value::Object(examples)) = media.remove("examples") {
+                        for (_, example) in examples {
+                            let name =
+                                share(example["value"].clone(), example.get("summary").cloned());
+                            refs.insert(
+                                name.clone(),
+                                json!({"$ref": format!("#/components/examples/{name}")}),
+                            );
+                        }
+                    }
+                    if !refs.is_empty() {
+                        media.insert("examples".to_owned(), Value::Object(refs));
+                    }
+                }
+            }
+        }
+    }
+    if !shared.is_empty() {
+        doc["components"]["examples"] = Value::Object(shared);
+    }
+    serde_json::from_value(doc).unwrap_or(api)
 }
 
 /// Gives each error response the problem types its status can carry: a
@@ -130,19 +212,44 @@ fn typed_problems(api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 .filter(|(_, s, _)| *s == code)
                 .map(|(k, _, _)| *k)
                 .collect();
-            schemas.insert(
-                format!("Problem{code}"),
-                json!({
-                    "description": format!("A problem answered with status {code}: its `type` is one of these."),
-                    "allOf": [
-                        {"$ref": "#/components/schemas/Problem"},
-                        {"type": "object", "properties": {"type": {"type": "string", "enum": kinds}}}
-                    ]
-                }),
-            );
+            let mut schema = json!({
+                "description": format!("A problem answered with status {code}: its `type` is one of these."),
+                "allOf": [
+                    {"$ref": "#/components/schemas/Problem"},
+                    {"type": "object", "properties": {"type": {
+                        "type": "string",
+                        "description": format!("The problem types answered with status {code}:\n\n{}", problem_list(&kinds, false)),
+                        "enum": kinds
+                    }}}
+                ]
+            });
+            if let Some(example) =
+                crate::problem::example_problem(code).and_then(|p| serde_json::to_value(p).ok())
+            {
+                schema["example"] = example;
+            }
+            schemas.insert(format!("Problem{code}"), schema);
         }
     }
     serde_json::from_value(doc).unwrap_or(api)
+}
+
+/// A Markdown list of problem types, each with its meaning (and its status,
+/// when `with_status`).
+fn problem_list(kinds: &[&str], with_status: bool) -> String {
+    kinds
+        .iter()
+        .filter_map(|kind| {
+            crate::problem::problem_doc(kind).map(|(status, text)| {
+                if with_status {
+                    format!("- `{kind}` ({status}): {text}")
+                } else {
+                    format!("- `{kind}`: {text}")
+                }
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The document rendered once at start-up, and the routes it declares.

@@ -131,8 +131,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "/v1/products/unknown-plan")]
     pub instance: Option<String>,
-    /// The id of the request (also in the `X-Request-Id` header), for support.
+    /// The id of the request (also in the `X-Request-Id` header), for support:
+    /// the client's own `X-Request-Id` when it sent a valid one, else a UUID v7.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "01a21faf-6bed-763f-b118-5f19d3069f85")]
     pub request_id: Option<String>,
     /// For `validation-failed`: every refused field at once, each with its
     /// path, a stable `code` and a message. A body's shape (missing fields,
@@ -153,9 +155,22 @@ pub struct Problem {
     pub retry_after: Option<i64>,
 }
 
-/// Which limit refused a request (429).
+/// Which limit refused a request (429), so a client can tell the person
+/// what to do:
+///
+/// - `account_locked`: too many failed logins for this account from this
+///   source address: the pair is locked (after 5 failures, for 1, 2, 4...
+///   minutes); other accounts and other addresses are not affected.
+///   Resetting the password lifts the lock.
+/// - `source_banned`: this source address (an IPv4 address, or an IPv6 /64)
+///   is banned for an hour, after 20 failed logins or invalid link tokens
+///   across accounts, or 20 requests to private areas without valid
+///   credentials, within an hour.
+/// - `rate_limited`: this source address sent too many requests of this
+///   kind: 20 registrations, or 20 password reset requests, an hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = LimitReason)]
 pub enum LimitReasonDto {
     /// Too many failed logins for this account from this address: the
     /// account is locked for this address (5 failures, then 1, 2, 4...
@@ -193,18 +208,66 @@ impl LimitReasonDto {
 #[allow(dead_code)] // documentation only: errors are `ApiError`s
 pub enum SignedInErrors {
     /// Not logged in, or the token's session has ended (`WWW-Authenticate` says so).
-    #[response(status = 401, content_type = "application/problem+json")]
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "/problems/unauthorized",
+            "title": "Authentication is required",
+            "status": 401,
+            "detail": "The access token is invalid, expired, or its session has ended; log in again.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })
+    )]
     Unauthorized(Problem),
     /// Not allowed: a generated password must be changed first, or the role
     /// does not grant this operation.
-    #[response(status = 403, content_type = "application/problem+json")]
+    #[response(
+        status = 403,
+        content_type = "application/problem+json",
+        examples(
+            ("password-change-required" = (
+                summary = "The account still has its generated password",
+                value = json!({
+                    "type": "/problems/password-change-required",
+                    "title": "The password must be changed first",
+                    "status": 403,
+                    "detail": "This account has a generated password: change it with PUT /v1/me/password first.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+                })
+            )),
+            ("forbidden" = (
+                summary = "The role does not grant this operation",
+                value = json!({
+                    "type": "/problems/forbidden",
+                    "title": "Not allowed",
+                    "status": 403,
+                    "detail": "Administrators only.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+                })
+            ))
+        )
+    )]
     Forbidden(Problem),
     /// The source address is banned for an hour (`reason: source_banned`; see
     /// `Retry-After`): after 20 requests to private areas without valid
     /// credentials (no token, or a token this API did not sign) or 20 failed
     /// logins within an hour. A token whose session has simply ended (expired,
     /// logged out) answers 401 and does not count.
-    #[response(status = 429, content_type = "application/problem+json")]
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before trying again")),
+        example = json!({
+            "type": "/problems/too-many-requests",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+            "reason": "source_banned",
+            "retry_after": 3599
+        })
+    )]
     Banned(Problem),
 }
 
@@ -216,13 +279,63 @@ pub enum BodyErrors {
     /// `null`, out of bounds or break a rule, every one listed in `errors`
     /// with its JSON path and code (messages in English or French by
     /// `Accept-Language`); `malformed-json`: the body is not JSON at all.
-    #[response(status = 400, content_type = "application/problem+json")]
+    #[response(
+        status = 400,
+        content_type = "application/problem+json",
+        examples(
+            ("validation-failed" = (
+                summary = "Two fields refused at once",
+                value = json!({
+                    "type": "/problems/validation-failed",
+                    "title": "The request has invalid fields",
+                    "status": 400,
+                    "detail": "2 fields were refused; see errors.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                    "errors": [
+                        {"field": "name", "code": "required", "message": "is required"},
+                        {"field": "phone", "code": "invalid_format", "message": "does not have the expected format (see the field's description)"}
+                    ]
+                })
+            )),
+            ("malformed-json" = (
+                summary = "The body is not JSON",
+                value = json!({
+                    "type": "/problems/malformed-json",
+                    "title": "The request body is not valid JSON for this operation",
+                    "status": 400,
+                    "detail": "The body is not valid JSON (line 1, column 49).",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+                })
+            ))
+        )
+    )]
     Invalid(Problem),
-    /// The body is larger than the configured limit.
-    #[response(status = 413, content_type = "application/problem+json")]
+    /// The body is larger than the configured limit (`BOUTIQUE_BODY_LIMIT`,
+    /// 65536 bytes by default).
+    #[response(
+        status = 413,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "/problems/payload-too-large",
+            "title": "The request body is too large",
+            "status": 413,
+            "detail": "The body must be at most 65536 bytes.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })
+    )]
     TooLarge(Problem),
     /// The body is not `application/json`.
-    #[response(status = 415, content_type = "application/problem+json")]
+    #[response(
+        status = 415,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "/problems/unsupported-media-type",
+            "title": "Unsupported media type",
+            "status": 415,
+            "detail": "Send the body as application/json.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })
+    )]
     NotJson(Problem),
 }
 
@@ -572,6 +685,45 @@ pub fn problem_doc(kind: &str) -> Option<(u16, &'static str)> {
         .iter()
         .find(|(k, _, _)| *k == kind)
         .map(|(_, status, text)| (*status, *text))
+}
+
+/// A request id as the examples of the document show it.
+pub const EXAMPLE_REQUEST_ID: &str = "01a21faf-6bed-763f-b118-5f19d3069f85";
+
+/// A typical problem answered with `status`, as the API renders it, for the
+/// OpenAPI document's examples (`None` for a status no operation documents).
+#[must_use]
+pub fn example_problem(status: u16) -> Option<Problem> {
+    let error = match status {
+        400 => {
+            let mut f = FieldErrors::default();
+            f.push_code(
+                "phone",
+                domain::FieldCode::InvalidFormat,
+                i18n::for_code(Lang::En, domain::FieldCode::InvalidFormat, &[]),
+            );
+            ApiError::Validation(f)
+        }
+        401 => ApiError::Unauthorized {
+            invalid_token: true,
+        },
+        403 => ApiError::Forbidden("Staff only.".into()),
+        404 => ApiError::NotFound("No resource at this path.".into()),
+        409 => ApiError::EmailTaken,
+        413 => ApiError::PayloadTooLarge(65_536),
+        415 => ApiError::UnsupportedMediaType,
+        422 => ApiError::IdempotencyKeyReused,
+        429 => ApiError::TooManyRequests {
+            retry_after: 60,
+            reason: LimitReasonDto::AccountLocked,
+        },
+        500 => ApiError::Internal(anyhow::anyhow!("example")),
+        503 => ApiError::Unavailable,
+        _ => return None,
+    };
+    let mut problem = error.problem();
+    problem.request_id = Some(EXAMPLE_REQUEST_ID.to_owned());
+    Some(problem)
 }
 
 /// The stable slug, title and status of each kind of problem.

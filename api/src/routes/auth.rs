@@ -17,9 +17,17 @@ use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::state::SharedState;
 use domain::identity::{Credentials, Registration};
 
-/// Language of messages.
+/// The language of the e-mails the shop sends to an account (set-password
+/// and reset links, notices):
+///
+/// - `fr`: French (the default).
+/// - `en`: English.
+///
+/// The API's own error messages follow each request's `Accept-Language`
+/// instead.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = Language)]
 pub enum LanguageDto {
     /// French.
     Fr,
@@ -45,7 +53,7 @@ impl From<Language> for LanguageDto {
     }
 }
 
-/// A new customer account.
+/// A new customer account (the body of `POST /v1/auth/register`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -57,6 +65,7 @@ impl From<Language> for LanguageDto {
     "privacy_policy_version": "2019-03-06",
     "preferred_language": "fr"
 }))]
+#[schema(as = Registration)]
 pub struct RegisterRequest {
     /// E-mail address (`name@example.com`, at most 254 bytes); also the login.
     #[validate(length(max = 254))]
@@ -89,11 +98,13 @@ pub struct RegisterRequest {
     /// Must be `true`: the customer ticked the box accepting the privacy
     /// policy. Never implied.
     pub accept_privacy_policy: bool,
-    /// The version of the privacy policy shown and accepted.
+    /// The version of the privacy policy shown and accepted, a date
+    /// (`YYYY-MM-DD`): must be the shop's current version
+    /// (`BOUTIQUE_PRIVACY_POLICY_VERSION`), else the field is refused.
     #[validate(length(max = 32))]
     #[schema(example = "2019-03-06", max_length = 32)]
     pub privacy_policy_version: String,
-    /// Language of messages (default `fr`).
+    /// Language of the e-mails the shop sends (`fr` when absent).
     pub preferred_language: Option<LanguageDto>,
 }
 
@@ -117,10 +128,33 @@ pub struct RegisterRequest {
     responses(
         (status = 202, description = "Accepted; an e-mail follows", body = Accepted, headers(
             ("Idempotent-Replayed" = String, description = "`true` when this is the recorded answer of an earlier request with the same `Idempotency-Key`"),
-        )),
+        ), example = json!({
+            "status": "accepted",
+            "detail": "If this address can be registered, an e-mail is on its way."
+        })),
         IdempotencyErrors,
         (status = 429, description = "Too many registrations from this source within the hour, or the source is banned; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+            headers(("Retry-After" = u32, description = "Seconds to wait")),
+            examples(
+                ("rate-limited" = (summary = "20 registrations from this address within the hour", value = json!({
+                    "type": "/problems/too-many-requests",
+                    "title": "Too many requests",
+                    "status": 429,
+                    "detail": "Too many requests of this kind from this address; retry in 1800 seconds.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                    "reason": "rate_limited",
+                    "retry_after": 1800
+                }))),
+                ("source-banned" = (summary = "The address is banned", value = json!({
+                    "type": "/problems/too-many-requests",
+                    "title": "Too many requests",
+                    "status": 429,
+                    "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                    "reason": "source_banned",
+                    "retry_after": 3599
+                })))
+            )),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -192,20 +226,23 @@ pub async fn register(
         .await
 }
 
-/// Credentials.
+/// An e-mail address and its password (the body of `POST /v1/auth/login`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "jeanne.dupont@example.fr", "password": "un long mot de passe facile à retenir", "remember_me": false}))]
+#[schema(as = Credentials)]
 pub struct LoginRequest {
-    /// E-mail address.
+    /// The account's e-mail address, as registered (case is ignored), at
+    /// most 254 bytes.
     #[validate(length(max = 254))]
     #[schema(max_length = 254)]
     pub email: String,
-    /// Password.
+    /// The account's password, at most 128 characters.
     #[validate(length(max = 128))]
     #[schema(max_length = 128)]
     pub password: String,
-    /// Keep the session 14 days instead of 2.
+    /// "Remember me": the session lasts 14 days from login or renewal
+    /// (renewable up to 90 days) instead of 2 (up to 30). `false` when absent.
     #[serde(default)]
     pub remember_me: bool,
 }
@@ -220,16 +257,19 @@ pub struct LoginRequest {
     "must_change_password": false
 }))]
 pub struct AccessToken {
-    /// Send as `Authorization: Bearer <access_token>`.
+    /// A JWT (HS256) to send as `Authorization: Bearer <access_token>`;
+    /// opaque to clients. It works until `expires_at` or until its session
+    /// ends sooner (logout, revocation, a password reset, or a password
+    /// change made in another session).
     pub access_token: String,
-    /// Always `Bearer`.
+    /// The authorization scheme to send the token with: always `Bearer`.
     #[schema(example = "Bearer")]
     pub token_type: String,
     /// When the token and its session end (RFC 3339, UTC): 2 days after login
     /// or the last renewal, 14 with remember-me; `POST /v1/auth/refresh`
     /// renews it up to 30 days (90) after login.
     pub expires_at: DateTime<Utc>,
-    /// The session, as listed in `GET /v1/me/sessions`.
+    /// The session's id (UUID v7), as listed in `GET /v1/me/sessions`.
     pub session_id: Uuid,
     /// The account has a generated password: only `PUT /v1/me/password` and
     /// logout work until it is changed.
@@ -247,9 +287,36 @@ pub struct AccessToken {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = AccessToken),
-        (status = 401, description = "Invalid e-mail or password", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Invalid e-mail or password", body = Problem, content_type = "application/problem+json",
+            example = json!({
+                "type": "/problems/invalid-credentials",
+                "title": "Invalid e-mail or password",
+                "status": 401,
+                "detail": "The e-mail address or the password is wrong.",
+                "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+            })),
         (status = 429, description = "Locked or banned; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+            headers(("Retry-After" = u32, description = "Seconds to wait")),
+            examples(
+                ("account-locked" = (summary = "This account is locked for this address", value = json!({
+                    "type": "/problems/too-many-requests",
+                    "title": "Too many requests",
+                    "status": 429,
+                    "detail": "Too many failed logins for this account from this address; retry in 60 seconds, or reset the password.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                    "reason": "account_locked",
+                    "retry_after": 60
+                }))),
+                ("source-banned" = (summary = "The address is banned", value = json!({
+                    "type": "/problems/too-many-requests",
+                    "title": "Too many requests",
+                    "status": 429,
+                    "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                    "reason": "source_banned",
+                    "retry_after": 3599
+                })))
+            )),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -300,12 +367,15 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// An address that forgot its password.
+/// The address of an account whose password was forgotten (the body of
+/// `POST /v1/auth/password/forgot`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "jeanne.dupont@example.fr"}))]
+#[schema(as = ForgottenPassword)]
 pub struct ForgotPasswordRequest {
-    /// E-mail address.
+    /// The account's e-mail address (case is ignored), at most 254 bytes: a
+    /// reset link is mailed to it if it has an account.
     #[validate(length(max = 254))]
     #[schema(max_length = 254)]
     pub email: String,
@@ -328,7 +398,27 @@ pub struct ForgotPasswordRequest {
     responses(
         (status = 202, description = "Accepted; an e-mail follows if the address has an account", body = Accepted),
         (status = 429, description = "Too many reset requests from this source within the hour, or the source is banned; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+            headers(("Retry-After" = u32, description = "Seconds to wait")),
+            examples(
+                ("rate-limited" = (summary = "20 reset requests from this address within the hour", value = json!({
+                    "type": "/problems/too-many-requests",
+                    "title": "Too many requests",
+                    "status": 429,
+                    "detail": "Too many requests of this kind from this address; retry in 1800 seconds.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                    "reason": "rate_limited",
+                    "retry_after": 1800
+                }))),
+                ("source-banned" = (summary = "The address is banned", value = json!({
+                    "type": "/problems/too-many-requests",
+                    "title": "Too many requests",
+                    "status": 429,
+                    "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
+                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                    "reason": "source_banned",
+                    "retry_after": 3599
+                })))
+            )),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -371,12 +461,15 @@ pub async fn forgot_password(
     )))
 }
 
-/// A single-use token from an e-mail, and the new password.
+/// A single-use token from an e-mail, and the new password (the body of
+/// `POST /v1/auth/password/reset`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "q1xq3Vq9b0-1pS9aZkOe3oJ5c2Jbq2n4m0xVhZbYt8A", "new_password": "un autre long mot de passe"}))]
+#[schema(as = PasswordReset)]
 pub struct ResetPasswordRequest {
-    /// The token from the set-password or reset link.
+    /// The `token` query parameter of the set-password link (valid 48 hours
+    /// by default) or reset link (1 hour), at most 128 characters; single use.
     #[validate(length(max = 128))]
     #[schema(max_length = 128)]
     pub token: String,
@@ -398,7 +491,16 @@ pub struct ResetPasswordRequest {
     responses(
         (status = 204, description = "Password set"),
         (status = 429, description = "The source is banned after repeated invalid tokens or failed logins; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+            headers(("Retry-After" = u32, description = "Seconds to wait")),
+            example = json!({
+                "type": "/problems/too-many-requests",
+                "title": "Too many requests",
+                "status": 429,
+                "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
+                "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                "reason": "source_banned",
+                "retry_after": 3599
+            })),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -471,20 +573,32 @@ pub async fn refresh_session(
     Ok(HttpResponse::Ok().json(AccessToken::from(out)))
 }
 
-/// A token from a set-password or reset link.
+/// A token from a set-password or reset link, to check (the body of
+/// `POST /v1/auth/password/check`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "q1xq3Vq9b0-1pS9aZkOe3oJ5c2Jbq2n4m0xVhZbYt8A"}))]
+#[schema(as = LinkToken)]
 pub struct CheckTokenRequest {
-    /// The token from the link's `token` query parameter.
+    /// The link's `token` query parameter, 1 to 128 characters; checking it
+    /// does not use it up.
     #[validate(length(min = 1, max = 128))]
     #[schema(min_length = 1, max_length = 128)]
     pub token: String,
 }
 
-/// What a link's token is for.
+/// What a link's token is for:
+///
+/// - `set_password`: the first password of an account created without one
+///   (by registration or by an administrator); the link
+///   `/account/set-password?token=` works 48 hours
+///   (`BOUTIQUE_SET_PASSWORD_LINK_HOURS`).
+/// - `reset_password`: a forgotten password; the link
+///   `/account/reset-password?token=` works 1 hour
+///   (`BOUTIQUE_RESET_LINK_MINUTES`).
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = LinkPurpose)]
 pub enum LinkPurposeDto {
     /// The first password of an account created without one (link valid 48 hours).
     SetPassword,
@@ -492,13 +606,14 @@ pub enum LinkPurposeDto {
     ResetPassword,
 }
 
-/// A live link token.
+/// A link token that still works: what it is for and until when.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"purpose": "reset_password", "expires_at": "2026-11-26T13:00:00Z"}))]
 pub struct LinkTokenInfo {
-    /// What it is for.
+    /// Which form the link's page shows: first password or reset.
     pub purpose: LinkPurposeDto,
-    /// When it stops working (RFC 3339, UTC).
+    /// When it stops working (RFC 3339, UTC): 48 hours after a set-password
+    /// link was sent, 1 hour after a reset link was sent (by default).
     pub expires_at: DateTime<Utc>,
 }
 
@@ -514,7 +629,16 @@ pub struct LinkTokenInfo {
     responses(
         (status = 200, description = "The token works", body = LinkTokenInfo),
         (status = 429, description = "The source is banned after repeated invalid tokens or failed logins; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+            headers(("Retry-After" = u32, description = "Seconds to wait")),
+            example = json!({
+                "type": "/problems/too-many-requests",
+                "title": "Too many requests",
+                "status": 429,
+                "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
+                "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                "reason": "source_banned",
+                "retry_after": 3599
+            })),
         BodyErrors,
     )
 )]

@@ -63,12 +63,15 @@ fn field_error(field: &str, e: &ValidationError) -> FieldError {
 
 /// The request was accepted; what happens next is told by e-mail.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "accepted", "detail": "If this address has an account, a reset link is on its way."}))]
 pub struct Accepted {
-    /// Always `accepted`.
+    /// Always `accepted`: the answer never says whether the address has an
+    /// account.
     #[schema(example = "accepted")]
     pub status: String,
-    /// What happens next.
-    #[schema(example = "If this address can be used, an e-mail is on its way.")]
+    /// What happens next, for a person (English); the same text whatever
+    /// happened to the address.
+    #[schema(example = "If this address has an account, a reset link is on its way.")]
     pub detail: String,
 }
 
@@ -207,20 +210,20 @@ mod tests {
                 .as_str()
                 .map(str::to_owned)
         };
-        let text = pattern("AddressRequest", "full_name");
+        let text = pattern("AddressInput", "full_name");
         assert!(text.is_some());
         for (schema, field) in [
-            ("AddressRequest", "line1"),
-            ("AddressRequest", "postal_code"),
-            ("AddressRequest", "city"),
-            ("RegisterRequest", "name"),
-            ("UpdateMeRequest", "name"),
-            ("CreateStaffRequest", "name"),
+            ("AddressInput", "line1"),
+            ("AddressInput", "postal_code"),
+            ("AddressInput", "city"),
+            ("Registration", "name"),
+            ("ProfileChanges", "name"),
+            ("NewStaffMember", "name"),
         ] {
             assert_eq!(pattern(schema, field), text, "{schema}.{field}");
         }
-        let phone = pattern("RegisterRequest", "phone");
+        let phone = pattern("Registration", "phone");
         assert!(phone.is_some());
-        assert_eq!(pattern("UpdateMeRequest", "phone"), phone);
+        assert_eq!(pattern("ProfileChanges", "phone"), phone);
     }
 }

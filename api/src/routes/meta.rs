@@ -11,8 +11,9 @@ use crate::state::AppState;
 
 /// Health report.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
 pub struct Health {
-    /// `ok` when the check passed.
+    /// Always `ok`: a failed check answers a problem (503) instead.
     #[schema(example = "ok")]
     pub status: String,
 }
@@ -57,7 +58,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
 /// The OpenAPI 3.1 description of this API, as JSON.
 #[utoipa::path(
     tag = "meta",
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object))
+    responses((status = 200, description = "The OpenAPI document; `Cache-Control: public, max-age=300`", content_type = "application/json", body = Object, example = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Boutique API", "version": "0.1.0"},
+        "paths": {"/healthz": {"get": {"operationId": "healthz", "summary": "Liveness: the process is up and serving."}}}
+    })))
 )]
 #[get("/openapi.json")]
 pub async fn openapi_json(spec: web::Data<Spec>) -> HttpResponse {
@@ -70,7 +75,11 @@ pub async fn openapi_json(spec: web::Data<Spec>) -> HttpResponse {
 /// The OpenAPI 3.1 description of this API, as YAML.
 #[utoipa::path(
     tag = "meta",
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/yaml", body = Object))
+    responses((status = 200, description = "The OpenAPI document; `Cache-Control: public, max-age=300`", content_type = "application/yaml", body = Object, example = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Boutique API", "version": "0.1.0"},
+        "paths": {"/healthz": {"get": {"operationId": "healthz", "summary": "Liveness: the process is up and serving."}}}
+    })))
 )]
 #[get("/openapi.yaml")]
 pub async fn openapi_yaml(spec: web::Data<Spec>) -> HttpResponse {
@@ -84,10 +93,10 @@ pub async fn openapi_yaml(spec: web::Data<Spec>) -> HttpResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"type": "/problems/email-taken", "status": 409, "description": "Another account uses this e-mail address."}))]
 pub struct ProblemTypeDoc {
-    /// The type, as problems carry it.
+    /// The type URI (`/problems/<slug>`), as problems carry it in `type`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// The HTTP status answered with it.
+    /// The HTTP status code answered with it.
     pub status: u16,
     /// What it means and what a client can do about it.
     pub description: String,

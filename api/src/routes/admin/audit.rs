@@ -14,28 +14,47 @@ use crate::body::Params;
 use crate::problem::{ApiError, Problem, SignedInErrors, or_not_found};
 use crate::state::SharedState;
 
-/// One audit entry.
+/// One entry of the security audit log; entries are kept 1 year.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "seq": 1842,
+    "at": "2026-11-27T10:03:19.482113Z",
+    "actor": "01a21fb2-7d8e-7f90-a1b2-c3d4e5f6a7b8",
+    "action": "personal_data_accessed",
+    "target": "customer:01a21fb0-2c4e-7a31-8f0d-5b6e7c8d9e01",
+    "source": "203.0.113.0/24",
+    "reason": "order 2026-0042 refund",
+    "prev_hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "hash": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+}))]
 pub struct AuditEntry {
-    /// Position in the chain.
+    /// Position in the hash chain: 1 for the first entry, then one more per
+    /// entry.
     pub seq: i64,
-    /// When (UTC).
+    /// When it happened (RFC 3339, UTC, to the microsecond).
     pub at: DateTime<Utc>,
-    /// Who: an account id, `anonymous` or `system`.
+    /// Who acted: an account id (UUID v7), `anonymous` (no one signed in)
+    /// or `system` (the shop itself: command line, background jobs).
     pub actor: String,
-    /// What happened.
-    #[schema(example = "personal_data_accessed")]
+    /// What happened (see `AuditAction` for each value).
+    #[schema(value_type = AuditActionDto)]
     pub action: String,
-    /// What it happened to (`customer:<id>`, `product:<id>`, `source:<net>`).
+    /// What it happened to, by id only: `customer:<id>`, `product:<id>`,
+    /// `source:<net>`...; `null` when nothing in particular.
     pub target: Option<String>,
-    /// Truncated source address.
+    /// The request's source address, truncated: an IPv4 address to its
+    /// /24, an IPv6 address to its /48; `null` without a request (command
+    /// line, background jobs).
     #[schema(example = "203.0.113.0/24")]
     pub source: Option<String>,
-    /// Why.
+    /// Why: the staff member's `X-Access-Reason` for
+    /// `personal_data_accessed`, the kind of failure for a failed login...;
+    /// `null` when there is nothing to add.
     pub reason: Option<String>,
-    /// Hash of the previous entry.
+    /// The previous entry's `hash` (64 hex digits), empty for the first
+    /// entry: the link that `GET /v1/admin/audit-log/verify` checks.
     pub prev_hash: String,
-    /// This entry's hash.
+    /// SHA-256 of this entry's fields and `prev_hash`, 64 hex digits.
     pub hash: String,
 }
 
@@ -57,16 +76,53 @@ impl From<AuditRecord> for AuditEntry {
 
 /// A page of audit entries, newest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{
+    "seq": 1842,
+    "at": "2026-11-27T10:03:19.482113Z",
+    "actor": "01a21fb2-7d8e-7f90-a1b2-c3d4e5f6a7b8",
+    "action": "personal_data_accessed",
+    "target": "customer:01a21fb0-2c4e-7a31-8f0d-5b6e7c8d9e01",
+    "source": "203.0.113.0/24",
+    "reason": "order 2026-0042 refund",
+    "prev_hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "hash": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+}], "next_cursor": "cDJ8YXVkaXR8MTg0Mg"}))]
 pub struct AuditPage {
-    /// Entries.
+    /// The entries of this page matching the filters, newest first, at most
+    /// `limit` of them.
     pub items: Vec<AuditEntry>,
-    /// Cursor of the next page.
+    /// Pass as `cursor` (with the same filters) to get the next page; `null`
+    /// on the last page.
     pub next_cursor: Option<String>,
 }
 
-/// An audited action, by its stable wire name.
+/// An audited action, by its stable wire name:
+///
+/// - `login_succeeded`: a successful login.
+/// - `login_failed`: a login with a wrong password or an unknown address.
+/// - `account_locked`: an account was locked for one source address after
+///   repeated failed logins.
+/// - `source_banned`: a source address was banned for an hour.
+/// - `lock_lifted`: an administrator lifted a lock or a ban.
+/// - `logged_out`: a session ended by logout.
+/// - `session_revoked`: a session ended by its owner from another session
+///   (one, or "log out other devices").
+/// - `account_created`: an account was created (registration, or staff by
+///   an administrator or the command line).
+/// - `password_changed`: a password was changed by its owner.
+/// - `password_reset`: a password was set with a single-use link token
+///   (reset or set-password link).
+/// - `email_changed`: an account's e-mail address was changed.
+/// - `role_changed`: an account's role was granted or changed.
+/// - `personal_data_accessed`: staff read a customer's record; `reason`
+///   says why.
+/// - `catalogue_changed`: a plan was created, changed, published,
+///   unpublished or deleted.
+/// - `subject_key_destroyed`: a data subject's key was destroyed, which
+///   erases their personal data from every copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AuditAction)]
 pub enum AuditActionDto {
     /// Successful login.
     LoginSucceeded,
@@ -226,16 +282,21 @@ pub async fn admin_list_audit_log(
     }))
 }
 
-/// The result of checking the chain.
+/// The result of checking the audit log's hash chain, from its first entry.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"valid": true, "checked": 1842, "first_broken_seq": null, "problem": null}))]
 pub struct AuditVerification {
-    /// Whether every entry and link verifies.
+    /// `true` when every entry's hash matches its fields and every entry
+    /// links to the one before it, with no gap in `seq`.
     pub valid: bool,
-    /// Entries checked before the first broken link (all of them when valid).
+    /// How many entries were checked before the first broken link (all of
+    /// them when valid).
     pub checked: i64,
-    /// The first entry that does not verify.
+    /// The `seq` of the first entry that does not verify; `null` when valid.
     pub first_broken_seq: Option<i64>,
-    /// What is wrong with it.
+    /// What is wrong with that entry, in English (`an entry is missing`,
+    /// `the link to the previous entry does not match`, `the entry was
+    /// altered`); `null` when valid.
     pub problem: Option<String>,
 }
 
@@ -263,29 +324,71 @@ pub async fn admin_verify_audit_log(
     }))
 }
 
+/// What a block refuses:
+///
+/// - `account_source_lock`: logins to one account from one source address,
+///   after 5 failures (then for 1, 2, 4... minutes); a password reset lifts
+///   it.
+/// - `source_ban`: logins, link tokens and requests to private areas from
+///   one source address, for an hour, after 20 failed logins or invalid
+///   link tokens, or 20 unauthenticated requests to private areas, within
+///   an hour.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // documentation only: the store names the kind
+pub enum BlockKind {
+    /// A lock of one account for one source.
+    AccountSourceLock,
+    /// A ban of one source.
+    SourceBan,
+}
+
 /// A lock (account + source) or ban (source) in force.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "as:3f7a9c1e5b2d8f40a6c9e1b3d5f7a9c1:8e0d2b4f6a1c3e5d",
+    "kind": "account_source_lock",
+    "source": "203.0.113.0/24",
+    "customer_id": "01a21fb0-2c4e-7a31-8f0d-5b6e7c8d9e01",
+    "count": 6,
+    "blocked_until": "2026-11-27T10:05:19Z"
+}))]
 pub struct Block {
-    /// Id, to lift it.
+    /// Opaque id (keyed hashes, never an address), for
+    /// `DELETE /v1/admin/security/blocks/{block_id}`.
     pub id: String,
-    /// `account_source_lock` or `source_ban`.
+    /// What it refuses (see `BlockKind`).
+    #[schema(value_type = BlockKind)]
     pub kind: String,
-    /// Truncated source address.
+    /// The blocked source address, truncated (IPv4 /24, IPv6 /48); `null`
+    /// when unknown.
     pub source: Option<String>,
-    /// The account, for locks of known accounts.
+    /// The locked account (UUID v7), for locks of known accounts; `null`
+    /// for bans and for locks of addresses without an account.
     pub customer_id: Option<uuid::Uuid>,
-    /// Failures or probes counted.
+    /// How many failures (or unauthenticated probes) were counted.
     pub count: i32,
-    /// Until when.
+    /// When it ends by itself (RFC 3339, UTC).
     pub blocked_until: DateTime<Utc>,
 }
 
-/// Locks and bans.
+/// The locks and bans in force now, on one page.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [{
+        "id": "ban:8e0d2b4f6a1c3e5d",
+        "kind": "source_ban",
+        "source": "198.51.100.0/24",
+        "customer_id": null,
+        "count": 20,
+        "blocked_until": "2026-11-27T11:02:40Z"
+    }],
+    "next_cursor": null
+}))]
 pub struct BlockPage {
-    /// In force now.
+    /// Every lock and ban in force now, the last to end first.
     pub items: Vec<Block>,
-    /// Always null.
+    /// Always `null`: every block is on this page.
     pub next_cursor: Option<String>,
 }
 

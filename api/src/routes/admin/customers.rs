@@ -14,25 +14,79 @@ use crate::problem::{ApiError, Problem, SignedInErrors};
 use crate::routes::me::{Address, Profile};
 use crate::state::SharedState;
 
-/// A customer's record as staff see it.
+/// A customer's record as staff see it (each read is audited).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = CustomerRecord)]
+#[schema(example = json!({
+    "id": "01a21fb0-2c4e-7a31-8f0d-5b6e7c8d9e01",
+    "email": "jeanne.dupont@example.fr",
+    "name": "Jeanne Dupont",
+    "phone": "+33612345678",
+    "preferred_language": "fr",
+    "display_preferences": {},
+    "role": "customer",
+    "must_change_password": false,
+    "privacy_policy_version": "2019-03-06",
+    "created_at": "2026-11-02T08:15:00Z",
+    "updated_at": "2026-11-20T17:42:31Z",
+    "addresses": [{
+        "id": "01a21fb1-0d2c-7f4e-9a1b-2c3d4e5f6a7b",
+        "kind": "billing",
+        "full_name": "Jeanne Dupont",
+        "line1": "12 rue des Lilas",
+        "line2": null,
+        "postal_code": "69003",
+        "city": "Lyon",
+        "country": "FR",
+        "created_at": "2026-11-20T17:45:03Z",
+        "updated_at": "2026-11-20T17:45:03Z"
+    }],
+    "last_active_at": "2026-11-27T10:03:19Z"
+}))]
 pub struct CustomerRecordDto {
-    /// The profile.
+    /// The customer's profile, as the customer sees it.
     #[serde(flatten)]
     pub profile: Profile,
-    /// Stored addresses.
+    /// Every address the customer stored, oldest first.
     pub addresses: Vec<Address>,
-    /// Last login or authenticated request.
+    /// When the customer last logged in or made an authenticated request
+    /// (RFC 3339, UTC).
     pub last_active_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Matching customers (an exact e-mail matches one at most).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{
+    "id": "01a21fb0-2c4e-7a31-8f0d-5b6e7c8d9e01",
+    "email": "jeanne.dupont@example.fr",
+    "name": "Jeanne Dupont",
+    "phone": "+33612345678",
+    "preferred_language": "fr",
+    "display_preferences": {},
+    "role": "customer",
+    "must_change_password": false,
+    "privacy_policy_version": "2019-03-06",
+    "created_at": "2026-11-02T08:15:00Z",
+    "updated_at": "2026-11-20T17:42:31Z",
+    "addresses": [{
+        "id": "01a21fb1-0d2c-7f4e-9a1b-2c3d4e5f6a7b",
+        "kind": "billing",
+        "full_name": "Jeanne Dupont",
+        "line1": "12 rue des Lilas",
+        "line2": null,
+        "postal_code": "69003",
+        "city": "Lyon",
+        "country": "FR",
+        "created_at": "2026-11-20T17:45:03Z",
+        "updated_at": "2026-11-20T17:45:03Z"
+    }],
+    "last_active_at": "2026-11-27T10:03:19Z"
+}], "next_cursor": null}))]
 pub struct CustomerSearchResult {
-    /// The matches.
+    /// The customer whose e-mail address is the one searched, if any: zero
+    /// or one record.
     pub items: Vec<CustomerRecordDto>,
-    /// Always null: an exact search has one page.
+    /// Always `null`: an exact search has one page.
     pub next_cursor: Option<String>,
 }
 

@@ -20,7 +20,9 @@ use crate::routes::common::{PageParams, cursor_after, validate, whole_number};
 use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
 use crate::state::SharedState;
 
-/// The one currency the shop sells in.
+/// The one currency the shop sells in (ISO 4217):
+///
+/// - `EUR`: the euro; amounts are in cents.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code, clippy::upper_case_acronyms)] // documentation only: the code is parsed by the domain
 pub enum SellingCurrency {
@@ -64,43 +66,51 @@ fn plain_https_url(u: &str) -> bool {
     host_ok && port_ok && path_ok
 }
 
-/// A format and its price.
+/// A format of a plan and its price.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "pdf", "sku": "BTQ-021-PDF", "price_amount": 80000, "currency": "EUR"}))]
 pub struct FormatInput {
-    /// What is delivered.
+    /// How it is delivered (download or shipped print); each kind at most
+    /// once per plan.
     pub kind: FormatKindDto,
     /// Stock-keeping unit, unique: 3 to 64 upper-case letters, digits, hyphens.
     #[validate(length(max = 64))]
     #[schema(
-        example = "MAI-120-PDF",
+        example = "BTQ-021-PDF",
         min_length = 3,
         max_length = 64,
         pattern = r"^[A-Z0-9-]+$"
     )]
     pub sku: String,
-    /// Price in cents, taxes included.
-    #[schema(example = 49_000, minimum = 0, maximum = 100_000_000)]
+    /// Price in cents (minor units of `currency`), taxes included: 80000 is
+    /// 800.00 EUR; 0 to 100000000.
+    #[schema(example = 80_000, minimum = 0, maximum = 100_000_000)]
     #[serde(deserialize_with = "whole_number")]
     pub price_amount: u32,
-    /// Currency (the shop sells in EUR).
+    /// Currency of `price_amount`, ISO 4217: `EUR`, the one currency the shop
+    /// sells in.
     #[validate(length(max = 3))]
     #[schema(value_type = SellingCurrency)]
     pub currency: String,
 }
 
-/// A plan's full content.
+/// A plan's full content (the body of `POST /v1/admin/products` and
+/// `PUT /v1/admin/products/{product_id}`, which replaces everything).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "slug": "maison-contemporaine-120",
-    "title": "Maison contemporaine 120 m²",
-    "description": "Plain-pied, trois chambres, pièce de vie traversante.",
+    "title": "Maison contemporaine 120 m² – 3 chambres",
+    "description": "Maison contemporaine de plain-pied, 3 chambres, pièce de vie traversante ouverte sur le jardin.",
     "style": "contemporary",
     "living_area_m2": 120, "bedrooms": 3, "bathrooms": 1, "levels": 1, "garage_spaces": 1,
     "lot_width_m": 14.5, "lot_depth_m": 22.0,
-    "image_urls": ["https://images.boutique.example/plans/maison-120/1.jpg"],
-    "formats": [{"kind": "pdf", "sku": "MAI-120-PDF", "price_amount": 49000, "currency": "EUR"}],
+    "image_urls": ["https://images.boutique.example/plans/maison-contemporaine-120/1.jpg"],
+    "formats": [
+        {"kind": "pdf", "sku": "MAI-120-PDF", "price_amount": 49000, "currency": "EUR"},
+        {"kind": "printed_set", "sku": "MAI-120-PRT", "price_amount": 64000, "currency": "EUR"}
+    ],
     "published": false
 }))]
 pub struct ProductInput {
@@ -122,47 +132,51 @@ pub struct ProductInput {
         pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]+[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub title: String,
-    /// Plain-text description, at most 10000 characters.
+    /// Plain-text description (no markup), at most 10000 characters.
     #[validate(length(max = 10000))]
     #[schema(max_length = 10000)]
     pub description: String,
-    /// Style.
+    /// Architectural style (see `Style` for each value).
     pub style: StyleDto,
-    /// Living surface, m² (10 to 2000).
+    /// Living area ("surface habitable"), in whole m² (10 to 2000).
     #[schema(minimum = 10, maximum = 2000)]
     #[serde(deserialize_with = "whole_number")]
     pub living_area_m2: u32,
-    /// Bedrooms (0 to 20).
+    /// Number of bedrooms (0 to 20).
     #[schema(maximum = 20)]
     #[serde(deserialize_with = "whole_number")]
     pub bedrooms: u8,
-    /// Bathrooms (0 to 20).
+    /// Number of bathrooms (0 to 20).
     #[schema(maximum = 20)]
     #[serde(deserialize_with = "whole_number")]
     pub bathrooms: u8,
-    /// Levels (1 to 5).
+    /// Number of storeys, ground floor included (1 to 5): 1 is single storey.
     #[schema(minimum = 1, maximum = 5)]
     #[serde(deserialize_with = "whole_number")]
     pub levels: u8,
-    /// Garage spaces (0 to 10).
+    /// Number of car spaces in the garage (0 to 10): 0 is no garage.
     #[schema(maximum = 10)]
     #[serde(deserialize_with = "whole_number")]
     pub garage_spaces: u8,
-    /// Smallest lot width, metres (1 to 1000).
+    /// Narrowest lot frontage the house fits on, in metres (1 to 1000),
+    /// kept to the centimetre.
     #[schema(minimum = 1, maximum = 1000)]
     pub lot_width_m: f64,
-    /// Smallest lot depth, metres (1 to 1000).
+    /// Shallowest lot depth the house fits on, in metres (1 to 1000), kept
+    /// to the centimetre.
     #[schema(minimum = 1, maximum = 1000)]
     pub lot_depth_m: f64,
-    /// Image URLs (https), at most 20; the first is the cover.
+    /// Absolute `https` image URLs, at most 20; the first is the cover.
+    /// No images when absent.
     #[serde(default)]
     #[schema(inline, value_type = Vec<ImageUrlText>, max_items = 20)]
     pub image_urls: Vec<String>,
-    /// One to three formats, each kind at most once.
+    /// What is sold: one to three formats, each kind at most once.
     #[validate(nested)]
     #[schema(min_items = 1, max_items = 3)]
     pub formats: Vec<FormatInput>,
-    /// Visible in the public catalogue.
+    /// Whether it is visible in the public catalogue at once; `false` when
+    /// absent (publish later with `POST .../publish`).
     #[serde(default)]
     pub published: bool,
 }
@@ -269,11 +283,29 @@ impl ProductInput {
 
 /// A plan as staff see it: published or not.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21faf-9618-77eb-b003-08aa8b7892a7",
+    "slug": "maison-contemporaine-129m2-3ch-21",
+    "title": "Maison contemporaine 129 m² – 3 chambres",
+    "description": "Maison contemporaine 129 m², 3 chambres, 2 salles de bains, de plain-pied, avec garage double (2 places).",
+    "style": "contemporary",
+    "living_area_m2": 129, "bedrooms": 3, "bathrooms": 2, "levels": 1,
+    "garage_spaces": 2, "lot_width_m": 16.5, "lot_depth_m": 30.0,
+    "from_price": {"amount": 80000, "currency": "EUR"},
+    "image_urls": ["https://images.boutique.example/plans/maison-contemporaine-129m2-3ch-21/1.jpg"],
+    "formats": [
+        {"id": "01a21faf-9618-77eb-b003-08a737d60ad2", "kind": "pdf", "sku": "BTQ-021-PDF", "price": {"amount": 80000, "currency": "EUR"}, "requires_shipping": false},
+        {"id": "01a21faf-9618-77eb-b003-08a8e82c85e2", "kind": "printed_set", "sku": "BTQ-021-PRT", "price": {"amount": 95000, "currency": "EUR"}, "requires_shipping": true}
+    ],
+    "created_at": "2026-11-20T09:30:00Z",
+    "updated_at": "2026-11-24T16:05:12Z",
+    "published": true
+}))]
 pub struct AdminProduct {
-    /// The plan.
+    /// The plan, as the public catalogue shows it.
     #[serde(flatten)]
     pub product: Product,
-    /// Visible in the public catalogue.
+    /// Whether it is visible in the public catalogue.
     pub published: bool,
 }
 
@@ -286,12 +318,33 @@ impl From<&Plan> for AdminProduct {
     }
 }
 
-/// A page of plans.
+/// A page of every plan, published or not.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [{
+        "id": "01a21faf-9618-77eb-b003-08aa8b7892a7",
+        "slug": "maison-contemporaine-129m2-3ch-21",
+        "title": "Maison contemporaine 129 m² – 3 chambres",
+        "description": "Maison contemporaine 129 m², 3 chambres, 2 salles de bains, de plain-pied, avec garage double (2 places).",
+        "style": "contemporary",
+        "living_area_m2": 129, "bedrooms": 3, "bathrooms": 2, "levels": 1,
+        "garage_spaces": 2, "lot_width_m": 16.5, "lot_depth_m": 30.0,
+        "from_price": {"amount": 80000, "currency": "EUR"},
+        "image_urls": [],
+        "formats": [
+            {"id": "01a21faf-9618-77eb-b003-08a737d60ad2", "kind": "pdf", "sku": "BTQ-021-PDF", "price": {"amount": 80000, "currency": "EUR"}, "requires_shipping": false}
+        ],
+        "created_at": "2026-11-20T09:30:00Z",
+        "updated_at": "2026-11-20T09:30:00Z",
+        "published": false
+    }],
+    "next_cursor": "cDJ8YWRtaW4tcHJvZHVjdHN8MDFhMjFmYWYtOTYxOC03N2ViLWIwMDMtMDhhYThiNzg5MmE3"
+}))]
 pub struct AdminProductPage {
-    /// The plans, newest first.
+    /// The plans of this page, newest first (by creation), at most `limit`
+    /// of them.
     pub items: Vec<AdminProduct>,
-    /// Cursor of the next page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

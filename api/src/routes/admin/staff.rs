@@ -18,16 +18,24 @@ use crate::state::SharedState;
 
 /// A staff member.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21fb2-7d8e-7f90-a1b2-c3d4e5f6a7b8",
+    "email": "marc@boutique.example",
+    "name": "Marc Durand",
+    "role": "shop_manager",
+    "created_at": "2026-10-05T07:58:12Z"
+}))]
 pub struct StaffMember {
-    /// Account id.
+    /// Account id (UUID v7).
     pub id: uuid::Uuid,
-    /// E-mail.
+    /// E-mail address, also the staff member's login.
     pub email: String,
-    /// Name.
+    /// Full name, 1 to 100 characters.
     pub name: String,
-    /// Role.
+    /// What the account may do (see `Role`); `customer` once staff rights
+    /// were removed.
     pub role: RoleDto,
-    /// Creation.
+    /// When the account was created (RFC 3339, UTC).
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -43,12 +51,20 @@ impl From<&Customer> for StaffMember {
     }
 }
 
-/// The staff.
+/// Every staff member, on one page.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [
+        {"id": "01a21fa0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "email": "admin@boutique.example", "name": "Claire Martin", "role": "admin", "created_at": "2026-09-01T08:00:00Z"},
+        {"id": "01a21fb2-7d8e-7f90-a1b2-c3d4e5f6a7b8", "email": "marc@boutique.example", "name": "Marc Durand", "role": "shop_manager", "created_at": "2026-10-05T07:58:12Z"}
+    ],
+    "next_cursor": null
+}))]
 pub struct StaffPage {
-    /// Staff members, oldest first.
+    /// Every account with a staff role (`shop_manager`, `admin`), oldest
+    /// first.
     pub items: Vec<StaffMember>,
-    /// Always null: the staff fits one page.
+    /// Always `null`: the staff fits one page.
     pub next_cursor: Option<String>,
 }
 
@@ -74,9 +90,15 @@ pub async fn admin_list_staff(
     }))
 }
 
-/// A role staff can be created with.
+/// A role a staff account can be created with:
+///
+/// - `shop_manager`: manages the catalogue and reads customers' records
+///   (audited).
+/// - `admin`: everything, including staff accounts and roles, locks and
+///   bans, and the audit log.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = StaffRole)]
 pub enum StaffRoleDto {
     /// Catalogue, orders, customers.
     ShopManager,
@@ -93,12 +115,14 @@ impl From<StaffRoleDto> for Role {
     }
 }
 
-/// A new staff member.
+/// A new staff member (the body of `POST /v1/admin/staff`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "marc@boutique.example", "name": "Marc Durand", "role": "shop_manager"}))]
+#[schema(as = NewStaffMember)]
 pub struct CreateStaffRequest {
-    /// E-mail (`name@example.com`, at most 254 bytes; the login).
+    /// E-mail address (`name@example.com`, at most 254 bytes): the login,
+    /// and where the set-password link (valid 48 hours) is sent.
     #[validate(length(max = 254))]
     #[schema(min_length = 5, max_length = 254)]
     pub email: String,
@@ -111,7 +135,7 @@ pub struct CreateStaffRequest {
         pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub name: String,
-    /// `shop_manager` or `admin`.
+    /// What the account may do (see `StaffRole`).
     pub role: StaffRoleDto,
 }
 
@@ -178,12 +202,14 @@ pub async fn admin_create_staff(
         .await
 }
 
-/// A new role.
+/// A new role for an account (the body of
+/// `PUT /v1/admin/staff/{account_id}/role`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "admin"}))]
+#[schema(as = RoleChange)]
 pub struct SetRoleRequest {
-    /// The role; `customer` removes staff rights.
+    /// The account's new role (see `Role`); `customer` removes staff rights.
     pub role: RoleDto,
 }
 

@@ -16,9 +16,13 @@ use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, or_not_found
 use crate::routes::common::{PageParams, page_by_id, validate};
 use crate::state::SharedState;
 
-/// Billing or shipping.
+/// What an address is for:
+///
+/// - `billing`: the address printed on invoices.
+/// - `shipping`: where shipped formats (`printed_set`) are delivered.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AddressKind)]
 pub enum AddressKindDto {
     /// For invoices.
     Billing,
@@ -26,12 +30,14 @@ pub enum AddressKindDto {
     Shipping,
 }
 
-/// A postal address to store.
+/// A postal address to store (the body of `POST /v1/me/addresses` and
+/// `PUT /v1/me/addresses/{address_id}`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"kind": "shipping", "full_name": "Jeanne Dupont", "line1": "12 rue des Lilas", "line2": null, "postal_code": "69003", "city": "Lyon", "country": "FR"}))]
+#[schema(example = json!({"kind": "shipping", "full_name": "Jeanne Dupont", "line1": "12 rue des Lilas", "line2": "Bâtiment B, 3e étage", "postal_code": "69003", "city": "Lyon", "country": "FR"}))]
+#[schema(as = AddressInput)]
 pub struct AddressRequest {
-    /// What it is for.
+    /// What it is for: invoices or deliveries.
     pub kind: AddressKindDto,
     /// Recipient: 1 to 100 characters, not blank, without control
     /// characters (surrounding white space is dropped).
@@ -129,26 +135,40 @@ const NOT_YOURS: &str = "No address of yours has this id.";
 
 /// A stored address.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21fb1-0d2c-7f4e-9a1b-2c3d4e5f6a7b",
+    "kind": "shipping",
+    "full_name": "Jeanne Dupont",
+    "line1": "12 rue des Lilas",
+    "line2": "Bâtiment B, 3e étage",
+    "postal_code": "69003",
+    "city": "Lyon",
+    "country": "FR",
+    "created_at": "2026-11-20T17:45:03Z",
+    "updated_at": "2026-11-20T17:45:03Z"
+}))]
 pub struct Address {
-    /// Id.
+    /// Address id (UUID v7), for `/v1/me/addresses/{address_id}`.
     pub id: Uuid,
-    /// What it is for.
+    /// What it is for: invoices or deliveries.
     pub kind: AddressKindDto,
-    /// Recipient.
+    /// Name of the recipient, as it goes on the label or invoice.
     pub full_name: String,
-    /// Street and number.
+    /// First address line: street and number.
     pub line1: String,
-    /// Building, floor...
+    /// Second address line (building, floor, staircase...); `null` when
+    /// there is none.
     pub line2: Option<String>,
-    /// Postal code.
+    /// Postal code, as given (the format depends on the country).
     pub postal_code: String,
-    /// City.
+    /// City or town, as given.
     pub city: String,
-    /// Country code.
+    /// ISO 3166-1 alpha-2 country code, in capitals (`FR`).
     pub country: String,
-    /// Creation.
+    /// When the address was added (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
-    /// Last change.
+    /// When the address was last replaced (RFC 3339, UTC); `created_at`
+    /// until then.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -172,12 +192,27 @@ impl From<StoredAddress> for Address {
     }
 }
 
-/// A page of addresses.
+/// A page of the caller's addresses, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [{
+        "id": "01a21fb1-0d2c-7f4e-9a1b-2c3d4e5f6a7b",
+        "kind": "shipping",
+        "full_name": "Jeanne Dupont",
+        "line1": "12 rue des Lilas",
+        "line2": null,
+        "postal_code": "69003",
+        "city": "Lyon",
+        "country": "FR",
+        "created_at": "2026-11-20T17:45:03Z",
+        "updated_at": "2026-11-20T17:45:03Z"
+    }],
+    "next_cursor": null
+}))]
 pub struct AddressPage {
-    /// The addresses.
+    /// The addresses of this page, oldest first, at most `limit` of them.
     pub items: Vec<Address>,
-    /// Cursor of the next page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

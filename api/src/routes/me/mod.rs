@@ -11,9 +11,17 @@ use utoipa::ToSchema;
 
 pub use addresses::Address;
 pub use profile::Profile;
-/// Account roles.
+/// What an account may do:
+///
+/// - `customer`: a customer: its own account, addresses and sessions
+///   (`/v1/me*`) and the public catalogue.
+/// - `shop_manager`: staff: manages the catalogue (`/v1/admin/products`)
+///   and reads customers' records (`/v1/admin/customers`, audited).
+/// - `admin`: staff: everything a shop manager does, plus staff accounts
+///   and roles, locks and bans, and the audit log.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = Role)]
 pub enum RoleDto {
     /// A customer.
     Customer,

@@ -19,33 +19,52 @@ use crate::state::SharedState;
 
 /// An account's profile.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21fb0-2c4e-7a31-8f0d-5b6e7c8d9e01",
+    "email": "jeanne.dupont@example.fr",
+    "name": "Jeanne Dupont",
+    "phone": "+33612345678",
+    "preferred_language": "fr",
+    "display_preferences": {"catalogue_view": "grid"},
+    "role": "customer",
+    "must_change_password": false,
+    "privacy_policy_version": "2019-03-06",
+    "created_at": "2026-11-02T08:15:00Z",
+    "updated_at": "2026-11-20T17:42:31Z"
+}))]
 pub struct Profile {
-    /// Account id.
+    /// Account id (UUID v7).
     pub id: Uuid,
-    /// E-mail address (the login).
+    /// E-mail address, as typed (surrounding spaces dropped); also the
+    /// login, compared case-insensitively.
     #[schema(example = "jeanne.dupont@example.fr")]
     pub email: String,
-    /// Full name.
+    /// Full name, 1 to 100 characters.
     #[schema(example = "Jeanne Dupont")]
     pub name: String,
-    /// Phone, if given.
+    /// Phone number as stored: an optional `+` and 6 to 15 digits, the
+    /// separators given dropped; `null` when none was given.
     #[schema(example = "+33612345678")]
     pub phone: Option<String>,
-    /// Language of messages.
+    /// Language of the e-mails the shop sends (see `Language`).
     pub preferred_language: LanguageDto,
-    /// Display preferences ("screen options"), kept 1 year.
+    /// Display preferences ("screen options") the frontend keeps here for
+    /// itself: a JSON object of at most 4 KiB, `{}` when none; kept 1 year
+    /// after their last change.
     #[schema(value_type = Object, example = json!({"catalogue_view": "grid"}))]
     pub display_preferences: serde_json::Value,
-    /// Role.
+    /// What the account may do (see `Role`).
     pub role: RoleDto,
-    /// A generated password must be changed first.
+    /// `true` while the account has a generated password: only
+    /// `PUT /v1/me/password` and logout work until it is changed.
     pub must_change_password: bool,
-    /// The privacy policy version accepted at registration.
+    /// The privacy policy version (a date, `YYYY-MM-DD`) accepted at
+    /// registration; `null` for staff accounts, which do not register.
     #[schema(example = "2019-03-06")]
     pub privacy_policy_version: Option<String>,
-    /// Creation.
+    /// When the account was created (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
-    /// Last change.
+    /// When the account last changed (RFC 3339, UTC).
     pub updated_at: DateTime<Utc>,
 }
 
@@ -91,6 +110,7 @@ pub async fn get_me(state: SharedState, auth: Auth) -> Result<web::Json<Profile>
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Jeanne Martin", "phone": "", "preferred_language": "en", "display_preferences": {"catalogue_view": "list"}}))]
+#[schema(as = ProfileChanges)]
 pub struct UpdateMeRequest {
     /// Full name: 1 to 100 characters, not blank, without control
     /// characters (surrounding white space is dropped).
@@ -112,10 +132,12 @@ pub struct UpdateMeRequest {
         pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:\+?[ .()-]*(?:[0-9][ .()-]*){6,15})?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub phone: Option<Option<String>>,
-    /// Language of messages.
+    /// Language of the e-mails the shop sends (see `Language`).
     #[schema(nullable = false)]
     pub preferred_language: Option<LanguageDto>,
-    /// Display preferences: a JSON object of at most 4 KiB.
+    /// Display preferences, replacing the stored ones as a whole: a JSON
+    /// object of at most 4 KiB (4096 bytes once serialised); kept 1 year
+    /// after their last change.
     #[schema(value_type = Option<Object>, nullable = false)]
     pub display_preferences: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -186,12 +208,14 @@ pub async fn update_me(
     Ok(web::Json(Profile::from(&c)))
 }
 
-/// The current password and a new one.
+/// The current password and a new one (the body of `PUT /v1/me/password`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"current_password": "un long mot de passe facile à retenir", "new_password": "un autre long mot de passe"}))]
+#[schema(as = PasswordChange)]
 pub struct ChangePasswordRequest {
-    /// The current password.
+    /// The account's password now (or its generated password), at most 128
+    /// characters.
     #[validate(length(max = 128))]
     #[schema(max_length = 128)]
     pub current_password: String,
@@ -240,16 +264,20 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A new e-mail address, confirmed by the password.
+/// A new e-mail address, confirmed by the password (the body of
+/// `PUT /v1/me/email`).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"new_email": "jeanne.martin@example.fr", "password": "un long mot de passe facile à retenir"}))]
+#[schema(as = EmailChange)]
 pub struct ChangeEmailRequest {
-    /// The new address (`name@example.com`, at most 254 bytes).
+    /// The new address and login (`name@example.com`, at most 254 bytes);
+    /// the old address is told of the change.
     #[validate(length(max = 254))]
     #[schema(min_length = 5, max_length = 254)]
     pub new_email: String,
-    /// The account's password.
+    /// The account's current password, at most 128 characters, confirming
+    /// the change.
     #[validate(length(max = 128))]
     #[schema(max_length = 128)]
     pub password: String,

@@ -13,31 +13,56 @@ use crate::problem::{ApiError, Problem, SignedInErrors, or_not_found};
 use crate::routes::common::{PageParams, page_by_id};
 use crate::state::SharedState;
 
-/// A live session.
+/// A live session: a login on one device, until it ends.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21fb0-5e6f-7a8b-9c0d-1e2f3a4b5c6d",
+    "current": true,
+    "remember_me": false,
+    "created_at": "2026-11-27T09:12:44Z",
+    "expires_at": "2026-11-29T09:12:44Z",
+    "last_seen_at": "2026-11-27T10:03:19Z",
+    "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
+}))]
 pub struct Session {
-    /// Id.
+    /// Session id (UUID v7), the `session_id` of its login; for
+    /// `DELETE /v1/me/sessions/{session_id}`.
     pub id: Uuid,
-    /// The session making this request.
+    /// `true` for the session of the token making this request.
     pub current: bool,
-    /// Opened with "remember me" (14 days instead of 2).
+    /// Opened with "remember me": it lasts 14 days from login or renewal
+    /// (renewable up to 90 days after login) instead of 2 (up to 30).
     pub remember_me: bool,
-    /// Opened.
+    /// When the login opened it (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
-    /// Ends.
+    /// When it ends unless renewed (RFC 3339, UTC): 2 days after login or
+    /// the last renewal, 14 with remember-me.
     pub expires_at: DateTime<Utc>,
-    /// Last used.
+    /// When an authenticated request last used it (RFC 3339, UTC).
     pub last_seen_at: DateTime<Utc>,
-    /// The browser that opened it.
+    /// The `User-Agent` header of the login that opened it, as sent; `null`
+    /// when there was none.
     pub user_agent: Option<String>,
 }
 
-/// A page of sessions.
+/// A page of the caller's live sessions, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [{
+        "id": "01a21fb0-5e6f-7a8b-9c0d-1e2f3a4b5c6d",
+        "current": true,
+        "remember_me": false,
+        "created_at": "2026-11-27T09:12:44Z",
+        "expires_at": "2026-11-29T09:12:44Z",
+        "last_seen_at": "2026-11-27T10:03:19Z",
+        "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
+    }],
+    "next_cursor": null
+}))]
 pub struct SessionPage {
-    /// The sessions.
+    /// The sessions of this page, oldest first, at most `limit` of them.
     pub items: Vec<Session>,
-    /// Cursor of the next page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -9,14 +9,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// An exact amount of money: integer minor units (cents) and an ISO 4217 currency.
+/// An exact amount of money: an integer of minor units (cents) and an ISO
+/// 4217 currency. Prices are taxes included.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"amount": 129000, "currency": "EUR"}))]
+#[schema(example = json!({"amount": 80000, "currency": "EUR"}))]
+#[schema(as = Money)]
 pub struct MoneyDto {
-    /// Amount in minor units: 129000 is 1290.00 EUR.
-    #[schema(example = 129_000, minimum = 0)]
+    /// Amount in minor units of `currency` (cents for EUR), never a
+    /// fraction: 80000 is 800.00 EUR.
+    #[schema(example = 80_000, minimum = 0)]
     pub amount: i64,
-    /// ISO 4217 currency code.
+    /// ISO 4217 currency code, three capitals: `EUR`, the one currency the
+    /// shop sells in.
     #[schema(example = "EUR", pattern = "^[A-Z]{3}$")]
     pub currency: String,
 }
@@ -30,9 +34,16 @@ impl From<Money> for MoneyDto {
     }
 }
 
-/// How a plan is delivered.
+/// How a plan is delivered:
+///
+/// - `pdf`: the plans as PDF files, downloaded; not shipped.
+/// - `cad`: editable CAD files (DWG) for an architect or a builder,
+///   downloaded; not shipped.
+/// - `printed_set`: a printed set of the plans, shipped to a shipping
+///   address.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = FormatKind)]
 pub enum FormatKindDto {
     /// A PDF download.
     Pdf,
@@ -53,9 +64,27 @@ impl From<domain::catalogue::FormatKind> for FormatKindDto {
     }
 }
 
-/// Architectural style.
+/// Architectural style of a house:
+///
+/// - `contemporary`: flat or low roofs, large glazing, living spaces open
+///   onto the garden.
+/// - `traditional`: a regional house with a pitched roof (two slopes),
+///   rendered walls and a convertible attic.
+/// - `bungalow`: single storey: everything on the ground floor (plain-pied).
+/// - `modern`: cubic volumes, clean lines, an open-plan kitchen.
+/// - `farmhouse`: a "fermette": rural, large volumes, exposed roof timbers.
+/// - `provencal`: a Provençal "mas": curved clay tiles, génoise eaves, a
+///   covered terrace facing south.
+/// - `chalet`: a mountain house of timber frame and cladding, with
+///   balconies.
+/// - `cottage`: a small, cosy house with dormer windows.
+/// - `longere`: a "longère", the long, narrow farmhouse of Brittany and
+///   Normandy, its rooms in a row.
+/// - `wood_frame`: a timber-frame house ("ossature bois"), low-energy and
+///   well insulated, of any look.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = Style)]
 pub enum StyleDto {
     /// Flat roofs, large glazing.
     Contemporary,
@@ -116,17 +145,27 @@ impl From<StyleDto> for domain::catalogue::Style {
 
 /// One purchasable format of a plan.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21faf-9618-77eb-b003-08a737d60ad2",
+    "kind": "pdf",
+    "sku": "BTQ-021-PDF",
+    "price": {"amount": 80000, "currency": "EUR"},
+    "requires_shipping": false
+}))]
+#[schema(as = Format)]
 pub struct FormatDto {
-    /// Format id (UUID v7), what a cart line refers to.
+    /// Format id (UUID v7): what a cart line will refer to.
     pub id: Uuid,
-    /// What is delivered.
+    /// How it is delivered (download or shipped print).
     pub kind: FormatKindDto,
-    /// Stock-keeping unit.
-    #[schema(example = "MAI-120-PDF")]
+    /// Stock-keeping unit, unique in the catalogue: 3 to 64 upper-case
+    /// letters, digits and hyphens.
+    #[schema(example = "BTQ-021-PDF")]
     pub sku: String,
-    /// Price, taxes included.
+    /// Price of this format, in cents, taxes included.
     pub price: MoneyDto,
-    /// Whether it is shipped (and so needs a shipping address).
+    /// `true` for a shipped format (`printed_set`): an order with it needs
+    /// a shipping address; `false` for downloads (`pdf`, `cad`).
     pub requires_shipping: bool,
 }
 
@@ -142,29 +181,38 @@ impl From<&Format> for FormatDto {
     }
 }
 
-/// The facts of a house, common to list and detail.
+/// The facts of a house, common to list and detail: surfaces in whole
+/// square metres, lot sizes in metres.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "living_area_m2": 129, "bedrooms": 3, "bathrooms": 2, "levels": 1,
+    "garage_spaces": 2, "lot_width_m": 16.5, "lot_depth_m": 30.0
+}))]
+#[schema(as = Specs)]
 pub struct SpecsDto {
-    /// Living surface, m².
-    #[schema(example = 120)]
+    /// Living area ("surface habitable"), in whole m².
+    #[schema(example = 129)]
     pub living_area_m2: u32,
-    /// Bedrooms.
+    /// Number of bedrooms.
     #[schema(example = 3)]
     pub bedrooms: u8,
-    /// Bathrooms.
-    #[schema(example = 1)]
+    /// Number of bathrooms.
+    #[schema(example = 2)]
     pub bathrooms: u8,
-    /// Levels; 1 is single storey.
+    /// Number of storeys, ground floor included: 1 is single storey
+    /// (plain-pied).
     #[schema(example = 1)]
     pub levels: u8,
-    /// Garage spaces; 0 is no garage.
-    #[schema(example = 1)]
+    /// Number of car spaces in the garage; 0 is no garage.
+    #[schema(example = 2)]
     pub garage_spaces: u8,
-    /// Smallest lot width the house fits on, metres.
-    #[schema(example = 14.5)]
+    /// Narrowest lot frontage the house fits on, in metres (to the
+    /// centimetre).
+    #[schema(example = 16.5)]
     pub lot_width_m: f64,
-    /// Smallest lot depth the house fits on, metres.
-    #[schema(example = 22.0)]
+    /// Shallowest lot depth the house fits on, in metres (to the
+    /// centimetre).
+    #[schema(example = 30.0)]
     pub lot_depth_m: f64,
 }
 
@@ -174,57 +222,100 @@ fn metres(cm: u32) -> f64 {
 
 /// A plan as listed in the catalogue.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21faf-9618-77eb-b003-08aa8b7892a7",
+    "slug": "maison-contemporaine-129m2-3ch-21",
+    "title": "Maison contemporaine 129 m² – 3 chambres",
+    "style": "contemporary",
+    "living_area_m2": 129, "bedrooms": 3, "bathrooms": 2, "levels": 1,
+    "garage_spaces": 2, "lot_width_m": 16.5, "lot_depth_m": 30.0,
+    "from_price": {"amount": 80000, "currency": "EUR"},
+    "cover_image_url": "https://images.boutique.example/plans/maison-contemporaine-129m2-3ch-21/1.jpg",
+    "format_kinds": ["pdf", "printed_set", "cad"]
+}))]
 pub struct ProductSummary {
     /// Plan id (UUID v7).
     pub id: Uuid,
-    /// URL name, usable instead of the id.
-    #[schema(example = "maison-contemporaine-120")]
+    /// URL name (lower-case words and digits joined by hyphens), unique;
+    /// `GET /v1/products/{id_or_slug}` takes it instead of the id.
+    #[schema(example = "maison-contemporaine-129m2-3ch-21")]
     pub slug: String,
-    /// Title.
-    #[schema(example = "Maison contemporaine 120 m²")]
+    /// Title shown to customers, 3 to 200 characters.
+    #[schema(example = "Maison contemporaine 129 m² – 3 chambres")]
     pub title: String,
-    /// Style.
+    /// Architectural style (see `Style` for each value).
     pub style: StyleDto,
     /// Facts of the house.
     #[serde(flatten)]
     pub specs: SpecsDto,
-    /// The cheapest format's price.
+    /// The "from" price: the cheapest format's price, in cents, taxes
+    /// included.
     pub from_price: MoneyDto,
-    /// The cover image, if any.
-    #[schema(example = "https://images.boutique.example/plans/maison-120/cover.jpg")]
+    /// Absolute `https` URL of the cover image (the plan's first image);
+    /// `null` when the plan has no image.
+    #[schema(
+        example = "https://images.boutique.example/plans/maison-contemporaine-129m2-3ch-21/1.jpg"
+    )]
     pub cover_image_url: Option<String>,
-    /// The formats it is sold in.
+    /// The kinds of format it is sold in, cheapest first (each at most once).
     pub format_kinds: Vec<FormatKindDto>,
 }
 
 /// A plan with everything needed for its page.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21faf-9618-77eb-b003-08aa8b7892a7",
+    "slug": "maison-contemporaine-129m2-3ch-21",
+    "title": "Maison contemporaine 129 m² – 3 chambres",
+    "description": "Maison contemporaine 129 m², 3 chambres, 2 salles de bains, de plain-pied, avec garage double (2 places). Toit plat, grandes baies vitrées et pièce de vie traversante ouverte sur le jardin.",
+    "style": "contemporary",
+    "living_area_m2": 129, "bedrooms": 3, "bathrooms": 2, "levels": 1,
+    "garage_spaces": 2, "lot_width_m": 16.5, "lot_depth_m": 30.0,
+    "from_price": {"amount": 80000, "currency": "EUR"},
+    "image_urls": [
+        "https://images.boutique.example/plans/maison-contemporaine-129m2-3ch-21/1.jpg",
+        "https://images.boutique.example/plans/maison-contemporaine-129m2-3ch-21/2.jpg"
+    ],
+    "formats": [
+        {"id": "01a21faf-9618-77eb-b003-08a737d60ad2", "kind": "pdf", "sku": "BTQ-021-PDF", "price": {"amount": 80000, "currency": "EUR"}, "requires_shipping": false},
+        {"id": "01a21faf-9618-77eb-b003-08a8e82c85e2", "kind": "printed_set", "sku": "BTQ-021-PRT", "price": {"amount": 95000, "currency": "EUR"}, "requires_shipping": true},
+        {"id": "01a21faf-9618-77eb-b003-08a97f30bade", "kind": "cad", "sku": "BTQ-021-CAD", "price": {"amount": 112000, "currency": "EUR"}, "requires_shipping": false}
+    ],
+    "created_at": "2026-11-20T09:30:00Z",
+    "updated_at": "2026-11-24T16:05:12Z"
+}))]
 pub struct Product {
     /// Plan id (UUID v7).
     pub id: Uuid,
-    /// URL name.
-    #[schema(example = "maison-contemporaine-120")]
+    /// URL name (lower-case words and digits joined by hyphens), unique;
+    /// usable instead of the id in `GET /v1/products/{id_or_slug}`.
+    #[schema(example = "maison-contemporaine-129m2-3ch-21")]
     pub slug: String,
-    /// Title.
-    #[schema(example = "Maison contemporaine 120 m²")]
+    /// Title shown to customers, 3 to 200 characters.
+    #[schema(example = "Maison contemporaine 129 m² – 3 chambres")]
     pub title: String,
-    /// Plain-text description.
-    #[schema(example = "Maison de plain-pied, trois chambres, grande pièce de vie traversante.")]
+    /// Plain-text description (no markup), at most 10000 characters.
+    #[schema(
+        example = "Maison contemporaine 129 m², 3 chambres, 2 salles de bains, de plain-pied, avec garage double (2 places)."
+    )]
     pub description: String,
-    /// Style.
+    /// Architectural style (see `Style` for each value).
     pub style: StyleDto,
     /// Facts of the house.
     #[serde(flatten)]
     pub specs: SpecsDto,
-    /// The cheapest format's price.
+    /// The "from" price: the cheapest format's price, in cents, taxes
+    /// included.
     pub from_price: MoneyDto,
-    /// Images, the first is the cover.
+    /// Absolute `https` URLs of the plan's images, at most 20; the first is
+    /// the cover.
     pub image_urls: Vec<String>,
-    /// Purchasable formats, cheapest first.
+    /// Purchasable formats, cheapest first: one to three, each kind at most
+    /// once.
     pub formats: Vec<FormatDto>,
-    /// Creation time, RFC 3339 UTC.
+    /// When the plan was created (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
-    /// Last change, RFC 3339 UTC.
+    /// When the plan last changed (RFC 3339, UTC).
     pub updated_at: DateTime<Utc>,
 }
 
@@ -284,10 +375,27 @@ impl From<&Plan> for Product {
     }
 }
 
-/// A page of plans.
+/// A page of published plans matching a search.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [{
+        "id": "01a21faf-9618-77eb-b003-08aa8b7892a7",
+        "slug": "maison-contemporaine-129m2-3ch-21",
+        "title": "Maison contemporaine 129 m² – 3 chambres",
+        "style": "contemporary",
+        "living_area_m2": 129, "bedrooms": 3, "bathrooms": 2, "levels": 1,
+        "garage_spaces": 2, "lot_width_m": 16.5, "lot_depth_m": 30.0,
+        "from_price": {"amount": 80000, "currency": "EUR"},
+        "cover_image_url": "https://images.boutique.example/plans/maison-contemporaine-129m2-3ch-21/1.jpg",
+        "format_kinds": ["pdf", "printed_set", "cad"]
+    }],
+    "next_cursor": "cDJ8NE5XcE1qdE9iMFB6TWtGNnwxNzk1ODI3OTMwNjQ4MzI2fDAxYTIxZmFmLTk2MTgtNzdlYi1iMDAzLTA4YWE4Yjc4OTJhNw",
+    "total": 4,
+    "facets": {"price_band": {"75000-100000": 4}}
+}))]
 pub struct ProductPage {
-    /// The plans of this page.
+    /// The plans of this page, in the order asked for (`sort`, `order`), at
+    /// most `limit` of them.
     pub items: Vec<ProductSummary>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     #[schema(
@@ -317,7 +425,7 @@ pub struct ProductPage {
     "price_band": {"50000-75000": 4, "75000-100000": 2}
 }))]
 pub struct Facets {
-    /// Plans per style: keys are `style` values (`modern`, `chalet`...).
+    /// Plans per style: keys are `Style` values (`modern`, `chalet`...).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, example = json!({"modern": 3, "chalet": 1}))]
     pub style: Option<BTreeMap<StyleDto, u32>>,
@@ -336,6 +444,12 @@ pub struct Facets {
 /// A band of "from" price (the cheapest format), named by its bounds in
 /// cents: the lower one included, the upper one excluded (none for the last
 /// band). A band is the filter `min_price=<lower>&max_price=<upper - 1>`.
+///
+/// - `0-50000`: under 500 EUR.
+/// - `50000-75000`: 500 EUR to less than 750 EUR.
+/// - `75000-100000`: 750 EUR to less than 1000 EUR.
+/// - `100000-150000`: 1000 EUR to less than 1500 EUR.
+/// - `150000-`: 1500 EUR and more.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[allow(dead_code)] // documentation only: the bands are `domain::catalogue::PRICE_BANDS`
 pub enum PriceBand {

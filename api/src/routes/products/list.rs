@@ -10,7 +10,13 @@ use crate::problem::{ApiError, Problem};
 use crate::routes::products::render::RenderCache;
 use crate::state::AppState;
 
-/// Sort keys.
+/// What the plans are sorted by:
+///
+/// - `price`: the "from" price (the cheapest format); ascending by default.
+/// - `surface`: the living area in m²; ascending by default.
+/// - `newest`: when the plan was created; newest first by default.
+///
+/// Plans that tie are ordered by id, so pages never overlap.
 #[derive(Debug, ToSchema)]
 #[schema(rename_all = "snake_case")]
 #[allow(dead_code)] // documentation only: the query is parsed by the domain
@@ -23,7 +29,10 @@ pub enum SortDto {
     Newest,
 }
 
-/// Sort directions.
+/// Sort direction:
+///
+/// - `asc`: smallest (or oldest) first.
+/// - `desc`: largest (or newest) first.
 #[derive(Debug, ToSchema)]
 #[schema(rename_all = "snake_case")]
 #[allow(dead_code)] // documentation only
@@ -49,27 +58,30 @@ pub struct BedroomsDto(u8);
 #[allow(dead_code)] // documentation only: see `RawProductQuery::from_pairs`
 pub struct ListParams {
     /// Words that must all appear in the title or description (case and
-    /// accents ignored).
-    #[param(max_length = 200, example = "plein pied")]
+    /// accents ignored, punctuation separates words: `plain pied` finds
+    /// "plain-pied"), at most 200 characters.
+    #[param(max_length = 200, example = "plain-pied")]
     q: Option<String>,
     /// Only plans of these styles (any of them): repeat the parameter,
     /// `style=modern&style=chalet`.
     #[param(inline, value_type = Option<Vec<StyleDto>>, style = Form, explode)]
     style: Option<Vec<String>>,
-    /// Smallest living surface, m².
+    /// Smallest living area, in m² (included).
     #[param(value_type = Option<u32>, minimum = 0, maximum = 100_000, example = 90)]
     min_surface: Option<String>,
-    /// Largest living surface, m².
+    /// Largest living area, in m² (included).
     #[param(value_type = Option<u32>, minimum = 0, maximum = 100_000, example = 150)]
     max_surface: Option<String>,
     /// Only plans with these numbers of bedrooms (any of them), 0 to 20:
     /// repeat the parameter, `bedrooms=3&bedrooms=4`.
     #[param(inline, value_type = Option<Vec<BedroomsDto>>, style = Form, explode, example = json!([3, 4]))]
     bedrooms: Option<Vec<String>>,
-    /// Lowest "from" price, in cents.
+    /// Lowest "from" price (the cheapest format), in cents, taxes included
+    /// (included): 30000 is 300 EUR.
     #[param(value_type = Option<u32>, minimum = 0, maximum = 1_000_000_000, example = 30_000)]
     min_price: Option<String>,
-    /// Highest "from" price, in cents.
+    /// Highest "from" price (the cheapest format), in cents, taxes included
+    /// (included): 90000 is 900 EUR.
     #[param(value_type = Option<u32>, minimum = 0, maximum = 1_000_000_000, example = 90_000)]
     max_price: Option<String>,
     /// Facets to count in `facets`: `true` (all), `false` (none, the
