@@ -5,7 +5,8 @@
 //! pre-sorted by each sort key, and searched without touching the database.
 //! Search is the same on every database engine (no collation surprises).
 //! Counting the matches and the facets is one scan of packed per-plan facts,
-//! with no allocation.
+//! with no allocation. Search words are looked up in a trigram index first,
+//! so a text search only visits the plans that may contain its words.
 
 use std::collections::HashMap;
 
@@ -34,12 +35,182 @@ struct Facts {
     band: usize,
 }
 
+/// A trigram (three consecutive `char`s of folded text) packed in a number:
+/// 21 bits a `char`.
+fn pack(c: [char; 3]) -> u64 {
+    (u64::from(c[0]) << 42) | (u64::from(c[1]) << 21) | u64::from(c[2])
+}
+
+/// The trigrams of a folded text, by `char`, with repeats, in order. Windows
+/// holding a space are left out: search words never hold one (they are split
+/// on spaces), so they would never be looked up.
+fn trigrams(text: &str) -> impl Iterator<Item = u64> {
+    let mut window = [' '; 3];
+    text.chars().enumerate().filter_map(move |(n, c)| {
+        window = [window[1], window[2], c];
+        (n >= 2 && !window.contains(&' ')).then(|| pack(window))
+    })
+}
+
+/// The distinct trigrams of a folded text, sorted.
+fn distinct_trigrams(text: &str) -> Vec<u64> {
+    let mut all: Vec<u64> = trigrams(text).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// Which plans hold each trigram of their folded text.
+///
+/// A word of three or more characters can only be found (as a substring) in
+/// a text holding every one of its trigrams, so intersecting their plan
+/// lists gives every plan that may contain it, and usually few others.
+///
+/// Cost: one `u32` (4 bytes) per distinct trigram of each plan's folded
+/// title and description, at most one per character (a 300-character
+/// description: at most ~1.2 KB a plan, less with repeated words), in one
+/// flat vector; plus 12 bytes per distinct trigram of the whole catalogue
+/// (key and offset), shared by every plan and bounded by its vocabulary.
+#[derive(Debug, Default)]
+struct Trigrams {
+    /// Every trigram of the catalogue, ascending.
+    keys: Vec<u64>,
+    /// `postings[starts[k]..starts[k + 1]]` are the plans holding `keys[k]`,
+    /// by ascending position.
+    starts: Vec<u32>,
+    postings: Vec<u32>,
+}
+
+impl Trigrams {
+    /// Indexes `folded` texts; `None` when their positions do not fit a `u32`.
+    fn new(folded: &[String]) -> Option<Self> {
+        u32::try_from(folded.len()).ok()?;
+        // Two passes, so that the postings are allocated once, at their size.
+        let mut slots: HashMap<u64, u32> = HashMap::new();
+        for text in folded {
+            for t in distinct_trigrams(text) {
+                *slots.entry(t).or_default() += 1;
+            }
+        }
+        let mut keys: Vec<u64> = slots.keys().copied().collect();
+        keys.sort_unstable();
+        let mut starts = Vec::with_capacity(keys.len() + 1);
+        let mut end = 0u32;
+        starts.push(end);
+        for (k, key) in keys.iter().enumerate() {
+            let slot = slots.get_mut(key)?;
+            end = end.checked_add(*slot)?;
+            starts.push(end);
+            *slot = u32::try_from(k).ok()?;
+        }
+        let mut next: Vec<u32> = starts[..keys.len()].to_vec();
+        let mut postings = vec![0u32; usize::try_from(end).ok()?];
+        for (i, text) in (0u32..).zip(folded) {
+            for t in distinct_trigrams(text) {
+                let at = next.get_mut(usize::try_from(*slots.get(&t)?).ok()?)?;
+                *postings.get_mut(usize::try_from(*at).ok()?)? = i;
+                *at += 1;
+            }
+        }
+        Some(Self {
+            keys,
+            starts,
+            postings,
+        })
+    }
+
+    /// The plans holding trigram `t`, ascending.
+    fn plans(&self, t: u64) -> &[u32] {
+        let Ok(k) = self.keys.binary_search(&t) else {
+            return &[];
+        };
+        let range = |k: usize| self.starts.get(k).map_or(0, |s| *s as usize);
+        self.postings
+            .get(range(k)..range(k + 1))
+            .unwrap_or_default()
+    }
+
+    /// Plans that may contain all of `words` (a superset of those that do),
+    /// ascending: the intersection of the plan lists of their trigrams,
+    /// shortest first. `None` for every plan: when no word has a trigram
+    /// (every word shorter than three characters), or when even the
+    /// shortest list is too long ([`Tuning`]).
+    fn candidates(&self, words: &[String], tuning: &Tuning) -> Option<Vec<u32>> {
+        let mut wanted: Vec<u64> = words.iter().flat_map(|w| trigrams(w)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut lists: Vec<&[u32]> = wanted.into_iter().map(|t| self.plans(t)).collect();
+        lists.sort_by_key(|l| l.len());
+        let (first, rest) = lists.split_first()?;
+        if first.len() > tuning.dense {
+            return None;
+        }
+        let mut out = first.to_vec();
+        for list in rest {
+            if out.len() <= tuning.check {
+                break;
+            }
+            intersect(&mut out, list);
+        }
+        Some(out)
+    }
+}
+
+/// Keeps in `out` the plans also in `list`, both ascending.
+fn intersect(out: &mut Vec<u32>, list: &[u32]) {
+    let mut from = 0;
+    if list.len() / 16 > out.len() {
+        // A much longer list: each plan is searched for after the previous.
+        out.retain(|p| {
+            from += list.get(from..).map_or(0, |l| l.partition_point(|x| x < p));
+            list.get(from) == Some(p)
+        });
+    } else {
+        out.retain(|p| {
+            while list.get(from).is_some_and(|x| x < p) {
+                from += 1;
+            }
+            list.get(from) == Some(p)
+        });
+    }
+}
+
+/// When the trigram index is worth using. Only speed depends on these: the
+/// candidates are always a superset of the matches, which are then checked.
+#[derive(Debug, Default)]
+struct Tuning {
+    /// Above this many plans for the rarest trigram, every plan is checked
+    /// instead: checking them all costs no more than intersecting such
+    /// lists, and a page stops at its end (a quarter of the catalogue).
+    dense: usize,
+    /// At or below this many candidates, the remaining lists are not
+    /// intersected: checking the candidates is cheaper.
+    check: usize,
+    /// At or below this many candidates, a search puts them in its order;
+    /// above, it walks its whole order looking them up (an eighth of the
+    /// catalogue).
+    sort: usize,
+}
+
+impl Tuning {
+    fn of(plans: usize) -> Self {
+        Self {
+            dense: plans / 4,
+            check: 16,
+            sort: plans / 8,
+        }
+    }
+}
+
 /// The published catalogue, ready to be searched.
 #[derive(Debug, Default)]
 pub struct CatalogueIndex {
     plans: Vec<Plan>,
     facts: Vec<Facts>,
     folded: Vec<String>,
+    /// `None` only past `u32::MAX` plans: then every search scans them all.
+    trigrams: Option<Trigrams>,
+    tuning: Tuning,
     by_id: HashMap<ProductId, usize>,
     by_slug: HashMap<String, usize>,
     by_price: Vec<usize>,
@@ -180,7 +351,8 @@ impl CatalogueIndex {
         let folded = plans
             .iter()
             .map(|p| format!(" {} {} ", fold(&p.title), fold(&p.description)))
-            .collect();
+            .collect::<Vec<String>>();
+        let trigrams = Trigrams::new(&folded);
         let by_id = plans.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
         let by_slug = plans
             .iter()
@@ -196,9 +368,11 @@ impl CatalogueIndex {
         let by_surface = sorted(SortKey::Surface);
         let by_created = sorted(SortKey::Newest);
         Self {
+            tuning: Tuning::of(plans.len()),
             plans,
             facts,
             folded,
+            trigrams,
             by_id,
             by_slug,
             by_price,
@@ -256,15 +430,45 @@ impl CatalogueIndex {
         Self::verdict(f, q, masks).misses() == 0 && self.passes_the_rest(i, f, q)
     }
 
+    /// Every plan that may contain all of `q`'s words (a superset of those
+    /// that do, which [`Self::matches`] then checks), by ascending position;
+    /// `None` for every plan.
+    fn candidates(&self, q: &ProductQuery) -> Option<Vec<u32>> {
+        self.trigrams.as_ref()?.candidates(&q.words, &self.tuning)
+    }
+
     /// One page of the plans matching `q`, in its order.
     #[must_use]
     pub fn search(&self, q: &ProductQuery) -> Page<&Plan> {
-        let order = match q.sort {
+        let full = match q.sort {
             SortKey::Price => &self.by_price,
             SortKey::Surface => &self.by_surface,
             SortKey::Newest => &self.by_created,
         };
         let position = |i: &usize| (key(&self.plans[*i], q.sort), self.plans[*i].id);
+        // A few candidates are put in order; many are looked up while
+        // walking the whole order, which stops at the page's end.
+        let mut sorted: Vec<usize> = vec![];
+        let mut many: Option<Vec<bool>> = None;
+        let order: &[usize] = match self.candidates(q) {
+            None => full,
+            Some(c) if c.len() > self.tuning.sort => {
+                let mut member = vec![false; self.plans.len()];
+                for i in c {
+                    if let Some(m) = member.get_mut(i as usize) {
+                        *m = true;
+                    }
+                }
+                many = Some(member);
+                full
+            }
+            Some(c) => {
+                sorted = c.into_iter().map(|i| i as usize).collect();
+                sorted.sort_unstable_by_key(|i| position(i));
+                &sorted
+            }
+        };
+        let candidate = |i: usize| many.as_ref().is_none_or(|m| m.get(i) == Some(&true));
         let candidates: Box<dyn Iterator<Item = &usize>> = match (q.order, q.after) {
             (Order::Asc, None) => Box::new(order.iter()),
             (Order::Desc, None) => Box::new(order.iter().rev()),
@@ -280,7 +484,7 @@ impl CatalogueIndex {
         let limit = q.limit.get();
         let masks = Masks::of(q);
         let mut items: Vec<&Plan> = candidates
-            .filter(|i| self.matches(**i, q, &masks))
+            .filter(|i| candidate(**i) && self.matches(**i, q, &masks))
             .take(limit + 1)
             .map(|i| &self.plans[*i])
             .collect();
@@ -309,7 +513,15 @@ impl CatalogueIndex {
             return counts;
         }
         let masks = Masks::of(q);
-        for (i, f) in self.facts.iter().enumerate() {
+        let candidates = self.candidates(q);
+        let positions: Box<dyn Iterator<Item = usize>> = match &candidates {
+            Some(c) => Box::new(c.iter().map(|i| *i as usize)),
+            None => Box::new(0..self.facts.len()),
+        };
+        for i in positions {
+            let Some(f) = self.facts.get(i) else {
+                continue;
+            };
             let v = Self::verdict(f, q, &masks);
             // A plan refused by two faceted filters counts nowhere.
             let misses = v.misses();
@@ -566,6 +778,266 @@ mod tests {
                 proptest::prop_assert_eq!(got, expected, "{}", band.key);
             }
         }
+    }
+
+    /// Today's search without the trigram index: every plan, in order.
+    fn brute_search<'a>(idx: &'a CatalogueIndex, q: &ProductQuery) -> Page<&'a Plan> {
+        let order = match q.sort {
+            SortKey::Price => &idx.by_price,
+            SortKey::Surface => &idx.by_surface,
+            SortKey::Newest => &idx.by_created,
+        };
+        let position = |i: &usize| (key(&idx.plans[*i], q.sort), idx.plans[*i].id);
+        let candidates: Box<dyn Iterator<Item = &usize>> = match (q.order, q.after) {
+            (Order::Asc, None) => Box::new(order.iter()),
+            (Order::Desc, None) => Box::new(order.iter().rev()),
+            (Order::Asc, Some(after)) => {
+                let start = order.partition_point(|i| position(i) <= (after.key, after.id));
+                Box::new(order[start..].iter())
+            }
+            (Order::Desc, Some(after)) => {
+                let end = order.partition_point(|i| position(i) < (after.key, after.id));
+                Box::new(order[..end].iter().rev())
+            }
+        };
+        let limit = q.limit.get();
+        let masks = Masks::of(q);
+        let words = |i: usize| q.words.iter().all(|w| idx.folded[i].contains(w.as_str()));
+        let mut items: Vec<&Plan> = candidates
+            .filter(|i| idx.matches(**i, q, &masks) && words(**i))
+            .take(limit + 1)
+            .map(|i| &idx.plans[*i])
+            .collect();
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|p| q.cursor_after(key(p, q.sort), p.id))
+        } else {
+            None
+        };
+        Page { items, next_cursor }
+    }
+
+    /// Today's count without the trigram index: every plan.
+    fn brute_count(idx: &CatalogueIndex, q: &ProductQuery) -> Counts {
+        let mut counts = Counts {
+            total: 0,
+            style: q.facets.style.then_some([0; STYLES]),
+            bedrooms: q.facets.bedrooms.then_some([0; BEDROOMS]),
+            price_band: q.facets.price_band.then_some([0; PRICE_BANDS.len()]),
+        };
+        let masks = Masks::of(q);
+        for (i, f) in idx.facts.iter().enumerate() {
+            let v = CatalogueIndex::verdict(f, q, &masks);
+            let misses = v.misses();
+            if misses > 1 || (misses == 1 && !q.facets.any()) || !idx.passes_the_rest(i, f, q) {
+                continue;
+            }
+            if misses == 0 {
+                counts.total += 1;
+            }
+            if v.bedrooms
+                && v.price
+                && let Some(c) = counts.style.as_mut()
+            {
+                c[f.style] += 1;
+            }
+            if v.style
+                && v.price
+                && let Some(c) = counts.bedrooms.as_mut()
+            {
+                c[usize::from(f.bedrooms)] += 1;
+            }
+            if v.style
+                && v.bedrooms
+                && let Some(c) = counts.price_band.as_mut()
+            {
+                c[f.band] += 1;
+            }
+        }
+        counts
+    }
+
+    /// Words of titles and descriptions, with accents, case and punctuation.
+    const VOCABULARY: [&str; 16] = [
+        "Maison",
+        "MAÏSON",
+        "maisonnette",
+        "bois",
+        "Boîs",
+        "étage",
+        "ÉTAGÉ",
+        "plein-pied",
+        "Chalet",
+        "château",
+        "Évolutif",
+        "garage",
+        "İstanbul",
+        "Straße",
+        "l'été",
+        "Œuvre",
+    ];
+
+    fn text(words: &[usize], separators: &[usize]) -> String {
+        let mut out = String::new();
+        for (n, w) in words.iter().enumerate() {
+            if n > 0 {
+                out.push_str([" ", "-", ", ", "  "][separators.get(n).copied().unwrap_or(0) % 4]);
+            }
+            out.push_str(VOCABULARY[w % VOCABULARY.len()]);
+        }
+        out
+    }
+
+    /// A search word: part of a vocabulary word (1 to 5 characters, as
+    /// written) or random letters.
+    fn search_word(choice: (usize, usize, usize, String, bool)) -> String {
+        let (word, start, len, random, take_random) = choice;
+        if take_random {
+            return random;
+        }
+        let chars: Vec<char> = VOCABULARY[word % VOCABULARY.len()].chars().collect();
+        let start = start % chars.len();
+        chars[start..(start + len).min(chars.len())]
+            .iter()
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn indexed_text_search_gives_exactly_the_scans_results(
+            plans in proptest::collection::vec(
+                (
+                    proptest::collection::vec(0usize..16, 1..4),
+                    proptest::collection::vec(0usize..16, 0..7),
+                    proptest::collection::vec(0usize..4, 7),
+                    (0usize..4, 1u8..=4, 0i64..5, 0i64..4),
+                    proptest::bool::weighted(0.9),
+                ),
+                0..40,
+            ),
+            words in proptest::collection::vec(
+                (0usize..16, 0usize..12, 1usize..=5, "[a-zéïô]{1,5}", proptest::bool::weighted(0.2)),
+                0..4,
+            ),
+            styles in proptest::collection::vec(0usize..4, 0..3),
+            bedrooms in proptest::collection::vec(1u8..=4, 0..3),
+            min_price in proptest::option::weighted(0.2, 0i64..200_000),
+            price_span in proptest::option::weighted(0.2, 0i64..200_000),
+            min_surface in proptest::option::weighted(0.2, 80u32..120),
+            sort in proptest::sample::select(vec!["price", "surface", "newest"]),
+            order in proptest::sample::select(vec!["asc", "desc"]),
+            limit in 1usize..8,
+        ) {
+            let base = Utc::now();
+            let mut idx = CatalogueIndex::new(
+                (0u32..)
+                    .zip(&plans)
+                    .map(|(i, (title, description, separators, (style, beds, price, at), published))| {
+                        let mut p = plan(i, *beds, price * 40_000, *published);
+                        p.title = text(title, separators);
+                        p.description = text(description, separators);
+                        p.style = Style::ALL[*style];
+                        // Creation times repeat so that ties are broken by id.
+                        p.created_at = base + Duration::seconds(*at);
+                        p
+                    })
+                    .collect(),
+            );
+            let q: Vec<String> = words.into_iter().map(search_word).collect();
+            let q = q.join(" ");
+            let (min_price, max_price, min_surface, limit) = (
+                min_price.map(|p| p.to_string()),
+                price_span.map(|s| (min_price.unwrap_or(0) + s).to_string()),
+                min_surface.map(|s| s.to_string()),
+                limit.to_string(),
+            );
+            let bedroom_text: Vec<String> = bedrooms.iter().map(u8::to_string).collect();
+            let mut pairs: Vec<(&str, &str)> = vec![
+                ("q", q.as_str()),
+                ("sort", sort),
+                ("order", order),
+                ("limit", limit.as_str()),
+                ("facets", "true"),
+            ];
+            pairs.extend(styles.iter().map(|s| ("style", Style::ALL[*s].as_str())));
+            pairs.extend(bedroom_text.iter().map(|b| ("bedrooms", b.as_str())));
+            for (name, value) in [
+                ("min_price", &min_price),
+                ("max_price", &max_price),
+                ("min_surface", &min_surface),
+            ] {
+                if let Some(v) = value.as_deref() {
+                    pairs.push((name, v));
+                }
+            }
+            let ids = |page: &Page<&Plan>| page.items.iter().map(|p| p.id).collect::<Vec<_>>();
+            // The first pages, then one more through the cursor.
+            let mut cursor: Option<String> = None;
+            for _ in 0..3 {
+                let mut paged = pairs.clone();
+                if let Some(c) = cursor.as_deref() {
+                    paged.push(("cursor", c));
+                }
+                let q = query(&paged);
+                let expected = brute_search(&idx, &q);
+                let expected = (ids(&expected), expected.next_cursor);
+                let expected_counts = brute_count(&idx, &q);
+                // As tuned, and with every way of using the index forced:
+                // always or never intersecting, sorting or walking.
+                let tuned = Tuning::of(idx.len());
+                for (dense, check, sort) in [
+                    (tuned.dense, tuned.check, tuned.sort),
+                    (usize::MAX, 0, usize::MAX),
+                    (usize::MAX, 0, 0),
+                    (usize::MAX, usize::MAX, 0),
+                ] {
+                    idx.tuning = Tuning { dense, check, sort };
+                    let got = idx.search(&q);
+                    let got = (ids(&got), got.next_cursor);
+                    proptest::prop_assert_eq!(&got, &expected, "{:?}", idx.tuning);
+                    proptest::prop_assert_eq!(idx.count(&q), expected_counts.clone());
+                }
+                idx.tuning = tuned;
+                match expected.1 {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn trigrams_find_substrings_anywhere() {
+        let idx = CatalogueIndex::new(
+            ["Maison bois", "Chalet", "La maisonnette"]
+                .iter()
+                .zip(0..)
+                .map(|(title, i)| {
+                    let mut p = plan(i, 2, 1000, true);
+                    p.title = (*title).into();
+                    p.description = String::new();
+                    p
+                })
+                .collect(),
+        );
+        let titles = |q: &str| -> Vec<String> {
+            let mut t: Vec<String> = idx
+                .search(&query(&[("q", q)]))
+                .items
+                .iter()
+                .map(|p| p.title.clone())
+                .collect();
+            t.sort();
+            t
+        };
+        assert_eq!(titles("aison"), ["La maisonnette", "Maison bois"]);
+        assert_eq!(titles("MAÏSONN"), ["La maisonnette"]);
+        assert_eq!(titles("on ois"), ["Maison bois"]);
+        assert_eq!(titles("a"), ["Chalet", "La maisonnette", "Maison bois"]);
+        assert_eq!(titles("ch"), ["Chalet"]);
+        assert!(titles("maisons").is_empty());
+        assert_eq!(idx.count(&query(&[("q", "aison")])).total, 2);
     }
 
     #[test]
