@@ -271,6 +271,66 @@ pub enum SignedInErrors {
     Banned(Problem),
 }
 
+/// The 429 of an unauthenticated operation limited per source (20 an hour)
+/// that a banned source cannot use either.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only
+pub enum ThrottledErrors {
+    /// Too many requests of this kind from this address within the hour
+    /// (`reason: rate_limited`), or the address is banned (`source_banned`);
+    /// see `Retry-After`.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before trying again")),
+        examples(
+            ("rate-limited" = (summary = "20 requests of this kind from this address within the hour", value = json!({
+                "type": "/problems/too-many-requests",
+                "title": "Too many requests",
+                "status": 429,
+                "detail": "Too many requests of this kind from this address; retry in 1800 seconds.",
+                "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                "reason": "rate_limited",
+                "retry_after": 1800
+            }))),
+            ("source-banned" = (summary = "The address is banned", value = json!({
+                "type": "/problems/too-many-requests",
+                "title": "Too many requests",
+                "status": 429,
+                "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
+                "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+                "reason": "source_banned",
+                "retry_after": 3599
+            })))
+        )
+    )]
+    Throttled(Problem),
+}
+
+/// The 429 of an unauthenticated operation whose failures count toward the
+/// source's ban (invalid link tokens, like failed logins).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only
+pub enum BannedErrors {
+    /// The address is banned for an hour after 20 invalid link tokens or
+    /// failed logins (`reason: source_banned`); see `Retry-After`.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before trying again")),
+        example = json!({
+            "type": "/problems/too-many-requests",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
+            "reason": "source_banned",
+            "retry_after": 3599
+        })
+    )]
+    Banned(Problem),
+}
+
 /// The errors of every operation that reads a JSON body.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // documentation only

@@ -13,7 +13,9 @@ use super::common::{Accepted, validate};
 use crate::auth::{AuthAllowingPasswordChange, Caller};
 use crate::body::Body;
 use crate::idempotency::{Answer, IdempotencyErrors, IdempotencyKeyHeader, IdempotentBody};
-use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
+use crate::problem::{
+    ApiError, BannedErrors, BodyErrors, Problem, SignedInErrors, ThrottledErrors,
+};
 use crate::state::SharedState;
 use domain::identity::{Credentials, Registration};
 
@@ -133,28 +135,7 @@ pub struct RegisterRequest {
             "detail": "If this address can be registered, an e-mail is on its way."
         })),
         IdempotencyErrors,
-        (status = 429, description = "Too many registrations from this source within the hour, or the source is banned; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait")),
-            examples(
-                ("rate-limited" = (summary = "20 registrations from this address within the hour", value = json!({
-                    "type": "/problems/too-many-requests",
-                    "title": "Too many requests",
-                    "status": 429,
-                    "detail": "Too many requests of this kind from this address; retry in 1800 seconds.",
-                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
-                    "reason": "rate_limited",
-                    "retry_after": 1800
-                }))),
-                ("source-banned" = (summary = "The address is banned", value = json!({
-                    "type": "/problems/too-many-requests",
-                    "title": "Too many requests",
-                    "status": 429,
-                    "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
-                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
-                    "reason": "source_banned",
-                    "retry_after": 3599
-                })))
-            )),
+        ThrottledErrors,
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -397,28 +378,7 @@ pub struct ForgotPasswordRequest {
     request_body = ForgotPasswordRequest,
     responses(
         (status = 202, description = "Accepted; an e-mail follows if the address has an account", body = Accepted),
-        (status = 429, description = "Too many reset requests from this source within the hour, or the source is banned; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait")),
-            examples(
-                ("rate-limited" = (summary = "20 reset requests from this address within the hour", value = json!({
-                    "type": "/problems/too-many-requests",
-                    "title": "Too many requests",
-                    "status": 429,
-                    "detail": "Too many requests of this kind from this address; retry in 1800 seconds.",
-                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
-                    "reason": "rate_limited",
-                    "retry_after": 1800
-                }))),
-                ("source-banned" = (summary = "The address is banned", value = json!({
-                    "type": "/problems/too-many-requests",
-                    "title": "Too many requests",
-                    "status": 429,
-                    "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
-                    "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
-                    "reason": "source_banned",
-                    "retry_after": 3599
-                })))
-            )),
+        ThrottledErrors,
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -490,17 +450,7 @@ pub struct ResetPasswordRequest {
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password set"),
-        (status = 429, description = "The source is banned after repeated invalid tokens or failed logins; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait")),
-            example = json!({
-                "type": "/problems/too-many-requests",
-                "title": "Too many requests",
-                "status": 429,
-                "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
-                "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
-                "reason": "source_banned",
-                "retry_after": 3599
-            })),
+        BannedErrors,
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
     )
@@ -628,17 +578,7 @@ pub struct LinkTokenInfo {
     request_body = CheckTokenRequest,
     responses(
         (status = 200, description = "The token works", body = LinkTokenInfo),
-        (status = 429, description = "The source is banned after repeated invalid tokens or failed logins; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u32, description = "Seconds to wait")),
-            example = json!({
-                "type": "/problems/too-many-requests",
-                "title": "Too many requests",
-                "status": 429,
-                "detail": "This address is banned after repeated failures; retry in 3599 seconds.",
-                "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85",
-                "reason": "source_banned",
-                "retry_after": 3599
-            })),
+        BannedErrors,
         BodyErrors,
     )
 )]

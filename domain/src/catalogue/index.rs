@@ -440,6 +440,29 @@ impl CatalogueIndex {
     /// One page of the plans matching `q`, in its order.
     #[must_use]
     pub fn search(&self, q: &ProductQuery) -> Page<&Plan> {
+        self.search_among(q, self.candidates(q).as_deref())
+    }
+
+    /// How many plans match `q` (whatever its page), and its facets: each
+    /// facet counts the plans matching every filter but its own, so a client
+    /// can show how many plans each other choice would give.
+    #[must_use]
+    pub fn count(&self, q: &ProductQuery) -> Counts {
+        self.count_among(q, self.candidates(q).as_deref())
+    }
+
+    /// [`Self::search`] and [`Self::count`] of one query, looking its words
+    /// up in the text index once.
+    #[must_use]
+    pub fn search_and_count(&self, q: &ProductQuery) -> (Page<&Plan>, Counts) {
+        let candidates = self.candidates(q);
+        (
+            self.search_among(q, candidates.as_deref()),
+            self.count_among(q, candidates.as_deref()),
+        )
+    }
+
+    fn search_among(&self, q: &ProductQuery, candidates: Option<&[u32]>) -> Page<&Plan> {
         let full = match q.sort {
             SortKey::Price => &self.by_price,
             SortKey::Surface => &self.by_surface,
@@ -450,11 +473,11 @@ impl CatalogueIndex {
         // walking the whole order, which stops at the page's end.
         let mut sorted: Vec<usize> = vec![];
         let mut many: Option<Vec<bool>> = None;
-        let order: &[usize] = match self.candidates(q) {
+        let order: &[usize] = match candidates {
             None => full,
             Some(c) if c.len() > self.tuning.sort => {
                 let mut member = vec![false; self.plans.len()];
-                for i in c {
+                for &i in c {
                     if let Some(m) = member.get_mut(i as usize) {
                         *m = true;
                     }
@@ -463,7 +486,7 @@ impl CatalogueIndex {
                 full
             }
             Some(c) => {
-                sorted = c.into_iter().map(|i| i as usize).collect();
+                sorted = c.iter().map(|&i| i as usize).collect();
                 sorted.sort_unstable_by_key(|i| position(i));
                 &sorted
             }
@@ -497,11 +520,7 @@ impl CatalogueIndex {
         Page { items, next_cursor }
     }
 
-    /// How many plans match `q` (whatever its page), and its facets: each
-    /// facet counts the plans matching every filter but its own, so a client
-    /// can show how many plans each other choice would give.
-    #[must_use]
-    pub fn count(&self, q: &ProductQuery) -> Counts {
+    fn count_among(&self, q: &ProductQuery, candidates: Option<&[u32]>) -> Counts {
         let mut counts = Counts {
             total: 0,
             style: q.facets.style.then_some([0; STYLES]),
@@ -513,8 +532,7 @@ impl CatalogueIndex {
             return counts;
         }
         let masks = Masks::of(q);
-        let candidates = self.candidates(q);
-        let positions: Box<dyn Iterator<Item = usize>> = match &candidates {
+        let positions: Box<dyn Iterator<Item = usize>> = match candidates {
             Some(c) => Box::new(c.iter().map(|i| *i as usize)),
             None => Box::new(0..self.facts.len()),
         };

@@ -234,6 +234,34 @@ pub(crate) async fn mail_allowed(
     Ok(count == 1)
 }
 
+/// Counts an event of `kind` against the source in one unit of work, and
+/// bans the source once `threshold` of them fall within the window.
+async fn count_toward_ban(
+    store: &dyn Store,
+    policy: &LockoutPolicy,
+    clock: &dyn Clock,
+    origin: &Origin,
+    kind: CounterKind,
+    threshold: u32,
+    why: &str,
+) -> Result<(), IdentityError> {
+    let now = clock.now();
+    let uow = store.begin().await?;
+    let counted = uow
+        .counters()
+        .bump(
+            &CounterKey::source(kind, &origin.source),
+            policy.window,
+            now,
+            &origin.source,
+            None,
+        )
+        .await?;
+    maybe_ban(uow.as_ref(), policy, counted, threshold, origin, why, now).await?;
+    uow.commit().await?;
+    Ok(())
+}
+
 /// Counts a failed password reset (a token that is unknown, used or
 /// expired) against the source, like a failed login: many of them ban it.
 pub(crate) async fn record_reset_failure(
@@ -242,30 +270,16 @@ pub(crate) async fn record_reset_failure(
     clock: &dyn Clock,
     origin: &Origin,
 ) -> Result<(), IdentityError> {
-    let now = clock.now();
-    let uow = store.begin().await?;
-    let counted = uow
-        .counters()
-        .bump(
-            &CounterKey::source(CounterKind::SourceFailures, &origin.source),
-            policy.window,
-            now,
-            &origin.source,
-            None,
-        )
-        .await?;
-    maybe_ban(
-        uow.as_ref(),
+    count_toward_ban(
+        store,
         policy,
-        counted,
-        policy.source_failures,
+        clock,
         origin,
+        CounterKind::SourceFailures,
+        policy.source_failures,
         "repeated invalid password reset tokens",
-        now,
     )
-    .await?;
-    uow.commit().await?;
-    Ok(())
+    .await
 }
 
 async fn record_failure_in(
@@ -362,28 +376,14 @@ pub async fn record_probe(
     clock: &dyn Clock,
     origin: &Origin,
 ) -> Result<(), IdentityError> {
-    let now = clock.now();
-    let uow = store.begin().await?;
-    let counted = uow
-        .counters()
-        .bump(
-            &CounterKey::source(CounterKind::PrivateProbes, &origin.source),
-            policy.window,
-            now,
-            &origin.source,
-            None,
-        )
-        .await?;
-    maybe_ban(
-        uow.as_ref(),
+    count_toward_ban(
+        store,
         policy,
-        counted,
-        policy.private_probes,
+        clock,
         origin,
+        CounterKind::PrivateProbes,
+        policy.private_probes,
         "repeated unauthenticated access to private areas",
-        now,
     )
-    .await?;
-    uow.commit().await?;
-    Ok(())
+    .await
 }

@@ -188,3 +188,19 @@ mod tests {
         }
     }
 }
+
+/// The 304 of a cached catalogue answer.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only
+pub enum NotModified {
+    /// Not modified: `If-None-Match` names the current answer; no body.
+    #[response(
+        status = 304,
+        headers(
+            ("ETag" = String, description = "The current entity tag, as the 200 would send it"),
+            ("Cache-Control" = String, description = "`public, max-age=30`, as the 200 would send it"),
+            ("Vary" = String, description = "As the 200 would send it"),
+        )
+    )]
+    NotModified,
+}

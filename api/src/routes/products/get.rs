@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, head, web};
 
-use super::cache::{self, GetAndHead};
+use super::cache::{self, GetAndHead, NotModified};
 use super::dto::Product;
 use crate::problem::{ApiError, Problem};
 use crate::routes::products::render::RenderCache;
@@ -44,11 +44,7 @@ fn find(
             ("Cache-Control" = String, description = "`public, max-age=30`: any cache may reuse the answer for 30 seconds, then revalidate it with `If-None-Match`"),
             ("Vary" = String, description = "`Accept-Encoding`, then `Origin, Access-Control-Request-Method, Access-Control-Request-Headers` (CORS)"),
         )),
-        (status = 304, description = "Not modified: `If-None-Match` names the current answer; no body", headers(
-            ("ETag" = String, description = "The current entity tag, as the 200 would send it"),
-            ("Cache-Control" = String, description = "`public, max-age=30`, as the 200 would send it"),
-            ("Vary" = String, description = "As the 200 would send it"),
-        )),
+        NotModified,
         (status = 404, description = "No published plan has this id or slug", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
     )
@@ -80,11 +76,7 @@ pub async fn get_product_get(
             ("Cache-Control" = String, description = "`public, max-age=30`"),
             ("Vary" = String, description = "As for `GET`"),
         )),
-        (status = 304, description = "Not modified: `If-None-Match` names the current answer", headers(
-            ("ETag" = String, description = "The current entity tag"),
-            ("Cache-Control" = String, description = "`public, max-age=30`"),
-            ("Vary" = String, description = "As for `GET`"),
-        )),
+        NotModified,
         (status = 404, description = "No published plan has this id or slug (no body)"),
         (status = 500, description = "Unexpected error"),
     )

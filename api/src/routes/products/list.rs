@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, head, web};
 use domain::catalogue::{ProductQuery, QueryError, RawProductQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use super::cache::{self, GetAndHead};
+use super::cache::{self, GetAndHead, NotModified};
 use super::dto::{ProductPage, StyleDto};
 use crate::problem::{ApiError, Problem};
 use crate::routes::products::render::RenderCache;
@@ -131,8 +131,8 @@ async fn search(
     let rendered = rendered.get(state.catalogue.index());
     let etag = cache::etag(req, &rendered.list_tag(&query));
     Ok(cache::answer(req, etag, || {
-        let index = rendered.index();
-        rendered.page(&index.search(&query), &index.count(&query))
+        let (page, counts) = rendered.index().search_and_count(&query);
+        rendered.page(&page, &counts)
     }))
 }
 
@@ -157,11 +157,7 @@ async fn search(
             ("Cache-Control" = String, description = "`public, max-age=30`: any cache may reuse the answer for 30 seconds, then revalidate it with `If-None-Match`"),
             ("Vary" = String, description = "`Accept-Encoding`, then `Origin, Access-Control-Request-Method, Access-Control-Request-Headers` (CORS)"),
         )),
-        (status = 304, description = "Not modified: `If-None-Match` names the current answer; no body", headers(
-            ("ETag" = String, description = "The current entity tag, as the 200 would send it"),
-            ("Cache-Control" = String, description = "`public, max-age=30`, as the 200 would send it"),
-            ("Vary" = String, description = "As the 200 would send it"),
-        )),
+        NotModified,
         (status = 400, description = "A parameter is invalid (`validation-failed`: for example `min_surface` above `max_surface`, an unknown `sort`), a parameter other than `style` and `bedrooms` is repeated (`bad-request`), or the cursor comes from a listing with other filters, sort or order (`cursor-mismatch`: start from the first page)",
             body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
@@ -193,11 +189,7 @@ pub async fn list_products_get(
             ("Cache-Control" = String, description = "`public, max-age=30`"),
             ("Vary" = String, description = "As for `GET`"),
         )),
-        (status = 304, description = "Not modified: `If-None-Match` names the current answer", headers(
-            ("ETag" = String, description = "The current entity tag"),
-            ("Cache-Control" = String, description = "`public, max-age=30`"),
-            ("Vary" = String, description = "As for `GET`"),
-        )),
+        NotModified,
         (status = 400, description = "A parameter is invalid, repeated, or the cursor comes from another listing (no body: `GET` says which)"),
         (status = 500, description = "Unexpected error"),
     )

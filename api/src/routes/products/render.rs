@@ -86,8 +86,8 @@ impl Rendered {
             ..RawProductQuery::default()
         };
         if let Ok(q) = ProductQuery::parse(&sample) {
-            let page = self.index.search(&q);
-            h.update(self.page(&page, &self.index.count(&q)).as_bytes());
+            let (page, counts) = self.index.search_and_count(&q);
+            h.update(self.page(&page, &counts).as_bytes());
         }
         h.finalize().into()
     }
