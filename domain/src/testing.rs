@@ -832,22 +832,6 @@ impl TokenRepo for MemRepos {
         }))
     }
 
-    async fn newest_live(
-        &self,
-        owner: CustomerId,
-        purpose: TokenPurpose,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StorageError> {
-        self.pause().await;
-        Ok(self.read(|s| {
-            s.tokens
-                .iter()
-                .filter(|t| t.owner == owner && t.purpose == purpose && t.is_live(now))
-                .map(|t| t.created_at)
-                .max()
-        }))
-    }
-
     async fn consume(
         &self,
         purposes: &[TokenPurpose],
@@ -1512,7 +1496,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn find_live_and_newest_live_see_unused_unexpired_tokens_only() {
+    async fn find_live_sees_unused_unexpired_tokens_only() {
         let store = MemStore::new();
         let r = store.reader();
         let owner = CustomerId::new();
@@ -1531,11 +1515,6 @@ mod tests {
         );
         assert_eq!(tokens.find_live(&[set], &[1], t0()).await.unwrap(), None);
         assert_eq!(tokens.find_live(&[reset], &[9], t0()).await.unwrap(), None);
-        assert_eq!(
-            tokens.newest_live(owner, reset, later).await.unwrap(),
-            Some(later)
-        );
-        assert_eq!(tokens.newest_live(owner, set, later).await.unwrap(), None);
 
         // Looking does not use; using does.
         assert_eq!(
@@ -1543,13 +1522,8 @@ mod tests {
             Some(owner)
         );
         assert_eq!(tokens.find_live(&[reset], &[2], later).await.unwrap(), None);
-        assert_eq!(
-            tokens.newest_live(owner, reset, later).await.unwrap(),
-            Some(t0())
-        );
         let end = t0() + Duration::hours(1);
         assert_eq!(tokens.find_live(&[reset], &[1], end).await.unwrap(), None);
-        assert_eq!(tokens.newest_live(owner, reset, end).await.unwrap(), None);
     }
 
     #[tokio::test]

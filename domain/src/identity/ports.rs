@@ -301,13 +301,6 @@ pub trait TokenRepo: Send + Sync {
         hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<(TokenPurpose, DateTime<Utc>)>, StorageError>;
-    /// When the owner's newest live token of `purpose` was issued, if any.
-    async fn newest_live(
-        &self,
-        owner: CustomerId,
-        purpose: TokenPurpose,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StorageError>;
     /// Uses a token once: returns its owner, or `None` when unknown, used,
     /// expired or for another purpose. Single-use under concurrency.
     async fn consume(

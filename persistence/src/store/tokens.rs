@@ -6,7 +6,7 @@ use domain::StorageError;
 use domain::identity::{CustomerId, TokenPurpose, TokenRepo};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{Conn, SqlRepos, err};
@@ -75,24 +75,6 @@ impl<C: Conn> TokenRepo for SqlRepos<C> {
             _ => return Ok(None),
         };
         Ok(Some((purpose, row.expires_at)))
-    }
-
-    async fn newest_live(
-        &self,
-        owner: CustomerId,
-        purpose: TokenPurpose,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StorageError> {
-        Ok(auth_token::Entity::find()
-            .filter(auth_token::Column::CustomerId.eq(owner.as_uuid()))
-            .filter(auth_token::Column::Purpose.eq(purpose.as_str()))
-            .filter(auth_token::Column::UsedAt.is_null())
-            .filter(auth_token::Column::ExpiresAt.gt(now))
-            .order_by_desc(auth_token::Column::CreatedAt)
-            .one(self.conn())
-            .await
-            .map_err(err("failed to look up a token"))?
-            .map(|row| row.created_at))
     }
 
     async fn consume(
