@@ -42,6 +42,24 @@ pub enum AuditAction {
     CatalogueChanged,
     /// A subject's data key was destroyed.
     SubjectKeyDestroyed,
+    /// A new version of a legal document was published.
+    LegalDocumentPublished,
+    /// An admin defined a consent purpose.
+    ConsentPurposeDefined,
+    /// Staff recorded a person's objection (withdrawal) on request.
+    ConsentWithdrawnByStaff,
+    /// A newsletter campaign was created, changed, scheduled, sent, cancelled or deleted.
+    CampaignChanged,
+    /// A newsletter campaign finished queuing its letters.
+    CampaignSent,
+    /// Staff answered a contact message.
+    ContactMessageAnswered,
+    /// A contact message was closed or turned into a data-subject request.
+    ContactMessageChanged,
+    /// An article was created, changed or deleted.
+    ArticleChanged,
+    /// A comment was approved, marked as spam or deleted.
+    CommentModerated,
 }
 
 impl AuditAction {
@@ -62,6 +80,15 @@ impl AuditAction {
         Self::PersonalDataAccessed,
         Self::CatalogueChanged,
         Self::SubjectKeyDestroyed,
+        Self::LegalDocumentPublished,
+        Self::ConsentPurposeDefined,
+        Self::ConsentWithdrawnByStaff,
+        Self::CampaignChanged,
+        Self::CampaignSent,
+        Self::ContactMessageAnswered,
+        Self::ContactMessageChanged,
+        Self::ArticleChanged,
+        Self::CommentModerated,
     ];
 
     /// The stable wire name.
@@ -83,6 +110,15 @@ impl AuditAction {
             Self::PersonalDataAccessed => "personal_data_accessed",
             Self::CatalogueChanged => "catalogue_changed",
             Self::SubjectKeyDestroyed => "subject_key_destroyed",
+            Self::LegalDocumentPublished => "legal_document_published",
+            Self::ConsentPurposeDefined => "consent_purpose_defined",
+            Self::ConsentWithdrawnByStaff => "consent_withdrawn_by_staff",
+            Self::CampaignChanged => "campaign_changed",
+            Self::CampaignSent => "campaign_sent",
+            Self::ContactMessageAnswered => "contact_message_answered",
+            Self::ContactMessageChanged => "contact_message_changed",
+            Self::ArticleChanged => "article_changed",
+            Self::CommentModerated => "comment_moderated",
         }
     }
 
@@ -126,6 +162,20 @@ pub enum AuditTarget {
     Source(String),
     /// A lock or ban, by its opaque key.
     Block(String),
+    /// A versioned legal document (`legal:privacy_policy:2`).
+    Legal(String),
+    /// A consent purpose.
+    Purpose(String),
+    /// A newsletter campaign.
+    Campaign(crate::ids::CampaignId),
+    /// A contact message.
+    ContactMessage(crate::ids::ContactMessageId),
+    /// An article.
+    Article(crate::ids::ArticleId),
+    /// A comment.
+    Comment(crate::ids::CommentId),
+    /// A data subject that is not an account (a guest).
+    Subject(crate::subject::SubjectId),
 }
 
 impl fmt::Display for AuditTarget {
@@ -135,6 +185,13 @@ impl fmt::Display for AuditTarget {
             Self::Product(id) => write!(f, "product:{id}"),
             Self::Source(net) => write!(f, "source:{net}"),
             Self::Block(key) => write!(f, "block:{key}"),
+            Self::Legal(v) => write!(f, "legal:{v}"),
+            Self::Purpose(p) => write!(f, "purpose:{p}"),
+            Self::Campaign(id) => write!(f, "campaign:{id}"),
+            Self::ContactMessage(id) => write!(f, "contact_message:{id}"),
+            Self::Article(id) => write!(f, "article:{id}"),
+            Self::Comment(id) => write!(f, "comment:{id}"),
+            Self::Subject(id) => write!(f, "subject:{id}"),
         }
     }
 }

@@ -95,3 +95,28 @@ mod tests {
         assert!("not-a-uuid".parse::<FormatId>().is_err());
     }
 }
+
+typed_id!(
+    /// Identifies a newsletter subscription.
+    SubscriberId
+);
+
+typed_id!(
+    /// Identifies a newsletter campaign.
+    CampaignId
+);
+
+typed_id!(
+    /// Identifies a message sent through the contact form.
+    ContactMessageId
+);
+
+typed_id!(
+    /// Identifies an article of the shop's blog.
+    ArticleId
+);
+
+typed_id!(
+    /// Identifies a comment on an article.
+    CommentId
+);

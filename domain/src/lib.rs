@@ -5,16 +5,22 @@
 //! implement elsewhere. It compiles and tests without a database or runtime.
 
 pub mod audit;
+pub mod blog;
 pub mod catalogue;
 pub mod clock;
+pub mod consent;
+pub mod contact;
 pub mod error;
 pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod jobs;
+pub mod legal;
 pub mod mail;
 pub mod money;
+pub mod newsletter;
 pub mod pagination;
+pub mod service;
 pub mod store;
 pub mod subject;
 #[cfg(test)]

@@ -34,6 +34,38 @@ pub enum Mail {
     PasswordChanged,
     /// The e-mail address was changed (sent to the old one).
     EmailChanged,
+    /// Confirm a newsletter subscription (double opt-in, 7 days).
+    NewsletterConfirmation {
+        /// The confirmation page's link.
+        link: String,
+    },
+    /// A campaign's letter; its text is the campaign's, read at delivery.
+    CampaignLetter {
+        /// The campaign.
+        campaign: crate::ids::CampaignId,
+        /// The subscription (newsletter) or account (commercial e-mails).
+        recipient: uuid::Uuid,
+        /// `newsletter` or `marketing_email`.
+        audience: String,
+        /// One-click unsubscribe URL (`List-Unsubscribe`, RFC 8058).
+        unsubscribe_url: String,
+        /// The unsubscribe page a person opens.
+        unsubscribe_page: String,
+    },
+    /// A contact message was received.
+    ContactAcknowledgement {
+        /// The message's reference.
+        reference: String,
+        /// Its topic.
+        topic: String,
+    },
+    /// Staff answered a contact message.
+    ContactReply {
+        /// The message's reference.
+        reference: String,
+        /// The answer.
+        body: String,
+    },
 }
 
 impl Mail {
@@ -48,8 +80,15 @@ impl Mail {
             Self::PasswordReset { .. } => "password_reset",
             Self::PasswordChanged => "password_changed",
             Self::EmailChanged => "email_changed",
+            Self::NewsletterConfirmation { .. } => "newsletter_confirmation",
+            Self::CampaignLetter { .. } => Self::CAMPAIGN_LETTER,
+            Self::ContactAcknowledgement { .. } => "contact_acknowledgement",
+            Self::ContactReply { .. } => "contact_reply",
         }
     }
+
+    /// The template of campaign letters.
+    pub const CAMPAIGN_LETTER: &'static str = "campaign_letter";
 }
 
 /// A message and its recipient. Storage seals it under the recipient's key.
@@ -57,8 +96,8 @@ impl Mail {
 pub struct Envelope {
     /// Recipient address.
     pub to: Email,
-    /// Recipient name, for the greeting.
-    pub name: PersonName,
+    /// Recipient name, for the greeting, when known.
+    pub name: Option<PersonName>,
     /// Language of the message.
     pub language: Language,
     /// What it says.
@@ -76,4 +115,12 @@ pub trait Outbox: Send + Sync {
         envelope: &Envelope,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), crate::error::StorageError>;
+
+    /// Drops the messages of `template` still waiting for `subject`
+    /// (letters to someone who just unsubscribed); how many.
+    async fn cancel_pending(
+        &self,
+        subject: crate::subject::SubjectId,
+        template: &str,
+    ) -> Result<u64, crate::error::StorageError>;
 }

@@ -5,12 +5,17 @@
 use async_trait::async_trait;
 
 use crate::audit::AuditTrail;
+use crate::blog::BlogRepo;
 use crate::catalogue::PlanWrites;
+use crate::consent::ConsentRepo;
+use crate::contact::ContactRepo;
 use crate::error::StorageError;
 use crate::idempotency::IdempotencyRepo;
 use crate::identity::{AccountRepo, AddressRepo, CounterRepo, SessionRepo, TokenRepo};
+use crate::legal::LegalRepo;
 use crate::mail::Outbox;
-use crate::subject::SubjectKeys;
+use crate::newsletter::NewsletterRepo;
+use crate::subject::{GuestRepo, SubjectKeys};
 
 /// The repositories. Read from [`Store::reader`] they see committed data;
 /// taken from a [`UnitOfWork`] they read and write inside its transaction.
@@ -36,6 +41,18 @@ pub trait Repos: Send + Sync {
     fn plans(&self) -> &dyn PlanWrites;
     /// Idempotency records (`Idempotency-Key`).
     fn idempotency(&self) -> &dyn IdempotencyRepo;
+    /// Versioned legal documents.
+    fn legal(&self) -> &dyn LegalRepo;
+    /// The consent ledger and purposes.
+    fn consents(&self) -> &dyn ConsentRepo;
+    /// Guest subjects.
+    fn guests(&self) -> &dyn GuestRepo;
+    /// Newsletter subscriptions and campaigns.
+    fn newsletter(&self) -> &dyn NewsletterRepo;
+    /// Contact messages.
+    fn contact(&self) -> &dyn ContactRepo;
+    /// Articles and comments.
+    fn blog(&self) -> &dyn BlogRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

@@ -56,3 +56,55 @@ pub trait SubjectKeys: Send + Sync {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), crate::error::StorageError>;
 }
+
+/// Guest subjects: people with personal data here but no account (a
+/// newsletter subscriber, a commenter, someone who wrote through the
+/// contact form), one per e-mail address, found by its blind index.
+#[async_trait::async_trait]
+pub trait GuestRepo: Send + Sync {
+    /// The guest subject of an e-mail's blind index.
+    async fn find(
+        &self,
+        email_bidx: &[u8],
+    ) -> Result<Option<SubjectId>, crate::error::StorageError>;
+    /// Stores a new guest subject; when another was stored for this index
+    /// meanwhile, that one is returned instead.
+    async fn insert(
+        &self,
+        id: SubjectId,
+        email_bidx: &[u8],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SubjectId, crate::error::StorageError>;
+    /// Records that the guest acted again (for retention).
+    async fn touch(
+        &self,
+        id: SubjectId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::error::StorageError>;
+}
+
+/// The data subject of whoever writes from `email`: the account's, when
+/// the address has one, else the address's guest subject (created with its
+/// data key on first use). Answers the same way in both cases, so callers
+/// reveal nothing about accounts.
+///
+/// # Errors
+/// Storage failure.
+pub async fn subject_for_email(
+    repos: &dyn crate::store::Repos,
+    index: &dyn crate::identity::BlindIndex,
+    email: &crate::identity::Email,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(SubjectId, Option<CustomerId>), crate::error::StorageError> {
+    if let Some(account) = repos.accounts().login_record(email).await? {
+        return Ok((SubjectId::customer(account.id), Some(account.id)));
+    }
+    let bidx = index.email(email);
+    if let Some(guest) = repos.guests().find(&bidx).await? {
+        repos.guests().touch(guest, now).await?;
+        return Ok((guest, None));
+    }
+    let id = SubjectId::from_uuid(Uuid::now_v7());
+    repos.keys().create(id, now).await?;
+    Ok((repos.guests().insert(id, &bidx, now).await?, None))
+}

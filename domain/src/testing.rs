@@ -108,6 +108,14 @@ pub(crate) struct State {
     pub(crate) plans: Vec<Plan>,
     /// Idempotency records by stored caller and key hash.
     pub(crate) idempotency: BTreeMap<(String, Vec<u8>), IdempotencyRecord>,
+    /// Published legal documents.
+    pub(crate) legal: Vec<crate::legal::LegalDocument>,
+    /// Consent purposes.
+    pub(crate) purposes: Vec<crate::consent::Purpose>,
+    /// The consent ledger.
+    pub(crate) consent_events: Vec<(SubjectId, crate::consent::ConsentEvent)>,
+    /// Consent state by subject and purpose.
+    pub(crate) consent_state: BTreeMap<(SubjectId, String), crate::consent::ConsentStatus>,
     /// Bumped by every committed write.
     version: u64,
 }
@@ -402,6 +410,24 @@ impl Repos for MemRepos {
     fn idempotency(&self) -> &dyn IdempotencyRepo {
         self
     }
+    fn legal(&self) -> &dyn crate::legal::LegalRepo {
+        self
+    }
+    fn consents(&self) -> &dyn crate::consent::ConsentRepo {
+        self
+    }
+    fn guests(&self) -> &dyn crate::subject::GuestRepo {
+        &Elsewhere
+    }
+    fn newsletter(&self) -> &dyn crate::newsletter::NewsletterRepo {
+        &Elsewhere
+    }
+    fn contact(&self) -> &dyn crate::contact::ContactRepo {
+        &Elsewhere
+    }
+    fn blog(&self) -> &dyn crate::blog::BlogRepo {
+        &Elsewhere
+    }
 }
 
 fn missing(what: &str) -> StorageError {
@@ -451,7 +477,6 @@ impl AccountRepo for MemRepos {
                         display_preferences: "{}".to_owned(),
                         must_change_password,
                         has_password: password_hash.is_some(),
-                        privacy_policy_version: new.privacy_policy_version.clone(),
                         created_at: now,
                         updated_at: now,
                         last_active_at: now,
@@ -1083,6 +1108,19 @@ impl Outbox for MemRepos {
         }
         Ok(())
     }
+
+    async fn cancel_pending(
+        &self,
+        subject: SubjectId,
+        template: &str,
+    ) -> Result<u64, StorageError> {
+        Ok(self.write(|s| {
+            let before = s.outbox.len();
+            s.outbox
+                .retain(|(who, e)| !(*who == subject && e.mail.template() == template));
+            (before - s.outbox.len()) as u64
+        }))
+    }
 }
 
 #[async_trait]
@@ -1371,6 +1409,477 @@ impl BlindIndex for FakeIndex {
     }
 }
 
+#[async_trait]
+impl crate::legal::LegalRepo for MemRepos {
+    async fn current(
+        &self,
+        kind: crate::legal::DocumentKind,
+    ) -> Result<Option<crate::legal::LegalDocument>, StorageError> {
+        Ok(self.read(|s| {
+            s.legal
+                .iter()
+                .filter(|d| d.kind == kind)
+                .max_by_key(|d| d.version)
+                .cloned()
+        }))
+    }
+    async fn version(
+        &self,
+        kind: crate::legal::DocumentKind,
+        version: i32,
+    ) -> Result<Option<crate::legal::LegalDocument>, StorageError> {
+        Ok(self.read(|s| {
+            s.legal
+                .iter()
+                .find(|d| d.kind == kind && d.version == version)
+                .cloned()
+        }))
+    }
+    async fn history(
+        &self,
+        kind: crate::legal::DocumentKind,
+    ) -> Result<Vec<crate::legal::VersionInfo>, StorageError> {
+        let mut v: Vec<_> = self.read(|s| {
+            s.legal
+                .iter()
+                .filter(|d| d.kind == kind)
+                .map(|d| crate::legal::VersionInfo {
+                    version: d.version,
+                    published_at: d.published_at,
+                    hash: d.hash.clone(),
+                    summary: d.summary.clone(),
+                })
+                .collect()
+        });
+        v.sort_by_key(|d| std::cmp::Reverse(d.version));
+        Ok(v)
+    }
+    async fn insert(
+        &self,
+        doc: &crate::legal::LegalDocument,
+        _by: Option<CustomerId>,
+    ) -> Result<bool, StorageError> {
+        Ok(self.write(|s| {
+            if s.legal
+                .iter()
+                .any(|d| d.kind == doc.kind && d.version == doc.version)
+            {
+                false
+            } else {
+                s.legal.push(doc.clone());
+                true
+            }
+        }))
+    }
+}
+
+#[async_trait]
+impl crate::consent::ConsentRepo for MemRepos {
+    async fn purposes(&self) -> Result<Vec<crate::consent::Purpose>, StorageError> {
+        Ok(self.read(|s| s.purposes.clone()))
+    }
+    async fn purpose(&self, key: &str) -> Result<Option<crate::consent::Purpose>, StorageError> {
+        Ok(self.read(|s| s.purposes.iter().find(|p| p.key.as_str() == key).cloned()))
+    }
+    async fn define_purpose(
+        &self,
+        purpose: &crate::consent::Purpose,
+    ) -> Result<bool, StorageError> {
+        Ok(self.write(|s| {
+            if s.purposes.iter().any(|p| p.key == purpose.key) {
+                false
+            } else {
+                s.purposes.push(purpose.clone());
+                true
+            }
+        }))
+    }
+    async fn record(
+        &self,
+        e: &crate::consent::NewConsentEvent,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.write(|s| {
+            s.consent_events.push((
+                e.subject,
+                crate::consent::ConsentEvent {
+                    id: uuid::Uuid::now_v7(),
+                    purpose: e.purpose.to_string(),
+                    given: e.given,
+                    channel: e.channel,
+                    policy: e.documents.privacy.clone(),
+                    terms: e.documents.terms.clone(),
+                    at: now,
+                },
+            ));
+            s.consent_state.insert(
+                (e.subject, e.purpose.to_string()),
+                crate::consent::ConsentStatus {
+                    purpose: e.purpose.to_string(),
+                    given: e.given,
+                    policy_version: e.documents.privacy.as_ref().map(|d| d.version),
+                    terms_version: e.documents.terms.as_ref().map(|d| d.version),
+                    updated_at: now,
+                },
+            );
+        });
+        Ok(())
+    }
+    async fn state(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<crate::consent::ConsentStatus>, StorageError> {
+        Ok(self.read(|s| {
+            s.consent_state
+                .iter()
+                .filter(|((who, _), _)| *who == subject)
+                .map(|(_, v)| v.clone())
+                .collect()
+        }))
+    }
+    async fn state_of(
+        &self,
+        subject: SubjectId,
+        purpose: &str,
+    ) -> Result<Option<crate::consent::ConsentStatus>, StorageError> {
+        Ok(self.read(|s| s.consent_state.get(&(subject, purpose.to_owned())).cloned()))
+    }
+    async fn history(
+        &self,
+        subject: SubjectId,
+        limit: u64,
+    ) -> Result<Vec<crate::consent::ConsentEvent>, StorageError> {
+        Ok(self.read(|s| {
+            s.consent_events
+                .iter()
+                .rev()
+                .filter(|(who, _)| *who == subject)
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .map(|(_, e)| e.clone())
+                .collect()
+        }))
+    }
+    async fn audience(
+        &self,
+        purpose: &str,
+        after: Option<SubjectId>,
+        limit: u64,
+    ) -> Result<Vec<SubjectId>, StorageError> {
+        Ok(self.read(|s| {
+            s.consent_state
+                .iter()
+                .filter(|((who, p), v)| p == purpose && v.given && after.is_none_or(|a| *who > a))
+                .map(|((who, _), _)| *who)
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .collect()
+        }))
+    }
+    async fn count_given(&self, purpose: &str) -> Result<u64, StorageError> {
+        Ok(self.read(|s| {
+            s.consent_state
+                .iter()
+                .filter(|((_, p), v)| p == purpose && v.given)
+                .count() as u64
+        }))
+    }
+}
+
+/// The newsletter, contact, blog and guest repositories live in SQL only:
+/// their use cases are proven by the black-box tests on both databases.
+struct Elsewhere;
+
+fn elsewhere<T>() -> Result<T, StorageError> {
+    Err(StorageError::msg("not kept by the in-memory store"))
+}
+
+#[async_trait]
+impl crate::subject::GuestRepo for Elsewhere {
+    async fn find(&self, _: &[u8]) -> Result<Option<SubjectId>, StorageError> {
+        elsewhere()
+    }
+    async fn insert(
+        &self,
+        _: SubjectId,
+        _: &[u8],
+        _: DateTime<Utc>,
+    ) -> Result<SubjectId, StorageError> {
+        elsewhere()
+    }
+    async fn touch(&self, _: SubjectId, _: DateTime<Utc>) -> Result<(), StorageError> {
+        elsewhere()
+    }
+}
+
+use crate::blog::{
+    Article, ArticleDraft, CommentStatus, ModeratedComment, NewComment, PublicComment,
+};
+use crate::contact::{ContactStatus, Message, MessageSummary, NewMessage, Topic};
+use crate::identity::{Language, Origin};
+use crate::ids::{ArticleId, CampaignId, CommentId, ContactMessageId, SubscriberId};
+use crate::newsletter::{
+    Campaign, CampaignContent, CampaignStatus, Recipient, Subscriber, SubscriberStatus,
+};
+use uuid::Uuid;
+#[async_trait]
+#[allow(unused_variables)]
+impl crate::newsletter::NewsletterRepo for Elsewhere {
+    async fn by_email(&self, email_bidx: &[u8]) -> Result<Option<Subscriber>, StorageError> {
+        elsewhere()
+    }
+    async fn status(&self, id: SubscriberId) -> Result<Option<SubscriberStatus>, StorageError> {
+        elsewhere()
+    }
+    async fn get(&self, id: SubscriberId) -> Result<Option<Subscriber>, StorageError> {
+        elsewhere()
+    }
+    async fn upsert_pending(
+        &self,
+        id: SubscriberId,
+        subject: SubjectId,
+        email: &Email,
+        email_bidx: &[u8],
+        language: Language,
+        token_hash: &[u8],
+        expires_at: DateTime<Utc>,
+        policy_version: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn upsert_confirmed(
+        &self,
+        id: SubscriberId,
+        subject: SubjectId,
+        email: &Email,
+        email_bidx: &[u8],
+        language: Language,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn by_token(
+        &self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(SubscriberId, SubjectId, SubscriberStatus)>, StorageError> {
+        elsewhere()
+    }
+    async fn confirm(&self, id: SubscriberId, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn unsubscribe(
+        &self,
+        id: SubscriberId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn unsubscribe_subject(
+        &self,
+        subject: SubjectId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        elsewhere()
+    }
+    async fn expire_pending(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, StorageError> {
+        elsewhere()
+    }
+    async fn confirmed_after(
+        &self,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Recipient>, StorageError> {
+        elsewhere()
+    }
+    async fn count_confirmed(&self) -> Result<u64, StorageError> {
+        elsewhere()
+    }
+    async fn insert_campaign(&self, c: &Campaign) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>, StorageError> {
+        elsewhere()
+    }
+    async fn campaigns(&self, limit: u64, offset: u64) -> Result<Vec<Campaign>, StorageError> {
+        elsewhere()
+    }
+    async fn update_content(
+        &self,
+        id: CampaignId,
+        content: &CampaignContent,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn set_status(
+        &self,
+        id: CampaignId,
+        from: &[CampaignStatus],
+        to: CampaignStatus,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn start(
+        &self,
+        id: CampaignId,
+        audience_size: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn progress(
+        &self,
+        id: CampaignId,
+        cursor: Uuid,
+        added: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn delete_draft(&self, id: CampaignId) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn due(&self, now: DateTime<Utc>) -> Result<Vec<CampaignId>, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+#[allow(unused_variables)]
+impl crate::contact::ContactRepo for Elsewhere {
+    async fn insert(
+        &self,
+        id: ContactMessageId,
+        subject: SubjectId,
+        customer: Option<CustomerId>,
+        message: &NewMessage,
+        origin: &Origin,
+        policy_version: i32,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn list(
+        &self,
+        status: Option<ContactStatus>,
+        topic: Option<Topic>,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<MessageSummary>, StorageError> {
+        elsewhere()
+    }
+    async fn list_one(&self, id: ContactMessageId) -> Result<Option<MessageSummary>, StorageError> {
+        elsewhere()
+    }
+    async fn get(&self, id: ContactMessageId) -> Result<Option<Message>, StorageError> {
+        elsewhere()
+    }
+    async fn add_reply(
+        &self,
+        id: ContactMessageId,
+        subject: SubjectId,
+        staff: CustomerId,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn set_status(
+        &self,
+        id: ContactMessageId,
+        status: ContactStatus,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn mark_request(
+        &self,
+        id: ContactMessageId,
+        by: CustomerId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+#[allow(unused_variables)]
+impl crate::blog::BlogRepo for Elsewhere {
+    async fn insert_article(&self, a: &Article) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn update_article(
+        &self,
+        id: ArticleId,
+        draft: &ArticleDraft,
+        now: DateTime<Utc>,
+    ) -> Result<Option<bool>, StorageError> {
+        elsewhere()
+    }
+    async fn delete_article(&self, id: ArticleId) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn article(&self, id: ArticleId) -> Result<Option<Article>, StorageError> {
+        elsewhere()
+    }
+    async fn article_by_slug(&self, slug: &str) -> Result<Option<Article>, StorageError> {
+        elsewhere()
+    }
+    async fn articles(
+        &self,
+        visible_at: Option<DateTime<Utc>>,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(Vec<Article>, u64), StorageError> {
+        elsewhere()
+    }
+    async fn insert_comment(
+        &self,
+        id: CommentId,
+        article: ArticleId,
+        subject: SubjectId,
+        customer: Option<CustomerId>,
+        comment: &NewComment,
+        origin: &Origin,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn approved_comments(
+        &self,
+        article: ArticleId,
+    ) -> Result<Vec<PublicComment>, StorageError> {
+        elsewhere()
+    }
+    async fn comments(
+        &self,
+        status: Option<CommentStatus>,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<ModeratedComment>, StorageError> {
+        elsewhere()
+    }
+    async fn set_comment_status(
+        &self,
+        id: CommentId,
+        status: CommentStatus,
+        by: CustomerId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ArticleId>, StorageError> {
+        elsewhere()
+    }
+    async fn delete_comment(&self, id: CommentId) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn revision(&self) -> Result<i64, StorageError> {
+        elsewhere()
+    }
+    async fn bump_revision(&self) -> Result<(), StorageError> {
+        elsewhere()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1431,7 +1940,6 @@ mod tests {
             phone: None,
             role: Role::Customer,
             language: crate::identity::Language::Fr,
-            privacy_policy_version: None,
         };
         let reader = store.reader();
         assert!(matches!(

@@ -9,6 +9,9 @@ mod keystore_m20261126_000001_subject_keys;
 mod m20261126_000001_catalogue;
 mod m20261126_000002_identity;
 mod m20261128_000001_idempotency;
+mod m20261129_000001_consent;
+
+pub use m20261129_000001_consent::document_hash;
 
 /// Every migration of the data database, oldest first.
 pub struct Migrator;
@@ -20,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_catalogue::Migration),
             Box::new(m20261126_000002_identity::Migration),
             Box::new(m20261128_000001_idempotency::Migration),
+            Box::new(m20261129_000001_consent::Migration),
         ]
     }
 }

@@ -38,7 +38,10 @@ fn decode(template: &str, language: &str, payload: &str) -> Option<Envelope> {
     let o = v.as_object_mut()?;
     o.entry("template").or_insert_with(|| template.into());
     let to = Email::parse(o.get("to")?.as_str()?).ok()?;
-    let name = PersonName::parse(o.get("name")?.as_str()?).ok()?;
+    let name = match o.get("name") {
+        Some(n) => Some(PersonName::parse(n.as_str()?).ok()?),
+        None => None,
+    };
     let mail: Mail = serde_json::from_value(v).ok()?;
     Some(Envelope {
         to,
@@ -132,6 +135,20 @@ impl OutboxDelivery {
             });
         }
         Ok(out)
+    }
+
+    /// Gives up a message that must not go any more (its recipient
+    /// withdrew, its campaign was cancelled).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn mark_dropped(
+        &self,
+        id: Uuid,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.finish(id, "dropped", now, Some(why)).await
     }
 
     async fn finish(

@@ -60,6 +60,41 @@ pub const OUTBOX_PAYLOAD: SealedColumn = subject("outbox", "payload_enc", "subje
 pub const IDEMPOTENCY_RESPONSE: SealedColumn =
     subject("idempotency_records", "response_enc", "subject_id");
 
+/// `consent_events.source_enc`: the full source address of a consent event.
+pub const CONSENT_SOURCE: SealedColumn = subject("consent_events", "source_enc", "subject_id");
+/// `newsletter_subscribers.email_enc`: a subscriber's address.
+pub const SUBSCRIBER_EMAIL: SealedColumn =
+    subject("newsletter_subscribers", "email_enc", "subject_id");
+/// `contact_messages.name_enc`: a contact message writer's name.
+pub const CONTACT_NAME: SealedColumn = subject("contact_messages", "name_enc", "subject_id");
+/// `contact_messages.email_enc`: a contact message writer's address.
+pub const CONTACT_EMAIL: SealedColumn = subject("contact_messages", "email_enc", "subject_id");
+/// `contact_messages.message_enc`: a contact message's text.
+pub const CONTACT_MESSAGE: SealedColumn = subject("contact_messages", "message_enc", "subject_id");
+/// `contact_messages.order_number_enc`: the order a contact message is about.
+pub const CONTACT_ORDER_NUMBER: SealedColumn =
+    subject("contact_messages", "order_number_enc", "subject_id");
+/// `contact_messages.ip_enc`: a contact message's full source address.
+pub const CONTACT_IP: SealedColumn = subject("contact_messages", "ip_enc", "subject_id");
+/// `contact_messages.user_agent_enc`: a contact message's browser.
+pub const CONTACT_USER_AGENT: SealedColumn =
+    subject("contact_messages", "user_agent_enc", "subject_id");
+/// `contact_replies.body_enc`: staff's answer to a contact message.
+pub const CONTACT_REPLY: SealedColumn = subject("contact_replies", "body_enc", "subject_id");
+/// `article_comments.name_enc`: a commenter's name.
+pub const COMMENT_NAME: SealedColumn = subject("article_comments", "name_enc", "subject_id");
+/// `article_comments.email_enc`: a commenter's address.
+pub const COMMENT_EMAIL: SealedColumn = subject("article_comments", "email_enc", "subject_id");
+/// `article_comments.website_enc`: a commenter's website.
+pub const COMMENT_WEBSITE: SealedColumn = subject("article_comments", "website_enc", "subject_id");
+/// `article_comments.body_enc`: a comment's text.
+pub const COMMENT_BODY: SealedColumn = subject("article_comments", "body_enc", "subject_id");
+/// `article_comments.ip_enc`: a commenter's full source address.
+pub const COMMENT_IP: SealedColumn = subject("article_comments", "ip_enc", "subject_id");
+/// `article_comments.user_agent_enc`: a commenter's browser.
+pub const COMMENT_USER_AGENT: SealedColumn =
+    subject("article_comments", "user_agent_enc", "subject_id");
+
 /// Every sealed column.
 pub const SEALED: &[SealedColumn] = &[
     CUSTOMER_EMAIL,
@@ -70,6 +105,21 @@ pub const SEALED: &[SealedColumn] = &[
     SESSION_IP,
     OUTBOX_PAYLOAD,
     IDEMPOTENCY_RESPONSE,
+    CONSENT_SOURCE,
+    SUBSCRIBER_EMAIL,
+    CONTACT_NAME,
+    CONTACT_EMAIL,
+    CONTACT_MESSAGE,
+    CONTACT_ORDER_NUMBER,
+    CONTACT_IP,
+    CONTACT_USER_AGENT,
+    CONTACT_REPLY,
+    COMMENT_NAME,
+    COMMENT_EMAIL,
+    COMMENT_WEBSITE,
+    COMMENT_BODY,
+    COMMENT_IP,
+    COMMENT_USER_AGENT,
 ];
 
 /// A table that holds personal data, with the columns it keeps in clear
@@ -98,8 +148,6 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
             "display_prefs_updated_at",
             "password_hash",
             "must_change_password",
-            "privacy_policy_version",
-            "privacy_policy_accepted_at",
             "created_at",
             "updated_at",
             "last_active_at",
@@ -200,6 +248,94 @@ are kept only as keyed hashes; `response` holds only answers to anonymous caller
 name no one (registration answers the same fixed message whatever happened); every \
 account's answer is sealed; rows live 24 hours",
     },
+    PersonalTable {
+        name: "consent_events",
+        clear: &[
+            "id",
+            "subject_id",
+            "purpose",
+            "given",
+            "channel",
+            "policy_version",
+            "policy_hash",
+            "terms_version",
+            "terms_hash",
+            "at",
+        ],
+        why: "the ledger's proof (purpose, decision, versions, channel, time) names only the subject's id; the source address is sealed",
+    },
+    PersonalTable {
+        name: "consent_state",
+        clear: &[
+            "subject_id",
+            "purpose",
+            "given",
+            "policy_version",
+            "terms_version",
+            "updated_at",
+        ],
+        why: "ids, decisions and versions only",
+    },
+    PersonalTable {
+        name: "guest_subjects",
+        clear: &["id", "email_bidx", "created_at", "last_used_at"],
+        why: "the address only as a keyed blind index",
+    },
+    PersonalTable {
+        name: "newsletter_subscribers",
+        clear: &[
+            "id",
+            "subject_id",
+            "email_bidx",
+            "language",
+            "status",
+            "confirm_token_hash",
+            "confirm_expires_at",
+            "policy_version",
+            "created_at",
+            "confirmed_at",
+            "unsubscribed_at",
+            "updated_at",
+        ],
+        why: "the address is sealed and found by a keyed blind index; the confirmation token only as a SHA-256 hash",
+    },
+    PersonalTable {
+        name: "contact_messages",
+        clear: &[
+            "id",
+            "subject_id",
+            "customer_id",
+            "topic",
+            "language",
+            "status",
+            "policy_version",
+            "created_at",
+            "updated_at",
+            "answered_at",
+            "dsr_requested_at",
+            "dsr_requested_by",
+        ],
+        why: "ids, topic, status and timestamps only",
+    },
+    PersonalTable {
+        name: "contact_replies",
+        clear: &["id", "message_id", "subject_id", "staff_id", "created_at"],
+        why: "ids and timestamps only",
+    },
+    PersonalTable {
+        name: "article_comments",
+        clear: &[
+            "id",
+            "article_id",
+            "subject_id",
+            "customer_id",
+            "status",
+            "created_at",
+            "moderated_at",
+            "moderated_by",
+        ],
+        why: "ids, status and timestamps only",
+    },
 ];
 
 /// Tables with no personal data at all.
@@ -210,6 +346,11 @@ pub const IMPERSONAL_TABLES: &[&str] = &[
     "audit_head",
     "job_leases",
     "seaql_migrations",
+    "legal_documents",
+    "consent_purposes",
+    "newsletter_campaigns",
+    "articles",
+    "content_revisions",
 ];
 
 /// The registered column, if `table.column` is sealed.

@@ -18,8 +18,6 @@ pub enum AccountSetup {
 pub struct IdentityConfig {
     /// First credential of accounts created without a password.
     pub account_setup: AccountSetup,
-    /// The privacy policy version registration must accept.
-    pub privacy_policy_version: String,
     /// Base of the links in e-mails (`<base>/account/set-password?token=`).
     pub frontend_url: String,
     /// Lifetime of a set-password link.
@@ -36,14 +34,9 @@ impl IdentityConfig {
     /// The policy's defaults: links valid 48 hours (set-password) and 1 hour
     /// (reset), sessions of 2 or 14 days, the default lockdown.
     #[must_use]
-    pub fn new(
-        account_setup: AccountSetup,
-        privacy_policy_version: String,
-        frontend_url: String,
-    ) -> Self {
+    pub fn new(account_setup: AccountSetup, frontend_url: String) -> Self {
         Self {
             account_setup,
-            privacy_policy_version,
             frontend_url,
             set_password_ttl: Duration::hours(48),
             reset_password_ttl: Duration::hours(1),

@@ -26,8 +26,6 @@ pub struct Customer {
     pub must_change_password: bool,
     /// Whether a password is set at all.
     pub has_password: bool,
-    /// The privacy policy version accepted at registration.
-    pub privacy_policy_version: Option<String>,
     /// Creation.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -49,6 +47,4 @@ pub struct NewCustomer {
     pub role: Role,
     /// Language.
     pub language: Language,
-    /// Accepted privacy policy version.
-    pub privacy_policy_version: Option<String>,
 }

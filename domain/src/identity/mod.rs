@@ -7,7 +7,7 @@ mod authenticate;
 mod config;
 mod customer;
 mod error;
-mod lockdown;
+pub(crate) mod lockdown;
 mod lockout;
 mod login;
 mod logout;

@@ -330,6 +330,18 @@ pub enum CounterKind {
     RegistrationNotices,
     /// Password reset mails to one account.
     ResetMails,
+    /// Newsletter subscription requests from one source.
+    NewsletterRequests,
+    /// Newsletter confirmation mails to one address.
+    NewsletterMails,
+    /// Contact messages from one source.
+    ContactMessages,
+    /// Contact messages from one address.
+    ContactEmails,
+    /// Comments from one source.
+    Comments,
+    /// Comments from one address.
+    CommentEmails,
 }
 
 impl CounterKind {
@@ -345,6 +357,12 @@ impl CounterKind {
             Self::PasswordRequests => "password_requests",
             Self::RegistrationNotices => "registration_notices",
             Self::ResetMails => "reset_mails",
+            Self::NewsletterRequests => "newsletter_requests",
+            Self::NewsletterMails => "newsletter_mails",
+            Self::ContactMessages => "contact_messages",
+            Self::ContactEmails => "contact_emails",
+            Self::Comments => "comments",
+            Self::CommentEmails => "comment_emails",
         }
     }
 
@@ -358,6 +376,12 @@ impl CounterKind {
             Self::PasswordRequests => "pr",
             Self::RegistrationNotices => "rn",
             Self::ResetMails => "rm",
+            Self::NewsletterRequests => "nr",
+            Self::NewsletterMails => "nm",
+            Self::ContactMessages => "cm",
+            Self::ContactEmails => "ce",
+            Self::Comments => "co",
+            Self::CommentEmails => "ca",
         }
     }
 }

@@ -27,6 +27,10 @@ pub struct Registration {
     pub password: Option<Password>,
     /// Language.
     pub language: Language,
+    /// The privacy policy version shown and accepted (an explicit `true`).
+    pub policy_version: i32,
+    /// The terms version shown and accepted, once terms are published.
+    pub terms_version: Option<i32>,
 }
 
 /// Registers a customer. The outcome is the same whether or not the address
@@ -34,8 +38,13 @@ pub struct Registration {
 /// at most once per `mail_interval`. Registrations are limited per source
 /// (each costs a hash and sends a mail).
 ///
+/// The acceptance of the documents in force goes to the consent ledger
+/// (`terms_and_privacy`, channel `registration`) with the account.
+///
 /// # Errors
-/// [`IdentityError::Limited`] past the per-source limit; storage or hashing failure.
+/// [`IdentityError::Invalid`] when the versions accepted are not those in
+/// force; [`IdentityError::Limited`] past the per-source limit; storage or
+/// hashing failure.
 pub async fn register(
     store: &dyn Store,
     hasher: &dyn PasswordHasher,
@@ -47,6 +56,7 @@ pub async fn register(
     origin: &Origin,
 ) -> Result<(), IdentityError> {
     lockdown::check_source(store, clock, origin).await?;
+    check_versions(store.reader().as_ref(), &r).await?;
     lockdown::throttle(
         store,
         &config.lockout,
@@ -94,7 +104,6 @@ pub async fn register(
         phone: r.phone,
         role: Role::Customer,
         language: r.language,
-        privacy_policy_version: Some(config.privacy_policy_version.clone()),
     };
     let uow = store.begin().await?;
     uow.keys().create(SubjectId::customer(id), now).await?;
@@ -130,13 +139,23 @@ pub async fn register(
             SubjectId::customer(id),
             &Envelope {
                 to: r.email,
-                name: r.name,
+                name: Some(r.name),
                 language: r.language,
                 mail,
             },
             now,
         )
         .await?;
+    crate::consent::record_in(
+        uow.as_ref(),
+        SubjectId::customer(id),
+        crate::consent::TERMS_AND_PRIVACY,
+        true,
+        crate::consent::Channel::Registration,
+        origin,
+        now,
+    )
+    .await?;
     uow.audit()
         .append(
             NewAuditEntry::new(
@@ -150,5 +169,33 @@ pub async fn register(
         )
         .await?;
     uow.commit().await?;
+    Ok(())
+}
+
+/// Refuses versions other than those in force: the ledger must prove what
+/// was shown.
+async fn check_versions(
+    repos: &dyn crate::store::Repos,
+    r: &Registration,
+) -> Result<(), IdentityError> {
+    let docs = crate::legal::current_documents(repos).await?;
+    let mut f = crate::error::FieldErrors::default();
+    if let Some(p) = &docs.privacy
+        && p.version != r.policy_version
+    {
+        f.push(
+            "privacy_policy_version",
+            format!("must be the version in force, {}", p.version),
+        );
+    }
+    if let Some(t) = &docs.terms
+        && r.terms_version != Some(t.version)
+    {
+        f.push(
+            "terms_version",
+            format!("must be the version in force, {}", t.version),
+        );
+    }
+    f.check()?;
     Ok(())
 }

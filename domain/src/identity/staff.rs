@@ -59,7 +59,6 @@ pub async fn create_staff(
         phone: None,
         role: new.role,
         language: Language::Fr,
-        privacy_policy_version: None,
     };
     let uow = store.begin().await?;
     uow.keys().create(SubjectId::customer(id), now).await?;
@@ -83,7 +82,7 @@ pub async fn create_staff(
                 SubjectId::customer(id),
                 &Envelope {
                     to: new.email,
-                    name: new.name,
+                    name: Some(new.name),
                     language: Language::Fr,
                     mail: Mail::AccountSetupLink { link },
                 },

@@ -56,7 +56,7 @@ pub(crate) async fn notify(
             SubjectId::customer(id),
             &Envelope {
                 to: c.email,
-                name: c.name,
+                name: Some(c.name),
                 language: c.language,
                 mail,
             },

@@ -140,7 +140,7 @@ impl World {
             random: FakeRandom::default(),
             index: FakeIndex,
             clock: ManualClock::new(t0()),
-            config: IdentityConfig::new(setup, "2025-01".into(), FRONTEND.into()),
+            config: IdentityConfig::new(setup, FRONTEND.into()),
         }
     }
 
@@ -217,6 +217,8 @@ impl World {
                 phone: None,
                 password: pw.map(password),
                 language: Language::Fr,
+                policy_version: 1,
+                terms_version: None,
             },
             origin,
         )
@@ -413,9 +415,14 @@ async fn acc_1_registration_with_a_password_creates_the_account_its_key_a_welcom
     let row = s.account_by_email("jeanne@example.fr").unwrap();
     let id = row.customer.id;
     assert_eq!(row.customer.role, Role::Customer);
+    let consent = &s.consent_state[&(SubjectId::customer(id), "terms_and_privacy".to_owned())];
+    assert!(
+        consent.given,
+        "CON-1: registration's acceptance is in the ledger"
+    );
     assert_eq!(
-        row.customer.privacy_policy_version.as_deref(),
-        Some("2025-01")
+        s.consent_events[0].1.channel,
+        crate::consent::Channel::Registration
     );
     assert_eq!(
         row.password_hash.as_deref(),
@@ -1361,7 +1368,10 @@ async fn staff_1_create_staff_with_a_password_audits_the_account_and_its_role() 
     let c = &s.accounts[&id].customer;
     assert_eq!(c.role, Role::Admin);
     assert!(c.has_password && !c.must_change_password);
-    assert_eq!(c.privacy_policy_version, None);
+    assert!(
+        s.consent_state.is_empty(),
+        "staff accept nothing by registering"
+    );
     assert!(w.store.keys().contains(&SubjectId::customer(id)));
     assert!(s.outbox.is_empty(), "no mail with a password");
     assert_eq!(

@@ -18,8 +18,6 @@ pub struct Model {
     pub display_prefs_updated_at: Option<DateTimeUtc>,
     pub password_hash: Option<String>,
     pub must_change_password: bool,
-    pub privacy_policy_version: Option<String>,
-    pub privacy_policy_accepted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_active_at: DateTimeUtc,

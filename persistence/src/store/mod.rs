@@ -6,9 +6,14 @@
 mod accounts;
 mod addresses;
 mod audit;
+mod blog;
+mod consents;
+mod contact;
 mod counters;
 mod idempotency;
 mod keys;
+mod legal;
+mod newsletter;
 mod outbox;
 mod plans;
 mod sessions;
@@ -133,6 +138,40 @@ impl<C: Conn> SqlRepos<C> {
             .ok_or_else(|| StorageError::msg("the subject's data key was destroyed"))
     }
 
+    /// Opens the keys of `subjects` not cached yet, in one query: a batch
+    /// that reads many subjects' rows opens their keys together.
+    pub(crate) async fn prefetch_keys(&self, subjects: &[SubjectId]) -> Result<(), StorageError> {
+        let missing: Vec<uuid::Uuid> = {
+            let cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut m: Vec<uuid::Uuid> = subjects
+                .iter()
+                .map(SubjectId::as_uuid)
+                .filter(|id| !cache.contains_key(id))
+                .collect();
+            m.sort_unstable();
+            m.dedup();
+            m
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let found = self.keys.get_many(&missing).await?;
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for id in missing {
+            cache.insert(id, None);
+        }
+        for (id, key) in found {
+            cache.insert(id, Some(key));
+        }
+        Ok(())
+    }
+
     pub(crate) fn remember_key(&self, subject: SubjectId, key: DataKey) {
         self.cache
             .lock()
@@ -178,6 +217,24 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn idempotency(&self) -> &dyn IdempotencyRepo {
+        self
+    }
+    fn legal(&self) -> &dyn domain::legal::LegalRepo {
+        self
+    }
+    fn consents(&self) -> &dyn domain::consent::ConsentRepo {
+        self
+    }
+    fn guests(&self) -> &dyn domain::subject::GuestRepo {
+        self
+    }
+    fn newsletter(&self) -> &dyn domain::newsletter::NewsletterRepo {
+        self
+    }
+    fn contact(&self) -> &dyn domain::contact::ContactRepo {
+        self
+    }
+    fn blog(&self) -> &dyn domain::blog::BlogRepo {
         self
     }
 }

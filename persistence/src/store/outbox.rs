@@ -7,7 +7,8 @@ use domain::StorageError;
 use domain::mail::{Envelope, Outbox};
 use domain::subject::SubjectId;
 use sea_orm::ActiveValue::Set;
-use sea_orm::EntityTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{Conn, SqlRepos, err};
@@ -20,7 +21,9 @@ pub(crate) fn encode(envelope: &Envelope) -> Result<String, StorageError> {
         .map_err(|e| StorageError::new("failed to encode a message", e))?;
     if let Some(o) = v.as_object_mut() {
         o.insert("to".into(), envelope.to.as_str().into());
-        o.insert("name".into(), envelope.name.as_str().into());
+        if let Some(name) = &envelope.name {
+            o.insert("name".into(), name.as_str().into());
+        }
     }
     Ok(v.to_string())
 }
@@ -55,5 +58,21 @@ impl<C: Conn> Outbox for SqlRepos<C> {
         .await
         .map_err(err("failed to queue a message"))?;
         Ok(())
+    }
+
+    async fn cancel_pending(
+        &self,
+        subject: SubjectId,
+        template: &str,
+    ) -> Result<u64, StorageError> {
+        let r = om::Entity::update_many()
+            .col_expr(om::Column::Status, Expr::value("cancelled"))
+            .filter(om::Column::SubjectId.eq(subject.as_uuid()))
+            .filter(om::Column::Template.eq(template))
+            .filter(om::Column::Status.eq("pending"))
+            .exec(self.conn())
+            .await
+            .map_err(err("failed to drop queued messages"))?;
+        Ok(r.rows_affected)
     }
 }

@@ -1,0 +1,42 @@
+//! The errors of the consent, newsletter, contact and blog use cases, one
+//! variant per answer a client can act on. `api` maps each to its problem
+//! type in one place.
+
+use crate::error::{FieldErrors, StorageError};
+use crate::identity::IdentityError;
+
+/// Why a use case refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Fields refused by a rule.
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    /// Nothing of this kind has this id (or the caller may not see it).
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Another article or purpose already has this slug or key.
+    #[error("already taken: {0}")]
+    Taken(&'static str),
+    /// A confirmation or unsubscribe link's token is unknown, used or expired.
+    #[error("the link's token is unknown, used or expired")]
+    InvalidLinkToken,
+    /// Limits, bans and authentication, as identity decides them.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError {
+    /// One refused field.
+    #[must_use]
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        let mut f = FieldErrors::default();
+        f.push(name, message);
+        Self::Invalid(f)
+    }
+}
