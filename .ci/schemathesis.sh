@@ -19,11 +19,11 @@ json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"
 mkdir -p "$WORK"
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
-POLICY=2019-03-06
+POLICY=1
 # The server believes X-Forwarded-For, which the hooks set on every request
 # (see .ci/schemathesis_hooks.py).
 export BOUTIQUE_DATA_DIR="$WORK/data" BOUTIQUE_LOG=warn BOUTIQUE_TRUST_PROXY=true \
-  BOUTIQUE_PRIVACY_POLICY_VERSION=$POLICY
+  BOUTIQUE_PUBLIC_URL=$URL
 # Hypothesis' own files (Unicode tables...) stay out of the repository.
 export HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis"
 
@@ -46,7 +46,7 @@ curl -fsS "$URL/readyz" >/dev/null
 CUSTOMER_EMAIL=customer@ci.boutique.example
 CUSTOMER_PASSWORD=$(secret)
 curl -fsS -o /dev/null -H 'Content-Type: application/json' "$URL/v1/auth/register" \
-  -d "{\"email\":\"$CUSTOMER_EMAIL\",\"name\":\"CI Customer\",\"password\":\"$CUSTOMER_PASSWORD\",\"accept_privacy_policy\":true,\"privacy_policy_version\":\"$POLICY\"}"
+  -d "{\"email\":\"$CUSTOMER_EMAIL\",\"name\":\"CI Customer\",\"password\":\"$CUSTOMER_PASSWORD\",\"accept_privacy_policy\":true,\"privacy_policy_version\":$POLICY}"
 login() {
   curl -fsS -H 'Content-Type: application/json' "$URL/v1/auth/login" \
     -d "{\"email\":\"$1\",\"password\":\"$2\"}" | json_field access_token

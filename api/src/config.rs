@@ -147,13 +147,14 @@ pub struct Config {
     )]
     pub account_setup: AccountSetup,
 
-    /// The privacy policy version customers accept (its "last update" date).
+    /// The API's public base URL, as mail recipients reach it: one-click
+    /// unsubscribe links (`List-Unsubscribe`) point here.
     #[arg(
         long,
-        env = "BOUTIQUE_PRIVACY_POLICY_VERSION",
-        default_value = "2019-03-06"
+        env = "BOUTIQUE_PUBLIC_URL",
+        default_value = "http://localhost:8080"
     )]
-    pub privacy_policy_version: String,
+    pub public_url: String,
 
     /// Believe `X-Forwarded-For` (only behind a proxy that sets it).
     #[arg(long, env = "BOUTIQUE_TRUST_PROXY", default_value_t = false)]
@@ -264,7 +265,7 @@ impl std::fmt::Debug for Config {
             mail_from,
             frontend_url,
             account_setup,
-            privacy_policy_version,
+            public_url,
             trust_proxy,
             ipv6_prefix,
             set_password_link_hours,
@@ -296,7 +297,7 @@ impl std::fmt::Debug for Config {
             .field("mail_from", mail_from)
             .field("frontend_url", &redact_url(frontend_url))
             .field("account_setup", account_setup)
-            .field("privacy_policy_version", privacy_policy_version)
+            .field("public_url", &redact_url(public_url))
             .field("trust_proxy", trust_proxy)
             .field("ipv6_prefix", ipv6_prefix)
             .field("set_password_link_hours", set_password_link_hours)
@@ -365,7 +366,7 @@ impl Config {
             mail_from: "Boutique <no-reply@boutique.example>".into(),
             frontend_url: "https://shop.example".into(),
             account_setup: AccountSetup::Link,
-            privacy_policy_version: "2019-03-06".into(),
+            public_url: "http://localhost:8080".into(),
             trust_proxy: false,
             ipv6_prefix: 64,
             set_password_link_hours: 48,
@@ -424,7 +425,7 @@ mod tests {
                 "Development",
                 "Boutique <no-reply@boutique.example>",
                 "https://shop.example",
-                "2019-03-06",
+                "http://localhost:8080",
             ] {
                 assert!(shown.contains(visible), "{visible} not in {shown}");
             }

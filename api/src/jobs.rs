@@ -18,6 +18,7 @@ use crate::state::AppState;
 #[must_use]
 pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
     let mut jobs: Vec<Arc<dyn Job>> = vec![Arc::new(OutboxJob {
+        store: Arc::clone(&state.store),
         outbox: state.outbox.clone(),
         mailer: Arc::clone(&state.mailer),
         clock: Arc::clone(&state.clock),
@@ -28,6 +29,13 @@ pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
         },
     })];
     jobs.push(Arc::new(crate::idempotency::PurgeJob::new(state)));
+    jobs.push(Arc::new(NewsletterJob {
+        store: Arc::clone(&state.store),
+        index: Arc::clone(&state.index),
+        clock: Arc::clone(&state.clock),
+        config: state.newsletter.clone(),
+        interval: Duration::from_secs(state.config.outbox_interval_secs.max(1)),
+    }));
     jobs
 }
 
@@ -112,6 +120,8 @@ impl JobRunner {
 
 /// Delivers due outbox messages.
 pub struct OutboxJob {
+    /// Storage, for what a campaign letter needs at delivery.
+    pub store: Arc<dyn domain::store::Store>,
     /// The outbox.
     pub outbox: OutboxDelivery,
     /// Where mail goes.
@@ -153,10 +163,40 @@ impl Job for OutboxJob {
                     .await?;
                 continue;
             };
-            let (subject, body) = render(&envelope, &self.links);
+            // A letter goes only if its recipient still wants it, with its
+            // campaign's text as it is now.
+            let letter = match &envelope.mail {
+                domain::mail::Mail::CampaignLetter {
+                    campaign,
+                    recipient,
+                    audience,
+                    ..
+                } => {
+                    let reader = self.store.reader();
+                    match domain::newsletter::letter_still_wanted(
+                        reader.as_ref(),
+                        *campaign,
+                        *recipient,
+                        audience,
+                    )
+                    .await?
+                    {
+                        Some(c) => Some(c.content),
+                        None => {
+                            self.outbox
+                                .mark_dropped(m.id, "withdrawn or cancelled", now)
+                                .await?;
+                            continue;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let (subject, body) = render(&envelope, &self.links, letter.as_ref());
+            let headers = crate::mail::extra_headers(&envelope.mail);
             match self
                 .mailer
-                .deliver(m.id, envelope.to.as_str(), &subject, body)
+                .deliver(m.id, envelope.to.as_str(), &subject, body, &headers)
                 .await
             {
                 Ok(()) => {
@@ -174,6 +214,62 @@ impl Job for OutboxJob {
         }
         Ok(delivered)
     }
+}
+
+/// Queues due campaigns' letters batch by batch, and forgets newsletter
+/// subscriptions left unconfirmed past their 7 days.
+pub struct NewsletterJob {
+    /// Storage.
+    pub store: Arc<dyn domain::store::Store>,
+    /// Keyed hashes (unsubscribe tokens).
+    pub index: Arc<persistence::vault::Keyring>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Newsletter settings.
+    pub config: domain::newsletter::NewsletterConfig,
+    /// How often.
+    pub interval: Duration,
+}
+
+#[async_trait]
+impl Job for NewsletterJob {
+    fn name(&self) -> &'static str {
+        "newsletter"
+    }
+
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    async fn run_once(&self) -> Result<usize, JobError> {
+        let expired =
+            domain::newsletter::expire_unconfirmed(self.store.as_ref(), self.clock.as_ref())
+                .await?;
+        if expired > 0 {
+            tracing::info!(expired, "unconfirmed newsletter subscriptions deleted");
+        }
+        let queued = domain::newsletter::run_campaigns(
+            self.store.as_ref(),
+            self.index.as_ref(),
+            self.clock.as_ref(),
+            &self.config,
+        )
+        .await
+        .map_err(|e| JobError(e.to_string()))?;
+        Ok(queued)
+    }
+}
+
+/// Runs the newsletter job once (tests, tools, the campaign benchmark).
+///
+/// # Errors
+/// Storage failure.
+pub async fn run_newsletter(state: &AppState) -> Result<usize, JobError> {
+    let mut n = 0;
+    for job in jobs(state).iter().filter(|j| j.name() == "newsletter") {
+        n += job.run_once().await?;
+    }
+    Ok(n)
 }
 
 /// Runs the outbox job once, as its runner would (tests, tools).

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use domain::identity::Language;
 use domain::mail::{Envelope, Mail};
 use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use uuid::Uuid;
 
@@ -75,13 +75,22 @@ impl Mailer {
         to: &str,
         subject: &str,
         body: String,
+        headers: &[(&'static str, String)],
     ) -> Result<(), String> {
         let to: Mailbox = to.parse().map_err(|_| "invalid recipient".to_owned())?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .message_id(Some(format!("<{id}@boutique>")))
             .from(self.from().clone())
             .to(to)
             .subject(subject)
+            .header(lettre::message::header::MIME_VERSION_1_0);
+        for (name, value) in headers {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(name),
+                value.clone(),
+            ));
+        }
+        let message = builder
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| format!("cannot build message: {e}"))?;
@@ -165,16 +174,118 @@ fn duration(d: chrono::Duration, fr: bool) -> String {
     format!("{n} {unit}{}", if n > 1 { "s" } else { "" })
 }
 
-/// Renders a message: `(subject, body)`, in the recipient's language.
+/// The name after "Bonjour"/"Hello", with its space; nothing when unknown.
+fn greeting_name(e: &Envelope) -> String {
+    e.name
+        .as_ref()
+        .map(|n| format!(" {}", n.as_str()))
+        .unwrap_or_default()
+}
+
+/// What a topic is called in a mail.
+fn topic_words(topic: &str, fr: bool) -> &'static str {
+    match (topic, fr) {
+        ("product_question", true) => "question sur un plan",
+        ("product_question", false) => "question about a plan",
+        ("order_question", true) => "question sur une commande",
+        ("order_question", false) => "question about an order",
+        ("privacy_request", true) => "demande sur vos données personnelles",
+        ("privacy_request", false) => "request about your personal data",
+        (_, true) => "message",
+        (_, false) => "message",
+    }
+}
+
+/// Headers a message carries beyond the usual ones: a campaign letter's
+/// `List-Unsubscribe` and `List-Unsubscribe-Post` (RFC 2369, RFC 8058), so
+/// mail clients offer one-click unsubscribe.
 #[must_use]
-pub fn render(e: &Envelope, links: &LinkLifetimes) -> (String, String) {
+pub fn extra_headers(mail: &Mail) -> Vec<(&'static str, String)> {
+    match mail {
+        Mail::CampaignLetter {
+            unsubscribe_url, ..
+        } => vec![
+            ("List-Unsubscribe", format!("<{unsubscribe_url}>")),
+            (
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_owned(),
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Renders a message: `(subject, body)`, in the recipient's language. A
+/// campaign letter's text is its campaign's (`letter`), read at delivery.
+#[must_use]
+pub fn render(
+    e: &Envelope,
+    links: &LinkLifetimes,
+    letter: Option<&domain::newsletter::CampaignContent>,
+) -> (String, String) {
     let fr = e.language == Language::Fr;
-    let name = e.name.as_str();
+    let name = greeting_name(e);
     match (&e.mail, fr) {
+        (Mail::NewsletterConfirmation { link }, true) => (
+            "Confirmez votre inscription à la lettre de Boutique".to_owned(),
+            format!(
+                "Bonjour{name},\n\nPour recevoir la lettre d'information de Boutique, confirmez votre adresse en ouvrant ce lien (valable 7 jours) :\n\n{link}\n\nSans confirmation, votre adresse est effacée au bout de 7 jours. Si vous n'avez rien demandé, ignorez ce message.\n"
+            ),
+        ),
+        (Mail::NewsletterConfirmation { link }, false) => (
+            "Confirm your subscription to the Boutique newsletter".to_owned(),
+            format!(
+                "Hello{name},\n\nTo receive the Boutique newsletter, confirm your address by opening this link (valid 7 days):\n\n{link}\n\nWithout confirmation, your address is deleted after 7 days. If you did not ask for anything, ignore this message.\n"
+            ),
+        ),
+        (
+            Mail::CampaignLetter {
+                unsubscribe_page, ..
+            },
+            fr,
+        ) => {
+            let (subject, body) = letter.map_or(("", ""), |c| c.text(e.language));
+            let footer = if fr {
+                format!(
+                    "Vous recevez ce message parce que vous l'avez demandé. Pour vous désinscrire en un clic : {unsubscribe_page}"
+                )
+            } else {
+                format!(
+                    "You receive this message because you asked for it. To unsubscribe in one click: {unsubscribe_page}"
+                )
+            };
+            (subject.to_owned(), format!("{body}\n\n--\n{footer}\n"))
+        }
+        (Mail::ContactAcknowledgement { reference, topic }, true) => (
+            format!("Nous avons bien reçu votre message [{reference}]"),
+            format!(
+                "Bonjour{name},\n\nNous avons bien reçu votre {} (référence {reference}). Nous vous répondrons à cette adresse.\n\nVotre message et vos coordonnées ne servent qu'à vous répondre.\n",
+                topic_words(topic, true)
+            ),
+        ),
+        (Mail::ContactAcknowledgement { reference, topic }, false) => (
+            format!("We received your message [{reference}]"),
+            format!(
+                "Hello{name},\n\nWe received your {} (reference {reference}). We will answer at this address.\n\nYour message and details are only used to answer you.\n",
+                topic_words(topic, false)
+            ),
+        ),
+        (Mail::ContactReply { reference, body }, true) => (
+            format!("Réponse à votre message [{reference}]"),
+            format!(
+                "Bonjour{name},\n\n{body}\n\n--\nBoutique, en réponse à votre message {reference}.\n"
+            ),
+        ),
+        (Mail::ContactReply { reference, body }, false) => (
+            format!("Answer to your message [{reference}]"),
+            format!(
+                "Hello{name},\n\n{body}\n\n--\nBoutique, answering your message {reference}.\n"
+            ),
+        ),
         (Mail::AccountSetupLink { link }, true) => (
             "Votre compte Boutique : choisissez votre mot de passe".to_owned(),
             format!(
-                "Bonjour {name},\n\nVotre compte a été créé. Pour choisir votre mot de passe, ouvrez ce lien (valable {}, utilisable une seule fois) :\n\n{}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n",
+                "Bonjour{name},\n\nVotre compte a été créé. Pour choisir votre mot de passe, ouvrez ce lien (valable {}, utilisable une seule fois) :\n\n{}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n",
                 duration(links.set_password, true),
                 link
             ),
@@ -182,7 +293,7 @@ pub fn render(e: &Envelope, links: &LinkLifetimes) -> (String, String) {
         (Mail::AccountSetupLink { link }, false) => (
             "Your Boutique account: choose your password".to_owned(),
             format!(
-                "Hello {name},\n\nYour account has been created. To choose your password, open this link (valid {}, single use):\n\n{}\n\nIf you did not ask for this, ignore this message.\n",
+                "Hello{name},\n\nYour account has been created. To choose your password, open this link (valid {}, single use):\n\n{}\n\nIf you did not ask for this, ignore this message.\n",
                 duration(links.set_password, false),
                 link
             ),
@@ -190,45 +301,45 @@ pub fn render(e: &Envelope, links: &LinkLifetimes) -> (String, String) {
         (Mail::AccountGeneratedPassword { password }, true) => (
             "Votre compte Boutique : vos identifiants".to_owned(),
             format!(
-                "Bonjour {name},\n\nVotre compte a été créé. Votre mot de passe provisoire est :\n\n{}\n\nVous devrez le changer à votre première connexion.\n",
+                "Bonjour{name},\n\nVotre compte a été créé. Votre mot de passe provisoire est :\n\n{}\n\nVous devrez le changer à votre première connexion.\n",
                 password
             ),
         ),
         (Mail::AccountGeneratedPassword { password }, false) => (
             "Your Boutique account: your credentials".to_owned(),
             format!(
-                "Hello {name},\n\nYour account has been created. Your temporary password is:\n\n{}\n\nYou will have to change it when you first log in.\n",
+                "Hello{name},\n\nYour account has been created. Your temporary password is:\n\n{}\n\nYou will have to change it when you first log in.\n",
                 password
             ),
         ),
         (Mail::Welcome, true) => (
             "Bienvenue chez Boutique".to_owned(),
             format!(
-                "Bonjour {name},\n\nVotre compte est prêt. Vous pouvez vous connecter avec votre adresse e-mail et votre mot de passe.\n"
+                "Bonjour{name},\n\nVotre compte est prêt. Vous pouvez vous connecter avec votre adresse e-mail et votre mot de passe.\n"
             ),
         ),
         (Mail::Welcome, false) => (
             "Welcome to Boutique".to_owned(),
             format!(
-                "Hello {name},\n\nYour account is ready. You can log in with your e-mail address and password.\n"
+                "Hello{name},\n\nYour account is ready. You can log in with your e-mail address and password.\n"
             ),
         ),
         (Mail::RegistrationAttempt, true) => (
             "Tentative d'inscription avec votre adresse".to_owned(),
             format!(
-                "Bonjour {name},\n\nQuelqu'un a essayé de créer un compte avec votre adresse, qui en a déjà un. Si c'était vous, connectez-vous ou utilisez « mot de passe oublié ». Sinon, ignorez ce message.\n"
+                "Bonjour{name},\n\nQuelqu'un a essayé de créer un compte avec votre adresse, qui en a déjà un. Si c'était vous, connectez-vous ou utilisez « mot de passe oublié ». Sinon, ignorez ce message.\n"
             ),
         ),
         (Mail::RegistrationAttempt, false) => (
             "Someone tried to register with your address".to_owned(),
             format!(
-                "Hello {name},\n\nSomeone tried to create an account with your address, which already has one. If it was you, log in or use \"forgot password\". Otherwise, ignore this message.\n"
+                "Hello{name},\n\nSomeone tried to create an account with your address, which already has one. If it was you, log in or use \"forgot password\". Otherwise, ignore this message.\n"
             ),
         ),
         (Mail::PasswordReset { link }, true) => (
             "Réinitialisation de votre mot de passe".to_owned(),
             format!(
-                "Bonjour {name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable {}, utilisable une seule fois) :\n\n{}\n\nVotre mot de passe actuel reste valable tant que vous n'en avez pas choisi un nouveau.\n",
+                "Bonjour{name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable {}, utilisable une seule fois) :\n\n{}\n\nVotre mot de passe actuel reste valable tant que vous n'en avez pas choisi un nouveau.\n",
                 duration(links.reset, true),
                 link
             ),
@@ -236,7 +347,7 @@ pub fn render(e: &Envelope, links: &LinkLifetimes) -> (String, String) {
         (Mail::PasswordReset { link }, false) => (
             "Reset your password".to_owned(),
             format!(
-                "Hello {name},\n\nTo choose a new password, open this link (valid {}, single use):\n\n{}\n\nYour current password keeps working until you choose a new one.\n",
+                "Hello{name},\n\nTo choose a new password, open this link (valid {}, single use):\n\n{}\n\nYour current password keeps working until you choose a new one.\n",
                 duration(links.reset, false),
                 link
             ),
@@ -244,25 +355,25 @@ pub fn render(e: &Envelope, links: &LinkLifetimes) -> (String, String) {
         (Mail::PasswordChanged, true) => (
             "Votre mot de passe a été changé".to_owned(),
             format!(
-                "Bonjour {name},\n\nLe mot de passe de votre compte vient d'être changé et vos autres sessions ont été fermées. Si ce n'était pas vous, contactez-nous immédiatement.\n"
+                "Bonjour{name},\n\nLe mot de passe de votre compte vient d'être changé et vos autres sessions ont été fermées. Si ce n'était pas vous, contactez-nous immédiatement.\n"
             ),
         ),
         (Mail::PasswordChanged, false) => (
             "Your password was changed".to_owned(),
             format!(
-                "Hello {name},\n\nYour account's password was just changed and your other sessions were closed. If this was not you, contact us at once.\n"
+                "Hello{name},\n\nYour account's password was just changed and your other sessions were closed. If this was not you, contact us at once.\n"
             ),
         ),
         (Mail::EmailChanged, true) => (
             "Votre adresse e-mail a été changée".to_owned(),
             format!(
-                "Bonjour {name},\n\nL'adresse e-mail de votre compte vient d'être remplacée. Si ce n'était pas vous, contactez-nous immédiatement.\n"
+                "Bonjour{name},\n\nL'adresse e-mail de votre compte vient d'être remplacée. Si ce n'était pas vous, contactez-nous immédiatement.\n"
             ),
         ),
         (Mail::EmailChanged, false) => (
             "Your e-mail address was changed".to_owned(),
             format!(
-                "Hello {name},\n\nYour account's e-mail address was just replaced. If this was not you, contact us at once.\n"
+                "Hello{name},\n\nYour account's e-mail address was just replaced. If this was not you, contact us at once.\n"
             ),
         ),
     }
@@ -289,16 +400,27 @@ mod tests {
             },
             Mail::PasswordChanged,
             Mail::EmailChanged,
+            Mail::NewsletterConfirmation {
+                link: "https://x/y".into(),
+            },
+            Mail::ContactAcknowledgement {
+                reference: "0193A5B27C1E".into(),
+                topic: "order_question".into(),
+            },
+            Mail::ContactReply {
+                reference: "0193A5B27C1E".into(),
+                body: "Merci.".into(),
+            },
         ];
         for mail in mails {
             let e = |language| Envelope {
                 to: Email::parse("a@b.fr").unwrap(),
-                name: PersonName::parse("Jeanne").unwrap(),
+                name: Some(PersonName::parse("Jeanne").unwrap()),
                 language,
                 mail: mail.clone(),
             };
-            let fr = render(&e(Language::Fr), &LinkLifetimes::default());
-            let en = render(&e(Language::En), &LinkLifetimes::default());
+            let fr = render(&e(Language::Fr), &LinkLifetimes::default(), None);
+            let en = render(&e(Language::En), &LinkLifetimes::default(), None);
             assert_ne!(fr.0, en.0, "{}", mail.template());
             assert!(fr.1.contains("Jeanne"));
         }

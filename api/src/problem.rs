@@ -553,6 +553,31 @@ impl From<PlanWriteError> for ApiError {
     }
 }
 
+/// The one mapping of the consent, newsletter, contact and blog use
+/// cases' errors to problems.
+impl From<domain::service::ServiceError> for ApiError {
+    fn from(e: domain::service::ServiceError) -> Self {
+        use domain::service::ServiceError as E;
+        match e {
+            E::Invalid(f) => Self::Validation(f),
+            E::NotFound(detail) => Self::NotFound(detail.into()),
+            E::Conflict(detail) => Self::Conflict(detail),
+            E::Taken("slug") => Self::SlugTaken,
+            E::Taken(what) => Self::Conflict(format!("this {what} is already taken")),
+            E::InvalidLinkToken => {
+                let mut f = FieldErrors::default();
+                f.push(
+                    "token",
+                    "is unknown, already used or expired; ask for a new link",
+                );
+                Self::Validation(f)
+            }
+            E::Identity(i) => i.into(),
+            E::Storage(s) => s.into(),
+        }
+    }
+}
+
 /// Maps an identity error, giving its "not found" a specific detail.
 pub fn or_not_found(detail: &'static str) -> impl Fn(IdentityError) -> ApiError {
     move |e| match e {
@@ -670,7 +695,11 @@ pub const PROBLEM_DOCS: &[(&str, u16, &str)] = &[
         409,
         "Administrators cannot remove their own administrator role, so the shop always keeps one.",
     ),
-    ("/problems/slug-taken", 409, "Another plan uses this slug."),
+    (
+        "/problems/slug-taken",
+        409,
+        "Another plan (or article) uses this slug.",
+    ),
     (
         "/problems/sku-taken",
         409,

@@ -722,6 +722,10 @@ mod tests {
                 let Some(body) = op.get("requestBody") else {
                     continue;
                 };
+                // The one-click unsubscribe takes a form (RFC 8058) and reads nothing of it.
+                if body.pointer("/content/application~1json").is_none() {
+                    continue;
+                }
                 let reference = body
                     .pointer("/content/application~1json/schema/$ref")
                     .and_then(Value::as_str)

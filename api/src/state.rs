@@ -36,6 +36,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Identity rules (link lifetimes, sessions, lockdown).
     pub identity: IdentityConfig,
+    /// Newsletter rules (links, confirmation lifetime, limits, batches).
+    pub newsletter: domain::newsletter::NewsletterConfig,
+    /// Limits of the contact form and comments.
+    pub forms: domain::contact::FormLimits,
     /// Data keys of every subject (rotation, erasure, readiness).
     pub keys: KeyStore,
     /// Keyed hashes for look-ups (e-mails, sources).
@@ -101,7 +105,6 @@ impl AppState {
                 crate::config::AccountSetup::Link => AccountSetup::Link,
                 crate::config::AccountSetup::GeneratedPassword => AccountSetup::GeneratedPassword,
             },
-            config.privacy_policy_version.clone(),
             config.frontend_url.clone(),
         );
         identity.set_password_ttl =
@@ -113,6 +116,11 @@ impl AppState {
             store,
             clock,
             identity,
+            newsletter: domain::newsletter::NewsletterConfig::new(
+                config.frontend_url.clone(),
+                config.public_url.clone(),
+            ),
+            forms: domain::contact::FormLimits::default(),
             outbox: OutboxDelivery::new(db.clone(), keys.clone()),
             leases: SqlJobLeases::new(db.clone()),
             index: Arc::clone(&secrets.keyring),

@@ -306,7 +306,7 @@ async fn messages_title_and_detail_follow_accept_language() {
         .header("accept-language", "fr")
         .json(
             &json!({"email": "regle@example.fr", "name": "Règle", "password": "123456789012",
-            "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"}),
+            "accept_privacy_policy": true, "privacy_policy_version": 1}),
         )
         .send()
         .await
@@ -346,7 +346,7 @@ async fn a_refused_password_never_appears_in_the_answer() {
         app.post_json(
             "/v1/auth/register",
             &json!({"email": "new-secret@example.fr", "name": "S", "password": secret,
-                "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"}),
+                "accept_privacy_policy": true, "privacy_policy_version": 1}),
         )
         .await,
         app.post_json(
@@ -424,7 +424,7 @@ async fn once_the_shape_is_right_every_rule_error_is_listed_with_its_code() {
         app.post_json(
             "/v1/auth/register",
             &json!({"email": "a;b:c@example.com", "name": "Règle", "password": "123456789012",
-                "accept_privacy_policy": false, "privacy_policy_version": "2019-03-06"}),
+                "accept_privacy_policy": false, "privacy_policy_version": 1}),
         )
         .await,
     )

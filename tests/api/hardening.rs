@@ -129,7 +129,7 @@ async fn sec_4_registering_a_taken_address_notifies_its_owner_once_per_ten_minut
             &app,
             &format!("198.51.100.{i}"),
             "/v1/auth/register",
-            &json!({"email": "owner@example.fr", "name": "Intrus", "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"}),
+            &json!({"email": "owner@example.fr", "name": "Intrus", "accept_privacy_policy": true, "privacy_policy_version": 1}),
         )
         .await;
         assert_eq!(res.status(), 202);
@@ -147,7 +147,7 @@ async fn sec_4_registering_a_taken_address_notifies_its_owner_once_per_ten_minut
             &app,
             "192.0.2.7",
             "/v1/auth/register",
-            &json!({"email": format!("new{i}@example.fr"), "name": "Nouveau", "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"}),
+            &json!({"email": format!("new{i}@example.fr"), "name": "Nouveau", "accept_privacy_policy": true, "privacy_policy_version": 1}),
         )
         .await;
         assert_eq!(res.status(), 202);
@@ -156,7 +156,7 @@ async fn sec_4_registering_a_taken_address_notifies_its_owner_once_per_ten_minut
         &app,
         "192.0.2.7",
         "/v1/auth/register",
-        &json!({"email": "one-more@example.fr", "name": "Nouveau", "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"}),
+        &json!({"email": "one-more@example.fr", "name": "Nouveau", "accept_privacy_policy": true, "privacy_policy_version": 1}),
     )
     .await;
     assert_problem(res, 429, "/problems/too-many-requests").await;

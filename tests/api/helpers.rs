@@ -323,7 +323,7 @@ impl TestApp {
         password: Option<&str>,
     ) -> reqwest::Response {
         let mut body = serde_json::json!({
-            "email": email, "name": name, "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"
+            "email": email, "name": name, "accept_privacy_policy": true, "privacy_policy_version": 1
         });
         if let Some(p) = password {
             body["password"] = p.into();

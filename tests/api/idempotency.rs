@@ -255,7 +255,7 @@ async fn admin_creations_are_replayed_without_a_second_plan_or_staff_member() {
 async fn a_registration_retried_with_its_key_is_replayed_without_a_second_mail() {
     let app = spawn_app().await;
     let body = json!({"email": "nouvelle@example.fr", "name": "Nouvelle Cliente", "password": crate::helpers::PASSWORD,
-                      "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"});
+                      "accept_privacy_policy": true, "privacy_policy_version": 1});
     let register = || {
         app.client
             .post(app.url("/v1/auth/register"))
@@ -274,7 +274,7 @@ async fn a_registration_retried_with_its_key_is_replayed_without_a_second_mail()
     // Without the key the second attempt would have told the owner by mail.
     assert_eq!(app.mails_to("nouvelle@example.fr").await.len(), 1);
     let other = json!({"email": "autre@example.fr", "name": "Autre", "password": crate::helpers::PASSWORD,
-                       "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"});
+                       "accept_privacy_policy": true, "privacy_policy_version": 1});
     let res = app
         .client
         .post(app.url("/v1/auth/register"))

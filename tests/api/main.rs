@@ -7,6 +7,7 @@
 mod accounts;
 mod catalogue;
 mod catalogue_cache;
+mod consent;
 mod contract;
 mod emails;
 mod errors;

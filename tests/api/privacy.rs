@@ -62,7 +62,7 @@ async fn realistic_customer(app: &crate::helpers::TestApp) -> (String, String) {
         .post_json(
             "/v1/auth/register",
             &json!({"email": EMAIL, "name": NAME, "phone": "+33 6 11 22 33 44", "password": PASSWORD,
-                    "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"}),
+                    "accept_privacy_policy": true, "privacy_policy_version": 1}),
         )
         .await;
     assert_eq!(res.status(), 202);
@@ -295,10 +295,10 @@ async fn the_outbox_does_not_duplicate_a_message_delivered_just_before_a_crash()
     assert_eq!(due.len(), 1);
     let m = &due[0];
     let envelope = m.envelope.as_ref().unwrap();
-    let (subject, body) = api::mail::render(envelope, &api::mail::LinkLifetimes::default());
+    let (subject, body) = api::mail::render(envelope, &api::mail::LinkLifetimes::default(), None);
     app.app
         .mailer
-        .deliver(m.id, envelope.to.as_str(), &subject, body)
+        .deliver(m.id, envelope.to.as_str(), &subject, body, &[])
         .await
         .unwrap();
     // Nothing is re-sent while the claim holds; after it lapses the message is
@@ -381,7 +381,7 @@ async fn no_personal_data_reaches_a_log_line() {
         &json!({"token": reset, "new_password": new_password}),
     )
     .await;
-    app.post_json("/v1/auth/register", &json!({"email": EMAIL, "name": NAME, "password": "short", "accept_privacy_policy": true, "privacy_policy_version": "2019-03-06"})).await;
+    app.post_json("/v1/auth/register", &json!({"email": EMAIL, "name": NAME, "password": "short", "accept_privacy_policy": true, "privacy_policy_version": 1})).await;
     let admin = app
         .staff("logs-admin@boutique.example", domain::identity::Role::Admin)
         .await;

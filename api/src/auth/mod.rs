@@ -124,6 +124,26 @@ impl FromRequest for Admin {
     }
 }
 
+/// A signed-in account when a token is sent, anonymous otherwise: for
+/// endpoints open to both (comments, the contact form). A token that is
+/// sent must be valid.
+#[derive(Debug, Clone)]
+pub struct MaybeAuth(pub Option<Principal>);
+
+impl FromRequest for MaybeAuth {
+    type Error = ApiError;
+    type Future = Fut<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            if req.headers().get("authorization").is_none() {
+                return Ok(Self(None));
+            }
+            Ok(Self(Some(ready(authenticate(req).await?)?)))
+        })
+    }
+}
+
 /// The caller's origin, for unauthenticated endpoints (login, register...).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Origin);

@@ -64,7 +64,7 @@ impl From<Language> for LanguageDto {
     "phone": "+33 6 12 34 56 78",
     "password": "un long mot de passe facile à retenir",
     "accept_privacy_policy": true,
-    "privacy_policy_version": "2019-03-06",
+    "privacy_policy_version": 1,
     "preferred_language": "fr"
 }))]
 #[schema(as = Registration)]
@@ -100,12 +100,15 @@ pub struct RegisterRequest {
     /// Must be `true`: the customer ticked the box accepting the privacy
     /// policy. Never implied.
     pub accept_privacy_policy: bool,
-    /// The version of the privacy policy shown and accepted, a date
-    /// (`YYYY-MM-DD`): must be the shop's current version
-    /// (`BOUTIQUE_PRIVACY_POLICY_VERSION`), else the field is refused.
-    #[validate(length(max = 32))]
-    #[schema(example = "2019-03-06", max_length = 32)]
-    pub privacy_policy_version: String,
+    /// The version of the privacy policy shown and accepted: must be the
+    /// version in force (`GET /v1/legal/privacy-policy`), else the field
+    /// is refused. The consent ledger records it with its text's hash.
+    #[schema(example = 1, minimum = 1, maximum = 1000000)]
+    pub privacy_policy_version: i32,
+    /// The version of the terms shown and accepted: required once terms
+    /// are published (`GET /v1/legal/terms`), and then the version in force.
+    #[schema(example = 1, minimum = 1, maximum = 1000000)]
+    pub terms_version: Option<i32>,
     /// Language of the e-mails the shop sends (`fr` when absent).
     pub preferred_language: Option<LanguageDto>,
 }
@@ -166,15 +169,6 @@ pub async fn register(
             "must be true: the privacy policy has to be actively accepted",
         );
     }
-    if b.privacy_policy_version != state.config.privacy_policy_version {
-        f.push(
-            "privacy_policy_version",
-            format!(
-                "must be the current version, {}",
-                state.config.privacy_policy_version
-            ),
-        );
-    }
     let (email, name) = f.finish(|| Some((email?, name?)))?;
     let registration = Registration {
         email,
@@ -182,6 +176,8 @@ pub async fn register(
         phone,
         password,
         language: b.preferred_language.map_or(Language::Fr, Language::from),
+        policy_version: b.privacy_policy_version,
+        terms_version: b.terms_version,
     };
     let origin = caller.0;
     // Anonymous: the key is the source's (its keyed hash). The answer is the

@@ -5,8 +5,11 @@
 pub mod admin;
 pub mod auth;
 pub mod common;
+pub mod contact;
+pub mod legal;
 pub mod me;
 pub mod meta;
+pub mod newsletter;
 pub mod products;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -54,5 +57,30 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(admin::audit::admin_list_audit_log)
         .service(admin::audit::admin_verify_audit_log)
         .service(admin::audit::admin_list_blocks)
-        .service(admin::audit::admin_lift_block);
+        .service(admin::audit::admin_lift_block)
+        .service(legal::list_legal_document_versions)
+        .service(legal::get_legal_document)
+        .service(legal::admin_publish_legal_version)
+        .service(legal::list_consent_purposes)
+        .service(legal::admin_define_consent_purpose)
+        .service(me::consents::get_my_consents)
+        .service(me::consents::set_my_consent)
+        .service(newsletter::subscribe_to_newsletter)
+        .service(newsletter::confirm_newsletter_subscription)
+        .service(newsletter::get_unsubscribe_state)
+        .service(newsletter::unsubscribe_from_newsletter)
+        .service(newsletter::admin_list_campaigns)
+        .service(newsletter::admin_create_campaign)
+        .service(newsletter::admin_get_campaign)
+        .service(newsletter::admin_replace_campaign)
+        .service(newsletter::admin_delete_campaign)
+        .service(newsletter::admin_send_campaign)
+        .service(newsletter::admin_cancel_campaign)
+        .service(newsletter::admin_record_objection)
+        .service(contact::send_contact_message)
+        .service(contact::admin_list_contact_messages)
+        .service(contact::admin_get_contact_message)
+        .service(contact::admin_answer_contact_message)
+        .service(contact::admin_set_contact_message_status)
+        .service(contact::admin_contact_message_to_rights_request);
 }

@@ -82,7 +82,7 @@ async function main(base: string): Promise<void> {
       name: "Client TypeScript",
       password,
       accept_privacy_policy: true,
-      privacy_policy_version: "2019-03-06",
+      privacy_policy_version: 1,
     },
   });
   check(registered.response.status === 202, "register");

@@ -120,6 +120,15 @@ pub struct AuditPage {
 ///   unpublished or deleted.
 /// - `subject_key_destroyed`: a data subject's key was destroyed, which
 ///   erases their personal data from every copy.
+/// - `legal_document_published`: a new version of a legal document was published.
+/// - `consent_purpose_defined`: an administrator defined a consent purpose.
+/// - `consent_withdrawn_by_staff`: staff recorded a person's objection to the newsletter and commercial e-mails; `reason` says how it came.
+/// - `campaign_changed`: a newsletter campaign was created, changed, scheduled, sent, cancelled or deleted.
+/// - `campaign_sent`: a campaign finished queuing its letters; `reason` gives the count.
+/// - `contact_message_answered`: staff answered a contact message.
+/// - `contact_message_changed`: a contact message was closed, reopened or handed to the data-subject rights workflow.
+/// - `article_changed`: an article was created, changed or deleted.
+/// - `comment_moderated`: a comment was approved, marked as spam or deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = AuditAction)]
@@ -154,6 +163,24 @@ pub enum AuditActionDto {
     CatalogueChanged,
     /// A subject's data key was destroyed.
     SubjectKeyDestroyed,
+    /// A legal document version was published.
+    LegalDocumentPublished,
+    /// A consent purpose was defined.
+    ConsentPurposeDefined,
+    /// Staff recorded an objection.
+    ConsentWithdrawnByStaff,
+    /// A campaign changed.
+    CampaignChanged,
+    /// A campaign queued its last letter.
+    CampaignSent,
+    /// A contact message was answered.
+    ContactMessageAnswered,
+    /// A contact message changed.
+    ContactMessageChanged,
+    /// An article changed.
+    ArticleChanged,
+    /// A comment was moderated.
+    CommentModerated,
 }
 
 impl From<AuditActionDto> for AuditAction {
@@ -174,6 +201,15 @@ impl From<AuditActionDto> for AuditAction {
             AuditActionDto::PersonalDataAccessed => Self::PersonalDataAccessed,
             AuditActionDto::CatalogueChanged => Self::CatalogueChanged,
             AuditActionDto::SubjectKeyDestroyed => Self::SubjectKeyDestroyed,
+            AuditActionDto::LegalDocumentPublished => Self::LegalDocumentPublished,
+            AuditActionDto::ConsentPurposeDefined => Self::ConsentPurposeDefined,
+            AuditActionDto::ConsentWithdrawnByStaff => Self::ConsentWithdrawnByStaff,
+            AuditActionDto::CampaignChanged => Self::CampaignChanged,
+            AuditActionDto::CampaignSent => Self::CampaignSent,
+            AuditActionDto::ContactMessageAnswered => Self::ContactMessageAnswered,
+            AuditActionDto::ContactMessageChanged => Self::ContactMessageChanged,
+            AuditActionDto::ArticleChanged => Self::ArticleChanged,
+            AuditActionDto::CommentModerated => Self::CommentModerated,
         }
     }
 }

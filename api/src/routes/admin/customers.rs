@@ -26,7 +26,8 @@ use crate::state::SharedState;
     "display_preferences": {},
     "role": "customer",
     "must_change_password": false,
-    "privacy_policy_version": "2019-03-06",
+    "privacy_policy_version": 1,
+    "consent_required": false,
     "created_at": "2026-11-02T08:15:00Z",
     "updated_at": "2026-11-20T17:42:31Z",
     "addresses": [{
@@ -65,7 +66,8 @@ pub struct CustomerRecordDto {
     "display_preferences": {},
     "role": "customer",
     "must_change_password": false,
-    "privacy_policy_version": "2019-03-06",
+    "privacy_policy_version": 1,
+    "consent_required": false,
     "created_at": "2026-11-02T08:15:00Z",
     "updated_at": "2026-11-20T17:42:31Z",
     "addresses": [{
@@ -99,7 +101,7 @@ pub struct SearchParams {
     pub email: String,
 }
 
-fn reason(req: &HttpRequest) -> Result<String, ApiError> {
+pub(crate) fn reason(req: &HttpRequest) -> Result<String, ApiError> {
     let r = req
         .headers()
         .get("x-access-reason")
@@ -116,12 +118,12 @@ fn reason(req: &HttpRequest) -> Result<String, ApiError> {
     })
 }
 
-fn record(r: CustomerRecord) -> CustomerRecordDto {
-    CustomerRecordDto {
-        profile: Profile::from(&r.customer),
+async fn record(state: &SharedState, r: CustomerRecord) -> Result<CustomerRecordDto, ApiError> {
+    Ok(CustomerRecordDto {
+        profile: Profile::of(state, &r.customer).await?,
         addresses: r.addresses.into_iter().map(Address::from).collect(),
         last_active_at: r.customer.last_active_at,
-    }
+    })
 }
 
 async fn read(
@@ -130,7 +132,7 @@ async fn read(
     lookup: CustomerLookup,
     why: &str,
 ) -> Result<Option<CustomerRecordDto>, ApiError> {
-    Ok(domain::identity::read_customer(
+    match domain::identity::read_customer(
         state.store.as_ref(),
         state.clock.as_ref(),
         staff,
@@ -138,7 +140,10 @@ async fn read(
         why,
     )
     .await?
-    .map(record))
+    {
+        Some(r) => Ok(Some(record(state, r).await?)),
+        None => Ok(None),
+    }
 }
 
 /// Find a customer by exact e-mail address.

@@ -3,6 +3,7 @@
 //! that is not the caller's is a 404.
 
 pub mod addresses;
+pub mod consents;
 pub mod profile;
 pub mod sessions;
 

@@ -28,7 +28,8 @@ use crate::state::SharedState;
     "display_preferences": {"catalogue_view": "grid"},
     "role": "customer",
     "must_change_password": false,
-    "privacy_policy_version": "2019-03-06",
+    "privacy_policy_version": 1,
+    "consent_required": false,
     "created_at": "2026-11-02T08:15:00Z",
     "updated_at": "2026-11-20T17:42:31Z"
 }))]
@@ -58,10 +59,16 @@ pub struct Profile {
     /// `true` while the account has a generated password: only
     /// `PUT /v1/me/password` and logout work until it is changed.
     pub must_change_password: bool,
-    /// The privacy policy version (a date, `YYYY-MM-DD`) accepted at
-    /// registration; `null` for staff accounts, which do not register.
-    #[schema(example = "2019-03-06")]
-    pub privacy_policy_version: Option<String>,
+    /// The privacy policy version this customer last accepted (see
+    /// `GET /v1/legal/privacy-policy/versions`); `null` for staff
+    /// accounts, which do not register.
+    #[schema(example = 1, minimum = 1)]
+    pub privacy_policy_version: Option<i32>,
+    /// `true` when a newer privacy policy (or terms) was published since
+    /// this customer last accepted: show it and send
+    /// `PUT /v1/me/consents/terms_and_privacy` with `given: true` and the
+    /// versions in force. Always `false` for staff.
+    pub consent_required: bool,
     /// When the account was created (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
     /// When the account last changed (RFC 3339, UTC).
@@ -80,10 +87,26 @@ impl From<&Customer> for Profile {
                 .unwrap_or_else(|_| serde_json::json!({})),
             role: c.role.into(),
             must_change_password: c.must_change_password,
-            privacy_policy_version: c.privacy_policy_version.clone(),
+            privacy_policy_version: None,
+            consent_required: false,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
+    }
+}
+
+impl Profile {
+    /// The profile with its consent state from the ledger.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn of(state: &crate::state::AppState, c: &Customer) -> Result<Self, ApiError> {
+        let mut p = Self::from(c);
+        let (accepted, required) =
+            domain::consent::acceptance(state.store.as_ref(), c.id, c.role).await?;
+        p.privacy_policy_version = accepted;
+        p.consent_required = required;
+        Ok(p)
     }
 }
 
@@ -101,7 +124,7 @@ impl From<&Customer> for Profile {
 #[get("/v1/me")]
 pub async fn get_me(state: SharedState, auth: Auth) -> Result<web::Json<Profile>, ApiError> {
     let c = domain::identity::profile(state.store.as_ref(), &auth.0).await?;
-    Ok(web::Json(Profile::from(&c)))
+    Ok(web::Json(Profile::of(&state, &c).await?))
 }
 
 /// Profile changes; absent fields stay as they are. Only `phone` may be
@@ -205,7 +228,7 @@ pub async fn update_me(
         &changes,
     )
     .await?;
-    Ok(web::Json(Profile::from(&c)))
+    Ok(web::Json(Profile::of(&state, &c).await?))
 }
 
 /// The current password and a new one (the body of `PUT /v1/me/password`).
@@ -319,5 +342,5 @@ pub async fn change_email(
     )
     .await?;
     let c = domain::identity::profile(state.store.as_ref(), &auth.0).await?;
-    Ok(web::Json(Profile::from(&c)))
+    Ok(web::Json(Profile::of(&state, &c).await?))
 }
