@@ -152,6 +152,7 @@ impl Application {
         // Compiles the body schemas now rather than on the first request.
         crate::schema_check::Schemas::api();
         let rendered = web::Data::new(RenderCache::default());
+        let articles = web::Data::new(crate::routes::articles::ArticleCache::default());
 
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
@@ -166,6 +167,7 @@ impl Application {
                 .app_data(server_state.clone())
                 .app_data(spec.clone())
                 .app_data(rendered.clone())
+                .app_data(articles.clone())
                 .configure(|cfg| extractor_configs(cfg, body_limit))
                 .configure(crate::routes::configure)
                 .map(|app| {

@@ -77,7 +77,7 @@ pub struct ArticleDraft {
 
 impl ArticleDraft {
     /// Parses an article: titles of 1 to 200 characters, summaries of at
-    /// most 500, bodies of 1 to 100,000.
+    /// most 500, bodies of 1 to 20,000.
     ///
     /// # Errors
     /// Every refused field.
@@ -97,8 +97,8 @@ impl ArticleDraft {
         let title_en = f.take_coded("title_en", bounded(titles.1, 1, 200, false));
         let summary_fr = f.take_coded("summary_fr", bounded(summaries.0, 0, 500, false));
         let summary_en = f.take_coded("summary_en", bounded(summaries.1, 0, 500, false));
-        let body_fr = f.take_coded("body_fr", bounded(bodies.0, 1, 100_000, true));
-        let body_en = f.take_coded("body_en", bounded(bodies.1, 1, 100_000, true));
+        let body_fr = f.take_coded("body_fr", bounded(bodies.0, 1, 20_000, true));
+        let body_en = f.take_coded("body_en", bounded(bodies.1, 1, 20_000, true));
         f.finish(|| {
             Some(Self {
                 slug: slug?,

@@ -194,10 +194,10 @@ pub struct NewVersion {
 }
 
 /// Longest text of a legal document, in characters.
-pub const MAX_TEXT: usize = 200_000;
+pub const MAX_TEXT: usize = 20_000;
 
 impl NewVersion {
-    /// Parses texts of 1 to 200,000 characters and a summary of at most 500.
+    /// Parses texts of 1 to 20,000 characters and a summary of at most 500.
     ///
     /// # Errors
     /// Every refused field.

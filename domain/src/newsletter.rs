@@ -177,7 +177,7 @@ pub struct CampaignContent {
 }
 
 impl CampaignContent {
-    /// Parses subjects of 1 to 200 characters and bodies of 1 to 100,000.
+    /// Parses subjects of 1 to 200 characters and bodies of 1 to 20,000.
     ///
     /// # Errors
     /// Every refused field.
@@ -192,8 +192,8 @@ impl CampaignContent {
         let mut f = FieldErrors::default();
         let sfr = f.take_coded("subject_fr", bounded(subject_fr, 1, 200, false));
         let sen = f.take_coded("subject_en", bounded(subject_en, 1, 200, false));
-        let bfr = f.take_coded("body_fr", bounded(body_fr, 1, 100_000, true));
-        let ben = f.take_coded("body_en", bounded(body_en, 1, 100_000, true));
+        let bfr = f.take_coded("body_fr", bounded(body_fr, 1, 20_000, true));
+        let ben = f.take_coded("body_en", bounded(body_en, 1, 20_000, true));
         f.finish(|| {
             Some(Self {
                 audience,

@@ -535,3 +535,144 @@ async fn cont_1_contact_messages_are_limited_acknowledged_and_read_only_by_audit
     );
     assert!(app.mails_to("bot@example.fr").await.is_empty());
 }
+
+#[tokio::test]
+async fn comm_1_comments_wait_for_moderation_and_never_show_an_email() {
+    let app = spawn_app().await;
+    let manager = app
+        .staff("manager@boutique.example", Role::ShopManager)
+        .await;
+    let customer = app.customer("reader@example.fr").await;
+    let article = json!({"slug": "bien-choisir-son-terrain", "title_fr": "Bien choisir son terrain", "title_en": "Choosing the right plot", "body_fr": "Avant d'acheter…", "body_en": "Before buying…", "status": "published"});
+    let res = app
+        .with(Method::POST, "/v1/admin/articles", &customer)
+        .json(&article)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = app
+        .with(Method::POST, "/v1/admin/articles", &manager)
+        .json(&article)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let mut draft = article.clone();
+    draft["slug"] = "brouillon".into();
+    draft["status"] = "draft".into();
+    app.with(Method::POST, "/v1/admin/articles", &manager)
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/v1/articles/brouillon").await.status(),
+        404,
+        "drafts are hidden"
+    );
+    let list: Value = app.get("/v1/articles").await.json().await.unwrap();
+    assert_eq!(list["total"], 1);
+
+    let path = "/v1/articles/bien-choisir-son-terrain/comments";
+    let comment = json!({"name": "Paul Martin", "email": "paul.secret@example.fr", "website": "https://paul.example", "text": "Merci, très utile !", "accept_privacy_policy": true});
+    let mut unacknowledged = comment.clone();
+    unacknowledged["accept_privacy_policy"] = false.into();
+    assert_problem(
+        app.post_json(path, &unacknowledged).await,
+        400,
+        "/problems/validation-failed",
+    )
+    .await;
+    assert_eq!(app.post_json(path, &comment).await.status(), 202);
+    let mut bot = comment.clone();
+    bot["fax"] = "x".into();
+    bot["email"] = "bot@example.fr".into();
+    assert_eq!(app.post_json(path, &bot).await.status(), 202);
+    let signed_in = app
+        .with(Method::POST, path, &customer)
+        .json(&json!({"name": "Lectrice", "email": "reader@example.fr", "text": "Et pour un terrain en pente ?", "accept_privacy_policy": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 202);
+
+    // Nothing is shown before moderation.
+    let page: Value = app
+        .get("/v1/articles/bien-choisir-son-terrain")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["comments"].as_array().unwrap().len(), 0);
+
+    // Moderation reads personal data: a reason, audited.
+    assert_eq!(
+        app.get_as("/v1/admin/comments", &manager).await.status(),
+        400
+    );
+    assert_eq!(
+        app.get_as("/v1/admin/comments", &customer).await.status(),
+        403
+    );
+    let queue: Value = app
+        .with(Method::GET, "/v1/admin/comments?status=pending", &manager)
+        .header("X-Access-Reason", "moderation")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "the trapped comment was dropped: {queue}");
+    let paul = items.iter().find(|c| c["name"] == "Paul Martin").unwrap();
+    assert_eq!(paul["email"], "paul.secret@example.fr");
+    let reader = items.iter().find(|c| c["name"] == "Lectrice").unwrap();
+    assert!(reader["customer_id"].is_string(), "linked to the account");
+    let res = app
+        .with(
+            Method::POST,
+            &format!(
+                "/v1/admin/comments/{}/approve",
+                paul["id"].as_str().unwrap()
+            ),
+            &manager,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    app.with(
+        Method::POST,
+        &format!("/v1/admin/comments/{}/spam", reader["id"].as_str().unwrap()),
+        &manager,
+    )
+    .send()
+    .await
+    .unwrap();
+
+    let res = app.get("/v1/articles/bien-choisir-son-terrain").await;
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let page: Value = res.json().await.unwrap();
+    let shown = page["comments"].as_array().unwrap();
+    assert_eq!(shown.len(), 1, "approved only");
+    assert_eq!(shown[0]["name"], "Paul Martin");
+    assert_eq!(shown[0]["website"], "https://paul.example");
+    let whole = page.to_string();
+    assert!(
+        !whole.contains("paul.secret@example.fr") && !whole.contains('@'),
+        "{whole}"
+    );
+    let again = app
+        .client
+        .get(app.url("/v1/articles/bien-choisir-son-terrain"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let list: Value = app.get("/v1/articles").await.json().await.unwrap();
+    assert_eq!(list["items"][0]["comment_count"], 1);
+    assert!(!list.to_string().contains('@'));
+}

@@ -214,13 +214,13 @@ pub async fn list_legal_document_versions(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"text_fr": "Politique de Confidentialité\n\n…", "text_en": "Privacy Policy\n\n…", "summary": "Ajout du formulaire de contact."}))]
 pub struct NewLegalVersion {
-    /// The French text: 1 to 200,000 characters (line breaks kept).
-    #[validate(length(max = 200000))]
-    #[schema(min_length = 1, max_length = 200000)]
+    /// The French text: 1 to 20,000 characters (line breaks kept).
+    #[validate(length(max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
     pub text_fr: String,
-    /// The English text: 1 to 200,000 characters.
-    #[validate(length(max = 200000))]
-    #[schema(min_length = 1, max_length = 200000)]
+    /// The English text: 1 to 20,000 characters.
+    #[validate(length(max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
     pub text_en: String,
     /// What changed, in a sentence (at most 500 characters).
     #[validate(length(max = 500))]

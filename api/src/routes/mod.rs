@@ -3,6 +3,7 @@
 //! documentation together, so no route is undocumented.
 
 pub mod admin;
+pub mod articles;
 pub mod auth;
 pub mod common;
 pub mod contact;
@@ -82,5 +83,17 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(contact::admin_get_contact_message)
         .service(contact::admin_answer_contact_message)
         .service(contact::admin_set_contact_message_status)
-        .service(contact::admin_contact_message_to_rights_request);
+        .service(contact::admin_contact_message_to_rights_request)
+        .service(articles::list_articles)
+        .service(articles::get_article)
+        .service(articles::comment_on_article)
+        .service(articles::admin_list_articles)
+        .service(articles::admin_create_article)
+        .service(articles::admin_get_article)
+        .service(articles::admin_replace_article)
+        .service(articles::admin_delete_article)
+        .service(articles::admin_list_comments)
+        .service(articles::admin_approve_comment)
+        .service(articles::admin_mark_comment_spam)
+        .service(articles::admin_delete_comment);
 }

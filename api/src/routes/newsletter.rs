@@ -274,14 +274,14 @@ pub struct CampaignInput {
     #[validate(length(max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub subject_en: String,
-    /// Body in French, plain text, 1 to 100,000 characters. Each letter
+    /// Body in French, plain text, 1 to 20,000 characters. Each letter
     /// ends with the recipient's unsubscribe link.
-    #[validate(length(max = 100000))]
-    #[schema(min_length = 1, max_length = 100000)]
+    #[validate(length(max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
     pub body_fr: String,
-    /// Body in English, plain text, 1 to 100,000 characters.
-    #[validate(length(max = 100000))]
-    #[schema(min_length = 1, max_length = 100000)]
+    /// Body in English, plain text, 1 to 20,000 characters.
+    #[validate(length(max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
     pub body_en: String,
     /// When to start sending (RFC 3339, UTC); sending starts at once when
     /// absent or past.
