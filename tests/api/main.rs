@@ -19,5 +19,6 @@ mod idempotency;
 mod meta;
 mod openapi;
 mod privacy;
+mod roles;
 mod security;
 mod staff;

@@ -190,7 +190,6 @@ impl OffsetParams {
     fn parse(&self) -> Result<(u64, u64), ApiError> {
         let mut f = domain::FieldErrors::default();
         let mut number = |name: &str, raw: Option<&str>, default: u64, min: u64, max: u64| match raw
-            .filter(|r| !r.is_empty())
         {
             None => default,
             Some(r) => match r.parse::<u64>() {

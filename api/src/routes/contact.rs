@@ -321,7 +321,7 @@ fn number(
     default: u64,
     max: u64,
 ) -> u64 {
-    match raw.filter(|r| !r.is_empty()) {
+    match raw {
         None => default,
         Some(r) => match r.parse::<u64>() {
             Ok(n) if n <= max && (name != "limit" || n >= 1) => n,

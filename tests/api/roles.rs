@@ -1,0 +1,273 @@
+//! The role x operation matrix (STAFF-1): every operation of the document,
+//! called by nobody, a customer, a shop manager and an admin, answers 401
+//! or 403 exactly where its role rule says, and never stops an allowed
+//! caller at the door. A new operation fails this test until it is given
+//! its row.
+
+use std::collections::BTreeSet;
+
+use domain::identity::Role;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in account.
+    SignedIn,
+    /// Shop managers and admins.
+    Staff,
+    /// Admins only.
+    Admin,
+}
+
+const MATRIX: &[(&str, Who)] = &[
+    ("healthz", Who::Public),
+    ("readyz", Who::Public),
+    ("openapi_json", Who::Public),
+    ("openapi_yaml", Who::Public),
+    ("get_problem_type", Who::Public),
+    ("list_products", Who::Public),
+    ("head_products", Who::Public),
+    ("get_product", Who::Public),
+    ("head_product", Who::Public),
+    ("register", Who::Public),
+    ("login", Who::Public),
+    ("forgot_password", Who::Public),
+    ("reset_password", Who::Public),
+    ("check_password_token", Who::Public),
+    ("get_legal_document", Who::Public),
+    ("list_legal_document_versions", Who::Public),
+    ("list_consent_purposes", Who::Public),
+    ("subscribe_to_newsletter", Who::Public),
+    ("confirm_newsletter_subscription", Who::Public),
+    ("get_unsubscribe_state", Who::Public),
+    ("unsubscribe_from_newsletter", Who::Public),
+    ("send_contact_message", Who::Public),
+    ("list_articles", Who::Public),
+    ("get_article", Who::Public),
+    ("comment_on_article", Who::Public),
+    ("get_me", Who::SignedIn),
+    ("update_me", Who::SignedIn),
+    ("change_email", Who::SignedIn),
+    ("change_password", Who::SignedIn),
+    ("list_addresses", Who::SignedIn),
+    ("create_address", Who::SignedIn),
+    ("get_address", Who::SignedIn),
+    ("replace_address", Who::SignedIn),
+    ("delete_address", Who::SignedIn),
+    ("list_sessions", Who::SignedIn),
+    ("revoke_session", Who::SignedIn),
+    ("get_my_consents", Who::SignedIn),
+    ("set_my_consent", Who::SignedIn),
+    ("revoke_other_sessions", Who::SignedIn),
+    ("refresh_session", Who::SignedIn),
+    ("logout", Who::SignedIn),
+    ("admin_list_products", Who::Staff),
+    ("admin_create_product", Who::Staff),
+    ("admin_get_product", Who::Staff),
+    ("admin_replace_product", Who::Staff),
+    ("admin_delete_product", Who::Staff),
+    ("admin_publish_product", Who::Staff),
+    ("admin_unpublish_product", Who::Staff),
+    ("admin_search_customers", Who::Staff),
+    ("admin_get_customer", Who::Staff),
+    ("admin_list_articles", Who::Staff),
+    ("admin_create_article", Who::Staff),
+    ("admin_get_article", Who::Staff),
+    ("admin_replace_article", Who::Staff),
+    ("admin_delete_article", Who::Staff),
+    ("admin_list_comments", Who::Staff),
+    ("admin_approve_comment", Who::Staff),
+    ("admin_mark_comment_spam", Who::Staff),
+    ("admin_delete_comment", Who::Staff),
+    ("admin_list_contact_messages", Who::Staff),
+    ("admin_get_contact_message", Who::Staff),
+    ("admin_answer_contact_message", Who::Staff),
+    ("admin_set_contact_message_status", Who::Staff),
+    ("admin_contact_message_to_rights_request", Who::Staff),
+    ("admin_list_campaigns", Who::Staff),
+    ("admin_create_campaign", Who::Staff),
+    ("admin_get_campaign", Who::Staff),
+    ("admin_replace_campaign", Who::Staff),
+    ("admin_delete_campaign", Who::Staff),
+    ("admin_send_campaign", Who::Staff),
+    ("admin_cancel_campaign", Who::Staff),
+    ("admin_record_objection", Who::Staff),
+    ("admin_list_staff", Who::Admin),
+    ("admin_create_staff", Who::Admin),
+    ("admin_set_role", Who::Admin),
+    ("admin_list_audit_log", Who::Admin),
+    ("admin_verify_audit_log", Who::Admin),
+    ("admin_list_blocks", Who::Admin),
+    ("admin_lift_block", Who::Admin),
+    ("admin_publish_legal_version", Who::Admin),
+    ("admin_define_consent_purpose", Who::Admin),
+];
+
+/// Operations that end the caller's session: tried last, with their own login.
+const ENDS_SESSION: &[&str] = &["logout", "revoke_other_sessions", "refresh_session"];
+
+/// A path with its parameters filled: ids that match nothing, names that do.
+fn fill(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e);
+        let value = match &rest[start + 1..end] {
+            "document" => "privacy-policy",
+            "purpose" => "newsletter",
+            "slug" => "no-such-thing",
+            "id_or_slug" => "no-such-plan",
+            _ => "0193a5b2-7c1e-7d2a-9f00-3b5c1d2e4f60",
+        };
+        out.push_str(value);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+struct Operation {
+    id: String,
+    method: Method,
+    path: String,
+    public: bool,
+}
+
+fn operations(doc: &Value) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            ops.push(Operation {
+                id: op["operationId"].as_str().unwrap().to_owned(),
+                method,
+                path: fill(path),
+                public: op["security"].as_array().is_some_and(Vec::is_empty),
+            });
+        }
+    }
+    ops
+}
+
+async fn call(app: &TestApp, op: &Operation, token: Option<&str>, n: u32) -> u16 {
+    let mut req = app
+        .client
+        .request(op.method.clone(), app.url(&op.path))
+        // A source per request: the probes this test makes must not ban it.
+        .header(
+            "x-forwarded-for",
+            format!("198.51.{}.{}", n / 250, n % 250 + 1),
+        );
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if matches!(op.method, Method::POST | Method::PUT | Method::PATCH) {
+        req = req.header("content-type", "application/json").body("{}");
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn staff_1_every_operation_answers_each_role_as_its_rule_says() {
+    let app = spawn_app_with(|c| c.trust_proxy = true).await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let ops = operations(&doc);
+
+    let documented: BTreeSet<&str> = ops.iter().map(|o| o.id.as_str()).collect();
+    let ruled: BTreeSet<&str> = MATRIX.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        documented.difference(&ruled).collect::<Vec<_>>(),
+        Vec::<&&str>::new(),
+        "operations without a row in the matrix"
+    );
+    assert_eq!(
+        ruled.difference(&documented).collect::<Vec<_>>(),
+        Vec::<&&str>::new(),
+        "rows for operations that do not exist"
+    );
+
+    let emails = [
+        ("customer@example.fr", None),
+        ("manager@boutique.example", Some(Role::ShopManager)),
+        ("admin@boutique.example", Some(Role::Admin)),
+    ];
+    let mut n = 0;
+    let mut failures = Vec::new();
+    let ordered: Vec<&Operation> = ops
+        .iter()
+        .filter(|o| !ENDS_SESSION.contains(&o.id.as_str()))
+        .chain(ops.iter().filter(|o| ENDS_SESSION.contains(&o.id.as_str())))
+        .collect();
+    let mut tokens = Vec::new();
+    for (email, role) in emails {
+        tokens.push(match role {
+            None => app.customer(email).await,
+            Some(r) => app.staff(email, r).await,
+        });
+    }
+    for op in &ordered {
+        let who = MATRIX
+            .iter()
+            .find(|(id, _)| *id == op.id)
+            .map(|(_, w)| *w)
+            .unwrap();
+        assert_eq!(
+            op.public,
+            who == Who::Public,
+            "{}: the document's security and the matrix disagree",
+            op.id
+        );
+        // Nobody.
+        n += 1;
+        let status = call(&app, op, None, n).await;
+        let expected_refusal = who != Who::Public;
+        if expected_refusal != (status == 401) {
+            failures.push(format!("{} anonymous: {status}", op.id));
+        }
+        for (i, level) in [Who::SignedIn, Who::Staff, Who::Admin]
+            .into_iter()
+            .enumerate()
+        {
+            let allowed = match who {
+                Who::Public | Who::SignedIn => true,
+                Who::Staff => level != Who::SignedIn,
+                Who::Admin => level == Who::Admin,
+            };
+            n += 1;
+            let fresh;
+            let token = if ENDS_SESSION.contains(&op.id.as_str()) {
+                fresh = app.login(emails[i].0, crate::helpers::PASSWORD).await;
+                fresh.as_str()
+            } else {
+                tokens[i].as_str()
+            };
+            let status = call(&app, op, Some(token), n).await;
+            let refused = status == 401 || status == 403;
+            if allowed == refused {
+                failures.push(format!(
+                    "{} as {:?}: {status} ({})",
+                    op.id,
+                    level,
+                    if allowed {
+                        "should pass the door"
+                    } else {
+                        "should be refused"
+                    }
+                ));
+            }
+            if !allowed && status != 403 {
+                failures.push(format!("{} as {level:?}: {status}, not 403", op.id));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -1,0 +1,201 @@
+//! Campaign benchmark (NEWS-2 at scale): seeds N confirmed subscribers,
+//! each with their own data key, then times the newsletter job computing
+//! and queuing a campaign's letters, while catalogue reads run against the
+//! same server; prints the catalogue's latency before and during.
+//!
+//!   bash bench/campaign.sh             # throwaway PostgreSQL, 100,000 subscribers
+//!   SUBSCRIBERS=10000 cargo bench -p tests --bench campaign   # SQLite
+//!
+//! `BENCH_DATABASE_URL` / `BENCH_KEYSTORE_URL` name PostgreSQL databases;
+//! without them the embedded SQLite files are used.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use api::app::Application;
+use api::config::Config;
+use domain::clock::{Clock, SystemClock};
+use domain::identity::{BlindIndex, Email, Language};
+use domain::ids::{CampaignId, SubscriberId};
+use domain::newsletter::{Audience, Campaign, CampaignContent, CampaignStatus};
+use domain::subject::SubjectId;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Catalogue reads from `clients` loops until `stop`; latencies in ms.
+async fn load(base: String, clients: usize, stop: Arc<AtomicBool>) -> Vec<f64> {
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let client = client.clone();
+        let base = base.clone();
+        let stop = Arc::clone(&stop);
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            let paths = [
+                "/v1/products?limit=20",
+                "/v1/products?sort=price&bedrooms=3",
+            ];
+            let mut k = i;
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let res = client.get(format!("{base}{}", paths[k % 2])).send().await;
+                if let Ok(r) = res {
+                    let _ = r.bytes().await;
+                    out.push(started.elapsed().as_secs_f64() * 1000.0);
+                }
+                k += 1;
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    all.sort_by(f64::total_cmp);
+    all
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::var("SUBSCRIBERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir()?;
+    let database_url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}/boutique.db?mode=rwc", dir.path().display()));
+    let mut config = Config::for_tests(database_url.clone(), dir.path().to_path_buf());
+    if let Ok(k) = std::env::var("BENCH_KEYSTORE_URL") {
+        config.keystore_url = Some(k);
+    }
+    config.jobs = false;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = api::open_database(&config, true).await?;
+    let app = Application::build(config, db, Arc::clone(&clock)).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    api::demo::seed(&state.catalogue).await?;
+    let backend = if database_url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+
+    eprintln!("seeding {n} confirmed subscribers on {backend}...");
+    let seeding = Instant::now();
+    let now = clock.now();
+    let mut done = 0;
+    while done < n {
+        let uow = state.store.begin().await.context("begin")?;
+        for i in done..(done + 1000).min(n) {
+            let subject = SubjectId::from_uuid(uuid::Uuid::now_v7());
+            uow.keys().create(subject, now).await?;
+            let email = Email::parse(&format!("subscriber{i}@example.org"))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let language = if i % 3 == 0 {
+                Language::En
+            } else {
+                Language::Fr
+            };
+            uow.newsletter()
+                .upsert_confirmed(
+                    SubscriberId::new(),
+                    subject,
+                    &email,
+                    &state.index.email(&email),
+                    language,
+                    now,
+                )
+                .await?;
+        }
+        uow.commit().await?;
+        done = (done + 1000).min(n);
+    }
+    eprintln!("seeded in {:.1} s", seeding.elapsed().as_secs_f64());
+
+    let clients = 8;
+    let stop = Arc::new(AtomicBool::new(false));
+    let before = tokio::spawn(load(base.clone(), clients, Arc::clone(&stop)));
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    stop.store(true, Ordering::Relaxed);
+    let before = before.await?;
+
+    let id = CampaignId::new();
+    let uow = state.store.begin().await?;
+    uow.newsletter()
+        .insert_campaign(&Campaign {
+            id,
+            content: CampaignContent {
+                audience: Audience::Newsletter,
+                subject_fr: "Nos nouveaux plans".into(),
+                subject_en: "Our new plans".into(),
+                body_fr: "Découvrez nos maisons.".into(),
+                body_en: "Discover our houses.".into(),
+                scheduled_at: None,
+            },
+            status: CampaignStatus::Sending,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            finished_at: None,
+            audience_size: None,
+            enqueued: 0,
+            cursor: None,
+        })
+        .await?;
+    uow.commit().await?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let during = tokio::spawn(load(base.clone(), clients, Arc::clone(&stop)));
+    let started = Instant::now();
+    let queued = api::jobs::run_newsletter(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let during = during.await?;
+    let campaign = state
+        .store
+        .reader()
+        .newsletter()
+        .campaign(id)
+        .await?
+        .context("campaign")?;
+
+    println!("| {backend}, {n} confirmed subscribers | value |");
+    println!("|---|---|");
+    println!(
+        "| compute and queue the campaign | {:.1} s ({queued} letters, {:.0} letters/s, status {}) |",
+        took.as_secs_f64(),
+        queued as f64 / took.as_secs_f64(),
+        campaign.status.as_str()
+    );
+    println!(
+        "| catalogue reads before, {clients} clients | {} requests, p50 {:.2} ms, p99 {:.2} ms |",
+        before.len(),
+        percentile(&before, 0.5),
+        percentile(&before, 0.99)
+    );
+    println!(
+        "| catalogue reads during the campaign, {clients} clients | {} requests, p50 {:.2} ms, p99 {:.2} ms |",
+        during.len(),
+        percentile(&during, 0.5),
+        percentile(&during, 0.99)
+    );
+    assert_eq!(
+        campaign.enqueued as usize, n,
+        "every subscriber got a letter"
+    );
+    Ok(())
+}
