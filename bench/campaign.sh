@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d /tmp/boutique-campaign.XXXXXX)
+chmod 755 "$WORK"
 PGBIN=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)
 if [ -z "$PGBIN" ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
