@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod background;
 pub mod body;
+pub mod catalogue_io;
 pub mod config;
 pub mod demo;
 pub mod i18n;

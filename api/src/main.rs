@@ -71,6 +71,42 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Import or export the catalogue (CSV or JSON Lines).
+    Catalogue {
+        #[command(subcommand)]
+        action: CatalogueAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogueAction {
+    /// Import plans from a file, as one operation: every row is checked
+    /// first and nothing is written when one is wrong (each error is
+    /// printed with its line). The format follows the file's extension
+    /// (`.csv`, `.jsonl`) unless --format says it.
+    Import {
+        #[command(flatten)]
+        config: Config,
+        /// The file.
+        file: std::path::PathBuf,
+        /// Replace the plans whose slug exists instead of refusing them.
+        #[arg(long)]
+        upsert: bool,
+        /// `csv` or `jsonl`.
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Export every plan, published or not, to a file (or standard output).
+    Export {
+        #[command(flatten)]
+        config: Config,
+        /// `jsonl` (default) or `csv`.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+        /// Where to write; standard output when absent.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -239,6 +275,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("created {role} account {id}");
             Ok(())
         }
+        Command::Catalogue { action } => catalogue(action, clock).await,
         Command::Keys {
             action: KeysAction::Rotate { config },
         } => {
@@ -246,6 +283,92 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let state = api::app::AppState::new(config, db, clock).await?;
             let n = state.keys.rewrap_all().await?;
             println!("re-wrapped {n} data keys under the current master key");
+            Ok(())
+        }
+    }
+}
+
+/// A progress bar on standard error: `checking [#####     ] 25000/50000`.
+fn progress(phase: &str, done: usize, total: usize) {
+    use std::io::Write as _;
+    let width = 30;
+    let filled = (done * width).checked_div(total).unwrap_or(width);
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "\r{phase:>8} [{}{}] {done}/{total}",
+        "#".repeat(filled),
+        " ".repeat(width - filled)
+    );
+    if done == total {
+        let _ = writeln!(err);
+    }
+    let _ = err.flush();
+}
+
+async fn catalogue(action: CatalogueAction, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    use api::catalogue_io::{self, FileFormat};
+    use domain::catalogue::{Editor, ImportError, ImportMode};
+    match action {
+        CatalogueAction::Import {
+            config,
+            file,
+            upsert,
+            format,
+        } => {
+            let name = format.unwrap_or_else(|| file.to_string_lossy().into_owned());
+            let format = FileFormat::from_name(&name)
+                .context("say --format csv or --format jsonl (or name the file .csv or .jsonl)")?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let rows = catalogue_io::read(format, &bytes).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            anyhow::ensure!(!rows.is_empty(), "{} holds no plan", file.display());
+            let db = open_database(&config, true).await?;
+            let state = api::app::AppState::new(config, db, clock).await?;
+            let mode = if upsert {
+                ImportMode::Upsert
+            } else {
+                ImportMode::Create
+            };
+            match state
+                .catalogue
+                .import(rows, mode, &Editor::system(), &progress)
+                .await
+            {
+                Ok(r) => {
+                    println!("imported: {} created, {} replaced", r.created, r.updated);
+                    Ok(())
+                }
+                Err(ImportError::Lines(lines)) => {
+                    for l in &lines {
+                        eprintln!("line {}: {}: {}", l.line, l.error.field, l.error.message);
+                    }
+                    anyhow::bail!("{} error(s): nothing was imported", lines.len())
+                }
+                Err(ImportError::Storage(e)) => Err(e.into()),
+            }
+        }
+        CatalogueAction::Export {
+            config,
+            format,
+            output,
+        } => {
+            let format = FileFormat::from_name(&format).context("--format is csv or jsonl")?;
+            let db = open_database(&config, true).await?;
+            let state = api::app::AppState::new(config, db, clock).await?;
+            let plans = state.catalogue.all_plans().await?;
+            let bytes = catalogue_io::write(format, &plans)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("exported {} plans to {}", plans.len(), path.display());
+                }
+                None => {
+                    use std::io::Write as _;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
             Ok(())
         }
     }

@@ -7,6 +7,7 @@
 mod accounts;
 mod catalogue;
 mod catalogue_cache;
+mod catalogue_io;
 mod consent;
 mod contract;
 mod emails;

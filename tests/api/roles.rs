@@ -67,6 +67,8 @@ const MATRIX: &[(&str, Who)] = &[
     ("revoke_other_sessions", Who::SignedIn),
     ("refresh_session", Who::SignedIn),
     ("logout", Who::SignedIn),
+    ("admin_import_products", Who::Staff),
+    ("admin_export_products", Who::Staff),
     ("admin_list_products", Who::Staff),
     ("admin_create_product", Who::Staff),
     ("admin_get_product", Who::Staff),

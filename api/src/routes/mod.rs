@@ -43,6 +43,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(me::sessions::list_sessions)
         .service(me::sessions::revoke_session)
         .service(me::sessions::revoke_other_sessions)
+        .service(admin::import::admin_import_products)
+        .service(admin::import::admin_export_products)
         .service(admin::products::admin_list_products)
         .service(admin::products::admin_create_product)
         .service(admin::products::admin_get_product)

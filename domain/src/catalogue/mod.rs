@@ -1,11 +1,13 @@
 //! The catalogue of house plans: what a plan is, the formats it is sold in,
 //! and how the public catalogue is searched.
 
+mod import;
 mod index;
 mod plan;
 mod query;
 mod service;
 
+pub use import::{ImportError, ImportMode, ImportReport, ImportRow, LineError, Progress};
 pub use index::{CatalogueIndex, Counts};
 pub use plan::{
     Format, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, Slug, Style,

@@ -230,4 +230,14 @@ impl<S: CatalogueStore> Catalogue<S> {
     pub fn store(&self) -> &S {
         &self.store
     }
+
+    /// Where time comes from.
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// Where units of work come from.
+    pub(crate) fn writes(&self) -> &dyn Store {
+        self.writes.as_ref()
+    }
 }

@@ -4,5 +4,6 @@
 
 pub mod audit;
 pub mod customers;
+pub mod import;
 pub mod products;
 pub mod staff;

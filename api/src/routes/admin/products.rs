@@ -206,7 +206,7 @@ impl TryFrom<ProductInput> for NewPlan {
 }
 
 impl ProductInput {
-    fn into_new_plan(self) -> Result<NewPlan, ApiError> {
+    pub(crate) fn into_new_plan(self) -> Result<NewPlan, ApiError> {
         validate(&self)?;
         let mut f = FieldErrors::default();
         let slug = f.take("slug", Slug::parse(&self.slug));
