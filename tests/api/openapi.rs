@@ -384,3 +384,30 @@ async fn the_search_example_finds_demo_plans() {
         "q={q} finds nothing in the demo catalogue: {body}"
     );
 }
+
+/// Every `$ref` of the document resolves: a schema used only by a query
+/// parameter is not registered by itself, and generators stop on a dangling
+/// reference.
+#[test]
+fn every_reference_resolves() {
+    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                    out.push(r);
+                }
+                o.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let doc = document();
+    let mut refs = Vec::new();
+    walk(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let pointer = r.strip_prefix('#').unwrap_or(r);
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+}

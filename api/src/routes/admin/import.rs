@@ -58,9 +58,11 @@ pub enum ImportModeParam {
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// `create` (the default) or `upsert`.
+    #[param(inline)]
     pub mode: Option<ImportModeParam>,
     /// The file's format; by default, from the `Content-Type`
     /// (`text/csv`, `application/x-ndjson`).
+    #[param(inline)]
     pub format: Option<CatalogueFileFormat>,
 }
 
@@ -189,6 +191,7 @@ pub async fn admin_import_products(
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `jsonl` (the default) or `csv`.
+    #[param(inline)]
     pub format: Option<CatalogueFileFormat>,
 }
 
