@@ -115,3 +115,16 @@ def _same_origin_path_or_none(value, origin):
 
 
 _observations._same_origin_path = _same_origin_path_or_none
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx, value):
+    """A catalogue import in JSON Lines: the document types the body as a
+    string (the file); anything else generated is sent as one JSON line."""
+    import json
+
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return (json.dumps(value) + "\n").encode()

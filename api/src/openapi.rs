@@ -304,7 +304,7 @@ impl Spec {
     #[must_use]
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
         let parts = segments(path);
-        let mut allowed: Vec<String> = self
+        let matching: Vec<(usize, &Vec<String>)> = self
             .routes
             .iter()
             .filter(|(pattern, _)| {
@@ -314,6 +314,19 @@ impl Spec {
                         .zip(&parts)
                         .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
             })
+            .map(|(pattern, methods)| {
+                (
+                    pattern.iter().filter(|p| !p.starts_with('{')).count(),
+                    methods,
+                )
+            })
+            .collect();
+        // A concrete path wins over a template that also matches it
+        // (`/products/import` over `/products/{product_id}`), as in OpenAPI.
+        let best = matching.iter().map(|(literal, _)| *literal).max()?;
+        let mut allowed: Vec<String> = matching
+            .into_iter()
+            .filter(|(literal, _)| *literal == best)
             .flat_map(|(_, m)| m.iter().cloned())
             .collect();
         allowed.sort();
@@ -346,6 +359,14 @@ mod tests {
             ["GET", "HEAD"]
         );
         assert!(spec.allowed_methods("/v1/products/").is_none());
+        assert_eq!(
+            spec.allowed_methods("/v1/admin/products/import").unwrap(),
+            ["POST"]
+        );
+        assert_eq!(
+            spec.allowed_methods("/v1/admin/products/abc").unwrap(),
+            ["DELETE", "GET", "PUT"]
+        );
         assert!(spec.allowed_methods("/v1/nothing").is_none());
     }
 

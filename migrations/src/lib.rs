@@ -10,6 +10,7 @@ mod m20261126_000001_catalogue;
 mod m20261126_000002_identity;
 mod m20261128_000001_idempotency;
 mod m20261129_000001_consent;
+mod m20261129_000002_catalogue_changes;
 
 pub use m20261129_000001_consent::document_hash;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_identity::Migration),
             Box::new(m20261128_000001_idempotency::Migration),
             Box::new(m20261129_000001_consent::Migration),
+            Box::new(m20261129_000002_catalogue_changes::Migration),
         ]
     }
 }

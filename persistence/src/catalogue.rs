@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use crate::Db;
-use crate::entities::{catalogue_revision, product, product_format};
+use crate::entities::{catalogue_change, catalogue_revision, product, product_format};
 
 /// [`CatalogueStore`] on the SQL database.
 #[derive(Debug, Clone)]
@@ -165,6 +165,29 @@ impl CatalogueStore for SqlCatalogueStore {
             .collect()
     }
 
+    async fn changes_since(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Option<Vec<(i64, ProductId)>>, StorageError> {
+        let rows = catalogue_change::Entity::find()
+            .filter(catalogue_change::Column::Revision.gt(after))
+            .order_by_asc(catalogue_change::Column::Revision)
+            .limit(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+            .all(self.db.conn())
+            .await
+            .map_err(|e| StorageError::new("failed to read the catalogue's changes", e))?;
+        // Too many, or the log no longer reaches back to `after`.
+        if rows.len() > limit || rows.first().is_some_and(|r| r.revision != after + 1) {
+            return Ok(None);
+        }
+        Ok(Some(
+            rows.into_iter()
+                .map(|r| (r.revision, ProductId::from_uuid(r.product_id)))
+                .collect(),
+        ))
+    }
+
     async fn revision(&self) -> Result<i64, StorageError> {
         let row = catalogue_revision::Entity::find_by_id(1)
             .one(self.db.conn())
@@ -235,9 +258,15 @@ impl CatalogueStore for SqlCatalogueStore {
     }
 }
 
-/// Increments the catalogue revision, inside the caller's transaction.
+/// Change log entries kept: an instance further behind reloads everything.
+pub const CHANGES_KEPT: i64 = 10_000;
+
+/// Increments the catalogue revision and logs which plan it changed, inside
+/// the caller's transaction. The revision row's lock orders concurrent
+/// writers, so revisions commit in order.
 pub(crate) async fn bump_revision(
     conn: &impl sea_orm::ConnectionTrait,
+    product: ProductId,
 ) -> Result<(), sea_orm::DbErr> {
     catalogue_revision::Entity::update_many()
         .col_expr(
@@ -246,6 +275,22 @@ pub(crate) async fn bump_revision(
         )
         .filter(catalogue_revision::Column::Id.eq(1))
         .exec(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    let revision = catalogue_revision::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .map_or(0, |r| r.revision);
+    catalogue_change::Entity::insert(catalogue_change::ActiveModel {
+        revision: sea_orm::ActiveValue::Set(revision),
+        product_id: sea_orm::ActiveValue::Set(product.as_uuid()),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    if revision % 1000 == 0 {
+        catalogue_change::Entity::delete_many()
+            .filter(catalogue_change::Column::Revision.lte(revision - CHANGES_KEPT))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
 }

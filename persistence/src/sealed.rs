@@ -343,6 +343,7 @@ pub const IMPERSONAL_TABLES: &[&str] = &[
     "products",
     "product_formats",
     "catalogue_revision",
+    "catalogue_changes",
     "audit_head",
     "job_leases",
     "seaql_migrations",

@@ -157,3 +157,152 @@ async fn export_then_import_round_trips_in_both_formats() {
     assert_eq!(res.status(), 200);
     assert_eq!(export(&source, &admin, "jsonl").await, jsonl);
 }
+
+async fn eventually_status(app: &TestApp, path: &str, status: u16) {
+    for _ in 0..60 {
+        if app.get(path).await.status().as_u16() == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{path} never answered {status}");
+}
+
+#[tokio::test]
+async fn a_write_is_visible_at_once_here_and_within_the_refresh_period_on_another_instance() {
+    let a = spawn_app().await;
+    let b = crate::helpers::spawn_app_on(&a.storage, crate::helpers::start_time(), |_| {}).await;
+    for i in 0..20 {
+        a.add_plan(crate::helpers::plan(
+            &format!("base-{i}"),
+            3,
+            100 + i,
+            40_000,
+        ))
+        .await;
+    }
+    eventually_status(&b, "/v1/products/base-19", 200).await;
+    let base_before = std::sync::Arc::clone(b.app.catalogue.index().base());
+
+    let created = a
+        .add_plan(crate::helpers::plan("nouvelle-maison", 4, 150, 55_000))
+        .await;
+    assert_eq!(
+        a.get("/v1/products/nouvelle-maison").await.status(),
+        200,
+        "at once on the writer"
+    );
+    eventually_status(&b, "/v1/products/nouvelle-maison", 200).await;
+
+    let mut changed = crate::helpers::plan("nouvelle-maison", 5, 150, 61_000);
+    changed.published = true;
+    a.app
+        .catalogue
+        .replace(created.id, changed, &domain::catalogue::Editor::system())
+        .await
+        .unwrap();
+    let on_a: Value = a
+        .get("/v1/products/nouvelle-maison")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(on_a["bedrooms"], 5, "at once on the writer");
+    for _ in 0..60 {
+        let on_b: Value = b
+            .get("/v1/products/nouvelle-maison")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if on_b["bedrooms"] == 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let on_b: Value = b
+        .get("/v1/products/nouvelle-maison")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        on_b["bedrooms"], 5,
+        "within the refresh period on the other"
+    );
+
+    a.app
+        .catalogue
+        .delete(created.id, &domain::catalogue::Editor::system())
+        .await
+        .unwrap();
+    assert_eq!(a.get("/v1/products/nouvelle-maison").await.status(), 404);
+    eventually_status(&b, "/v1/products/nouvelle-maison", 404).await;
+    let list: Value = b.get("/v1/products?limit=100").await.json().await.unwrap();
+    assert_eq!(list["total"], 20);
+    // The other instance applied the changes, it did not reload everything.
+    assert!(std::sync::Arc::ptr_eq(
+        &base_before,
+        b.app.catalogue.index().base()
+    ));
+}
+
+#[tokio::test]
+async fn pages_neither_repeat_nor_skip_across_a_write() {
+    let app = spawn_app().await;
+    let mut originals = std::collections::BTreeSet::new();
+    for i in 0..30u32 {
+        let p = app
+            .add_plan(crate::helpers::plan(
+                &format!("plan-{i}"),
+                3,
+                100 + i,
+                40_000 + i * 1000,
+            ))
+            .await;
+        originals.insert(p.id.to_string());
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/products?sort=price&limit=7".to_owned();
+    for page in 0.. {
+        let body: Value = app.get(&path).await.json().await.unwrap();
+        seen.extend(
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_owned()),
+        );
+        if page == 1 {
+            // Writes in the pages already read, and further on.
+            app.add_plan(crate::helpers::plan("cheaper", 3, 90, 10_000))
+                .await;
+            app.add_plan(crate::helpers::plan("dearer", 3, 90, 900_000))
+                .await;
+            let first = app.app.catalogue.index().get("plan-0").unwrap().id;
+            app.app
+                .catalogue
+                .delete(first, &domain::catalogue::Editor::system())
+                .await
+                .unwrap();
+        }
+        match body["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/products?sort=price&limit=7&cursor={c}"),
+            None => break,
+        }
+    }
+    let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no plan twice");
+    for id in &originals {
+        assert!(seen.contains(id), "no plan skipped");
+    }
+    let dearer = app
+        .app
+        .catalogue
+        .index()
+        .get("dearer")
+        .unwrap()
+        .id
+        .to_string();
+    assert!(seen.contains(&dearer), "a plan added further on is reached");
+}

@@ -8,7 +8,8 @@
 //! with no allocation. Search words are looked up in a trigram index first,
 //! so a text search only visits the plans that may contain its words.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::ids::ProductId;
 use crate::pagination::Page;
@@ -288,6 +289,19 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds the counts of other plans of the same query.
+    fn add(&mut self, other: &Self) {
+        fn sum<const N: usize>(a: &mut Option<[u32; N]>, b: &Option<[u32; N]>) {
+            if let (Some(a), Some(b)) = (a.as_mut(), b.as_ref()) {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            }
+        }
+        self.total += other.total;
+        sum(&mut self.style, &other.style);
+        sum(&mut self.bedrooms, &other.bedrooms);
+        sum(&mut self.price_band, &other.price_band);
+    }
+
     /// Plans per style, over the plans matching the other filters (every
     /// filter but `style`), in [`Style::ALL`] order, styles without plans
     /// left out; `None` when not asked for.
@@ -440,7 +454,7 @@ impl CatalogueIndex {
     /// One page of the plans matching `q`, in its order.
     #[must_use]
     pub fn search(&self, q: &ProductQuery) -> Page<&Plan> {
-        self.search_among(q, self.candidates(q).as_deref())
+        finish(q, self.search_raw(q, self.candidates(q).as_deref(), None))
     }
 
     /// How many plans match `q` (whatever its page), and its facets: each
@@ -448,7 +462,7 @@ impl CatalogueIndex {
     /// can show how many plans each other choice would give.
     #[must_use]
     pub fn count(&self, q: &ProductQuery) -> Counts {
-        self.count_among(q, self.candidates(q).as_deref())
+        self.count_among(q, self.candidates(q).as_deref(), None)
     }
 
     /// [`Self::search`] and [`Self::count`] of one query, looking its words
@@ -457,12 +471,19 @@ impl CatalogueIndex {
     pub fn search_and_count(&self, q: &ProductQuery) -> (Page<&Plan>, Counts) {
         let candidates = self.candidates(q);
         (
-            self.search_among(q, candidates.as_deref()),
-            self.count_among(q, candidates.as_deref()),
+            finish(q, self.search_raw(q, candidates.as_deref(), None)),
+            self.count_among(q, candidates.as_deref(), None),
         )
     }
 
-    fn search_among(&self, q: &ProductQuery, candidates: Option<&[u32]>) -> Page<&Plan> {
+    /// The first `limit + 1` plans matching `q` after its cursor, in its
+    /// order, leaving out the `hidden` ones.
+    fn search_raw(
+        &self,
+        q: &ProductQuery,
+        candidates: Option<&[u32]>,
+        hidden: Option<&HashSet<ProductId>>,
+    ) -> Vec<&Plan> {
         let full = match q.sort {
             SortKey::Price => &self.by_price,
             SortKey::Surface => &self.by_surface,
@@ -506,21 +527,20 @@ impl CatalogueIndex {
         };
         let limit = q.limit.get();
         let masks = Masks::of(q);
-        let mut items: Vec<&Plan> = candidates
-            .filter(|i| candidate(**i) && self.matches(**i, q, &masks))
+        let visible = |i: usize| hidden.is_none_or(|h| !h.contains(&self.plans[i].id));
+        candidates
+            .filter(|i| candidate(**i) && visible(**i) && self.matches(**i, q, &masks))
             .take(limit + 1)
             .map(|i| &self.plans[*i])
-            .collect();
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|p| q.cursor_after(key(p, q.sort), p.id))
-        } else {
-            None
-        };
-        Page { items, next_cursor }
+            .collect()
     }
 
-    fn count_among(&self, q: &ProductQuery, candidates: Option<&[u32]>) -> Counts {
+    fn count_among(
+        &self,
+        q: &ProductQuery,
+        candidates: Option<&[u32]>,
+        hidden: Option<&HashSet<ProductId>>,
+    ) -> Counts {
         let mut counts = Counts {
             total: 0,
             style: q.facets.style.then_some([0; STYLES]),
@@ -528,7 +548,7 @@ impl CatalogueIndex {
             price_band: q.facets.price_band.then_some([0; PRICE_BANDS.len()]),
         };
         if !q.filters() && !q.facets.any() {
-            counts.total = self.plans.len();
+            counts.total = self.plans.len() - hidden.map_or(0, HashSet::len);
             return counts;
         }
         let masks = Masks::of(q);
@@ -540,6 +560,9 @@ impl CatalogueIndex {
             let Some(f) = self.facts.get(i) else {
                 continue;
             };
+            if hidden.is_some_and(|h| h.contains(&self.plans[i].id)) {
+                continue;
+            }
             let v = Self::verdict(f, q, &masks);
             // A plan refused by two faceted filters counts nowhere.
             let misses = v.misses();
@@ -572,6 +595,187 @@ impl CatalogueIndex {
             }
         }
         counts
+    }
+}
+
+/// A page of the first `limit + 1` matches: the `limit` first, and the
+/// cursor after the last of them when there were more.
+fn finish<'a>(q: &ProductQuery, mut items: Vec<&'a Plan>) -> Page<&'a Plan> {
+    let limit = q.limit.get();
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|p| q.cursor_after(key(p, q.sort), p.id))
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+/// Changes kept beside the base index before it is rebuilt.
+pub const COMPACT_AFTER: usize = 256;
+
+/// The published catalogue as a base index, shared and never changed, and
+/// the changes since it was built: the base plans hidden (changed or gone)
+/// and a small index of their new versions and of new plans. A write
+/// changes only that plan's entries; a search merges both in order; past
+/// [`COMPACT_AFTER`] changes the whole is rebuilt into a new base.
+#[derive(Debug, Default)]
+pub struct CatalogueView {
+    base: Arc<CatalogueIndex>,
+    hidden: HashSet<ProductId>,
+    delta: CatalogueIndex,
+}
+
+impl CatalogueView {
+    /// A view of the published plans among `plans`, all in its base.
+    #[must_use]
+    pub fn new(plans: Vec<Plan>) -> Self {
+        Self {
+            base: Arc::new(CatalogueIndex::new(plans)),
+            hidden: HashSet::new(),
+            delta: CatalogueIndex::default(),
+        }
+    }
+
+    /// The base index (shared by the views made from this one).
+    #[must_use]
+    pub fn base(&self) -> &Arc<CatalogueIndex> {
+        &self.base
+    }
+
+    /// Base plans hidden by changes.
+    #[must_use]
+    pub fn hidden(&self) -> &HashSet<ProductId> {
+        &self.hidden
+    }
+
+    /// The plans changed since the base was built (their current version).
+    pub fn changed(&self) -> impl Iterator<Item = &Plan> {
+        self.delta.plans()
+    }
+
+    /// This view with plans changed: each id's new version (`None`, or an
+    /// unpublished plan, when it left the catalogue). Costs the size of the
+    /// changes, except when they pass [`COMPACT_AFTER`] and the base is rebuilt.
+    #[must_use]
+    pub fn with_changes(&self, changes: Vec<(ProductId, Option<Plan>)>) -> Self {
+        let mut hidden = self.hidden.clone();
+        let mut delta: Vec<Plan> = self.delta.plans().cloned().collect();
+        for (id, plan) in changes {
+            delta.retain(|p| p.id != id);
+            if self.base.by_id.contains_key(&id) {
+                hidden.insert(id);
+            }
+            if let Some(p) = plan.filter(|p| p.published) {
+                delta.push(p);
+            }
+        }
+        if hidden.len() + delta.len() > COMPACT_AFTER {
+            let mut all: Vec<Plan> = self
+                .base
+                .plans()
+                .filter(|p| !hidden.contains(&p.id))
+                .cloned()
+                .collect();
+            all.extend(delta);
+            return Self::new(all);
+        }
+        Self {
+            base: Arc::clone(&self.base),
+            hidden,
+            delta: CatalogueIndex::new(delta),
+        }
+    }
+
+    /// How many plans are published.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.base.len() - self.hidden.len() + self.delta.len()
+    }
+
+    /// Whether the catalogue is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every published plan, in no particular order.
+    pub fn plans(&self) -> impl Iterator<Item = &Plan> {
+        self.base
+            .plans()
+            .filter(|p| !self.hidden.contains(&p.id))
+            .chain(self.delta.plans())
+    }
+
+    /// A published plan by id or slug.
+    #[must_use]
+    pub fn get(&self, id_or_slug: &str) -> Option<&Plan> {
+        self.delta.get(id_or_slug).or_else(|| {
+            self.base
+                .get(id_or_slug)
+                .filter(|p| !self.hidden.contains(&p.id))
+        })
+    }
+
+    fn hidden_set(&self) -> Option<&HashSet<ProductId>> {
+        (!self.hidden.is_empty()).then_some(&self.hidden)
+    }
+
+    fn search_with(&self, q: &ProductQuery, candidates: Option<&[u32]>) -> Page<&Plan> {
+        let base = self.base.search_raw(q, candidates, self.hidden_set());
+        if self.delta.is_empty() {
+            return finish(q, base);
+        }
+        let delta = self
+            .delta
+            .search_raw(q, self.delta.candidates(q).as_deref(), None);
+        // Both are in the query's order: merge them and keep the first ones.
+        let position = |p: &Plan| (key(p, q.sort), p.id);
+        let mut merged = Vec::with_capacity(base.len() + delta.len());
+        let (mut a, mut b) = (base.into_iter().peekable(), delta.into_iter().peekable());
+        while merged.len() <= q.limit.get() {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => match q.order {
+                    Order::Asc => position(x) <= position(y),
+                    Order::Desc => position(x) >= position(y),
+                },
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            merged.extend(if take_a { a.next() } else { b.next() });
+        }
+        finish(q, merged)
+    }
+
+    fn count_with(&self, q: &ProductQuery, candidates: Option<&[u32]>) -> Counts {
+        let mut counts = self.base.count_among(q, candidates, self.hidden_set());
+        if !self.delta.is_empty() {
+            counts.add(&self.delta.count(q));
+        }
+        counts
+    }
+
+    /// One page of the plans matching `q`, in its order.
+    #[must_use]
+    pub fn search(&self, q: &ProductQuery) -> Page<&Plan> {
+        self.search_with(q, self.base.candidates(q).as_deref())
+    }
+
+    /// How many plans match `q`, and its facets (see [`CatalogueIndex::count`]).
+    #[must_use]
+    pub fn count(&self, q: &ProductQuery) -> Counts {
+        self.count_with(q, self.base.candidates(q).as_deref())
+    }
+
+    /// [`Self::search`] and [`Self::count`], looking the words up once.
+    #[must_use]
+    pub fn search_and_count(&self, q: &ProductQuery) -> (Page<&Plan>, Counts) {
+        let candidates = self.base.candidates(q);
+        (
+            self.search_with(q, candidates.as_deref()),
+            self.count_with(q, candidates.as_deref()),
+        )
     }
 }
 
@@ -1111,6 +1315,111 @@ mod tests {
                 unique.dedup();
                 assert_eq!((seen.len(), unique.len()), (29, 29), "{sort} {order}");
             }
+        }
+    }
+
+    fn walk(view: &CatalogueView, fresh: &CatalogueIndex, pairs: &[(&str, String)]) {
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut all: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            if let Some(c) = &cursor {
+                all.push(("cursor", c.as_str()));
+            }
+            let q = query(&all);
+            let (a, ca) = view.search_and_count(&q);
+            let (b, cb) = fresh.search_and_count(&q);
+            let ids = |p: &Page<&Plan>| p.items.iter().map(|p| p.id).collect::<Vec<_>>();
+            assert_eq!(ids(&a), ids(&b), "{pairs:?} after {cursor:?}");
+            assert_eq!(a.next_cursor, b.next_cursor);
+            assert_eq!(ca, cb, "{pairs:?}");
+            match a.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(view.len(), fresh.len());
+        for p in fresh.plans() {
+            assert_eq!(view.get(&p.id.to_string()).map(|v| v.id), Some(p.id));
+            assert_eq!(view.get(p.slug.as_str()).map(|v| v.id), Some(p.id));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// A base index with changes applied one by one answers every page
+        /// and count exactly as an index built afresh from the result.
+        #[test]
+        fn a_view_with_changes_answers_as_a_fresh_index(
+            base_n in 0u32..30,
+            changes in proptest::collection::vec((0u32..45, 0u8..3, 0i64..5, proptest::bool::weighted(0.8)), 0..60),
+            sort in proptest::sample::select(vec!["price", "surface", "newest"]),
+            order in proptest::sample::select(vec!["asc", "desc"]),
+            limit in 1usize..6,
+            word in proptest::sample::select(vec!["", "plein", "etage", "evolutif"]),
+            bedrooms in proptest::option::of(1u8..=4),
+        ) {
+            let mut live: std::collections::BTreeMap<u32, Plan> = (0..base_n)
+                .map(|i| (i, plan(i, (i % 4) as u8 + 1, i64::from(i % 5) * 1000, true)))
+                .collect();
+            let mut view = CatalogueView::new(live.values().cloned().collect());
+            for (n, op, price, published) in changes {
+                let change = if op == 0 {
+                    live.remove(&n).map(|p| (p.id, None))
+                } else {
+                    let mut p = live
+                        .get(&n)
+                        .cloned()
+                        .unwrap_or_else(|| plan(n, (n % 4) as u8 + 1, price * 1000, published));
+                    p.published = published;
+                    p.formats[0].price = Money::new(price * 1000, Currency::EUR).unwrap();
+                    live.insert(n, p.clone());
+                    Some((p.id, Some(p)))
+                };
+                if let Some(c) = change {
+                    view = view.with_changes(vec![c]);
+                }
+            }
+            let fresh = CatalogueIndex::new(live.values().cloned().collect());
+            let mut pairs = vec![
+                ("sort", sort.to_owned()),
+                ("order", order.to_owned()),
+                ("limit", limit.to_string()),
+                ("facets", "true".to_owned()),
+            ];
+            if !word.is_empty() {
+                pairs.push(("q", word.to_owned()));
+            }
+            if let Some(b) = bedrooms {
+                pairs.push(("bedrooms", b.to_string()));
+            }
+            walk(&view, &fresh, &pairs);
+        }
+    }
+
+    #[test]
+    fn many_changes_rebuild_the_base_and_answer_the_same() {
+        let mut view = CatalogueView::new(vec![]);
+        let mut all = Vec::new();
+        for i in 0..(COMPACT_AFTER as u32 + 40) {
+            let p = plan(i, (i % 4) as u8 + 1, i64::from(i % 7) * 1000, true);
+            all.push(p.clone());
+            view = view.with_changes(vec![(p.id, Some(p))]);
+        }
+        assert!(
+            view.hidden().is_empty() && view.changed().count() < 60,
+            "the changes were folded into a new base"
+        );
+        let fresh = CatalogueIndex::new(all);
+        for sort in ["price", "newest"] {
+            walk(
+                &view,
+                &fresh,
+                &[
+                    ("sort", sort.to_owned()),
+                    ("limit", "50".to_owned()),
+                    ("facets", "true".to_owned()),
+                ],
+            );
         }
     }
 }

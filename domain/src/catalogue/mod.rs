@@ -8,7 +8,7 @@ mod query;
 mod service;
 
 pub use import::{ImportError, ImportMode, ImportReport, ImportRow, LineError, Progress};
-pub use index::{CatalogueIndex, Counts};
+pub use index::{COMPACT_AFTER, CatalogueIndex, CatalogueView, Counts};
 pub use plan::{
     Format, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, Slug, Style,
 };
@@ -28,6 +28,15 @@ pub trait CatalogueStore: Send + Sync {
     /// A number that changes whenever any plan changes; instances compare it
     /// to know when their in-memory catalogue is stale.
     fn revision(&self) -> impl Future<Output = Result<i64, StorageError>> + Send;
+
+    /// The plans changed after revision `after`, by revision, at most
+    /// `limit`; `None` when there are more, or the log no longer reaches
+    /// back that far (then reload everything).
+    fn changes_since(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Option<Vec<(i64, crate::ids::ProductId)>>, StorageError>> + Send;
 
     /// Any plan, published or not.
     fn find(

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::ids::ProductId;
 use crate::store::Store;
 
-use super::{CatalogueIndex, CatalogueStore, NewPlan, Plan, PlanError, PlanWriteError};
+use super::{CatalogueStore, CatalogueView, NewPlan, Plan, PlanError, PlanWriteError};
 
 /// Who changes the catalogue, for the audit log.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub struct Catalogue<S> {
     store: S,
     writes: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    current: RwLock<(i64, Arc<CatalogueIndex>)>,
+    current: RwLock<(i64, Arc<CatalogueView>)>,
 }
 
 impl<S: CatalogueStore> Catalogue<S> {
@@ -55,7 +55,7 @@ impl<S: CatalogueStore> Catalogue<S> {
             store,
             writes,
             clock,
-            current: RwLock::new((-1, Arc::new(CatalogueIndex::default()))),
+            current: RwLock::new((-1, Arc::new(CatalogueView::default()))),
         }
     }
 
@@ -92,7 +92,7 @@ impl<S: CatalogueStore> Catalogue<S> {
 
     /// The current published catalogue. Never waits for the database.
     #[must_use]
-    pub fn index(&self) -> Arc<CatalogueIndex> {
+    pub fn index(&self) -> Arc<CatalogueView> {
         Arc::clone(
             &self
                 .current
@@ -102,28 +102,69 @@ impl<S: CatalogueStore> Catalogue<S> {
         )
     }
 
-    /// Reloads the index when the stored revision differs from the cached one.
-    /// Returns whether it reloaded.
+    /// Brings the cached catalogue up to the stored revision: applies the
+    /// plans changed since the cached revision (each plan's entries only),
+    /// or reloads everything at start-up, after many changes, or when the
+    /// change log no longer reaches back. Returns whether anything changed.
     ///
     /// # Errors
     /// When the store fails; the old index stays in use.
     pub async fn refresh(&self) -> Result<bool, StorageError> {
+        let mut changed = false;
+        // A refresh that raced another one starts again from the newer view.
+        for _ in 0..16 {
+            match self.refresh_once().await? {
+                Some(true) => changed = true,
+                Some(false) => return Ok(changed),
+                None => {}
+            }
+        }
+        Ok(changed)
+    }
+
+    /// One step of [`Self::refresh`]: `Some(true)` when it applied changes,
+    /// `Some(false)` when up to date, `None` when another refresh won.
+    async fn refresh_once(&self) -> Result<Option<bool>, StorageError> {
+        let (cached, view) = {
+            let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+            (current.0, Arc::clone(&current.1))
+        };
         let revision = self.store.revision().await?;
-        let cached = self
-            .current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0;
         if revision == cached {
-            return Ok(false);
+            return Ok(Some(false));
         }
-        let index = Arc::new(CatalogueIndex::new(self.store.published_plans().await?));
+        let changes = if cached < 0 {
+            None
+        } else {
+            self.store
+                .changes_since(cached, super::COMPACT_AFTER)
+                .await?
+        };
+        let (revision, next) = match changes {
+            Some(changes) if !changes.is_empty() => {
+                let last = changes.last().map_or(revision, |c| c.0);
+                let mut ids: Vec<ProductId> = changes.into_iter().map(|c| c.1).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut plans = Vec::with_capacity(ids.len());
+                for id in ids {
+                    plans.push((id, self.store.find(id).await?));
+                }
+                (last, view.with_changes(plans))
+            }
+            _ => (
+                revision,
+                CatalogueView::new(self.store.published_plans().await?),
+            ),
+        };
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
-        // Another refresh may have raced us with a newer revision; keep the newest.
-        if revision >= current.0 {
-            *current = (revision, index);
+        // Another refresh may have raced us; apply only onto the view we
+        // started from, and keep the newest.
+        if Arc::ptr_eq(&current.1, &view) {
+            *current = (revision, Arc::new(next));
+            return Ok(Some(true));
         }
-        Ok(true)
+        Ok(None)
     }
 
     /// Creates a plan and makes it visible at once on this instance.

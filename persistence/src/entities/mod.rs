@@ -6,6 +6,7 @@ pub mod article_comment;
 pub mod audit_entry;
 pub mod audit_head;
 pub mod auth_token;
+pub mod catalogue_change;
 pub mod catalogue_revision;
 pub mod consent_event;
 pub mod consent_purpose;

@@ -27,7 +27,7 @@ impl<C: Conn> PlanWrites for SqlRepos<C> {
             .exec(&txn)
             .await
             .map_err(write_error)?;
-        bump_revision(&txn).await.map_err(write_error)?;
+        bump_revision(&txn, plan.id).await.map_err(write_error)?;
         txn.commit().await.map_err(write_error)
     }
 
@@ -49,7 +49,7 @@ impl<C: Conn> PlanWrites for SqlRepos<C> {
             .exec(&txn)
             .await
             .map_err(write_error)?;
-        bump_revision(&txn).await.map_err(write_error)?;
+        bump_revision(&txn, plan.id).await.map_err(write_error)?;
         txn.commit().await.map_err(write_error)
     }
 
@@ -65,7 +65,7 @@ impl<C: Conn> PlanWrites for SqlRepos<C> {
             .exec(&txn)
             .await
             .map_err(wrap)?;
-        bump_revision(&txn).await.map_err(wrap)?;
+        bump_revision(&txn, id).await.map_err(wrap)?;
         txn.commit().await.map_err(wrap)?;
         Ok(res.rows_affected == 1)
     }

@@ -13,7 +13,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use domain::catalogue::{CatalogueIndex, Counts, Plan, ProductQuery, RawProductQuery};
+use domain::catalogue::{CatalogueView, Counts, Plan, ProductQuery, RawProductQuery};
 use domain::ids::ProductId;
 use domain::pagination::Page;
 use sha2::{Digest as _, Sha256};
@@ -26,11 +26,62 @@ struct Detail {
     tag: String,
 }
 
-/// JSON of every plan of one index.
-pub struct Rendered {
-    index: Arc<CatalogueIndex>,
+/// The JSON of a set of plans, each plan's hash, and the XOR of them: a
+/// digest of the set that does not depend on how it was split, so every
+/// instance derives the same tags from the same catalogue.
+struct Fragments {
     summaries: HashMap<ProductId, String>,
     details: HashMap<ProductId, Detail>,
+    hashes: HashMap<ProductId, [u8; 32]>,
+    xor: [u8; 32],
+}
+
+fn xor_into(acc: &mut [u8; 32], h: &[u8; 32]) {
+    acc.iter_mut().zip(h).for_each(|(a, b)| *a ^= b);
+}
+
+impl Fragments {
+    fn of<'a>(plans: impl Iterator<Item = &'a Plan>) -> Self {
+        let mut summaries = HashMap::new();
+        let mut details = HashMap::new();
+        for plan in plans {
+            summaries.insert(
+                plan.id,
+                serde_json::to_string(&ProductSummary::from(plan)).unwrap_or_default(),
+            );
+            let json = serde_json::to_string(&Product::from(plan)).unwrap_or_default();
+            let tag = tag_of(&[json.as_bytes()]);
+            details.insert(plan.id, Detail { json, tag });
+        }
+        let mut hashes = HashMap::with_capacity(summaries.len());
+        let mut xor = [0u8; 32];
+        for (id, summary) in &summaries {
+            let mut h = Sha256::new();
+            h.update(id.as_uuid().as_bytes());
+            let detail = details.get(id).map_or("", |d| d.json.as_str());
+            for part in [summary.as_str(), detail] {
+                h.update((part.len() as u64).to_be_bytes());
+                h.update(part.as_bytes());
+            }
+            let h: [u8; 32] = h.finalize().into();
+            xor_into(&mut xor, &h);
+            hashes.insert(*id, h);
+        }
+        Self {
+            summaries,
+            details,
+            hashes,
+            xor,
+        }
+    }
+}
+
+/// JSON of every plan of one catalogue view: the base index's fragments,
+/// shared by every view of that base, and those of the plans changed since.
+pub struct Rendered {
+    index: Arc<CatalogueView>,
+    base: Arc<Fragments>,
+    changed: Fragments,
     digest: [u8; 32],
 }
 
@@ -46,40 +97,34 @@ fn tag_of(parts: &[&[u8]]) -> String {
 }
 
 impl Rendered {
-    fn new(index: Arc<CatalogueIndex>) -> Self {
-        let mut summaries = HashMap::with_capacity(index.len());
-        let mut details = HashMap::with_capacity(index.len());
-        for plan in index.plans() {
-            summaries.insert(
-                plan.id,
-                serde_json::to_string(&ProductSummary::from(plan)).unwrap_or_default(),
-            );
-            let json = serde_json::to_string(&Product::from(plan)).unwrap_or_default();
-            let tag = tag_of(&[json.as_bytes()]);
-            details.insert(plan.id, Detail { json, tag });
-        }
+    /// Renders `index`, reusing `base` when it is the rendering of the
+    /// view's base index: only the changed plans are rendered then.
+    fn new(index: Arc<CatalogueView>, base: Option<Arc<Fragments>>) -> Self {
+        let base = base.unwrap_or_else(|| Arc::new(Fragments::of(index.base().plans())));
+        let changed = Fragments::of(index.changed());
         let mut rendered = Self {
             index,
-            summaries,
-            details,
+            base,
+            changed,
             digest: [0; 32],
         };
         rendered.digest = rendered.digest();
         rendered
     }
 
-    /// The digest of every fragment, in id order (the same on every
-    /// instance), and of the first page with every facet, as lists render it.
+    /// The digest of every published plan's fragments (the base's, less the
+    /// plans hidden since, plus the changed ones: the same whatever the
+    /// split) and of the first page with every facet as lists render it.
     fn digest(&self) -> [u8; 32] {
-        let mut ids: Vec<ProductId> = self.summaries.keys().copied().collect();
-        ids.sort_unstable();
-        let mut h = Sha256::new();
-        for id in ids {
-            for part in [self.summary(id), self.detail(id)] {
-                h.update((part.len() as u64).to_be_bytes());
-                h.update(part.as_bytes());
+        let mut plans = self.base.xor;
+        for id in self.index.hidden() {
+            if let Some(hash) = self.base.hashes.get(id) {
+                xor_into(&mut plans, hash);
             }
         }
+        xor_into(&mut plans, &self.changed.xor);
+        let mut h = Sha256::new();
+        h.update(plans);
         let sample = RawProductQuery {
             facets: Some("true".into()),
             limit: Some("2".into()),
@@ -92,29 +137,36 @@ impl Rendered {
         h.finalize().into()
     }
 
-    /// The index these fragments were rendered from.
+    /// The catalogue these fragments were rendered from.
     #[must_use]
-    pub fn index(&self) -> &CatalogueIndex {
+    pub fn index(&self) -> &CatalogueView {
         &self.index
+    }
+
+    fn fragment(&self, id: ProductId) -> Option<(&String, &Detail)> {
+        fn from(f: &Fragments, id: ProductId) -> Option<(&String, &Detail)> {
+            Some((f.summaries.get(&id)?, f.details.get(&id)?))
+        }
+        from(&self.changed, id).or_else(|| from(&self.base, id))
     }
 
     /// A plan's list JSON.
     #[must_use]
     pub fn summary(&self, id: ProductId) -> &str {
-        self.summaries.get(&id).map_or("null", String::as_str)
+        self.fragment(id).map_or("null", |(s, _)| s.as_str())
     }
 
     /// A plan's detail JSON.
     #[must_use]
     pub fn detail(&self, id: ProductId) -> &str {
-        self.details.get(&id).map_or("null", |d| d.json.as_str())
+        self.fragment(id).map_or("null", |(_, d)| d.json.as_str())
     }
 
     /// The opaque part of the entity tag of a plan's detail JSON: it changes
     /// when that JSON does, and only then.
     #[must_use]
     pub fn detail_tag(&self, id: ProductId) -> &str {
-        self.details.get(&id).map_or("", |d| d.tag.as_str())
+        self.fragment(id).map_or("", |(_, d)| d.tag.as_str())
     }
 
     /// The opaque part of the entity tag of a list answer: the digest of
@@ -191,18 +243,24 @@ pub struct RenderCache {
 }
 
 impl RenderCache {
-    /// The rendering of `index`.
-    pub fn get(&self, index: Arc<CatalogueIndex>) -> Arc<Rendered> {
+    /// The rendering of `index`: the current one, or a new one that renders
+    /// only the plans changed since the base when the base is the same.
+    pub fn get(&self, index: Arc<CatalogueView>) -> Arc<Rendered> {
+        let mut base = None;
         if let Some(r) = self
             .current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
-            && Arc::ptr_eq(&r.index, &index)
         {
-            return Arc::clone(r);
+            if Arc::ptr_eq(&r.index, &index) {
+                return Arc::clone(r);
+            }
+            if Arc::ptr_eq(r.index.base(), index.base()) {
+                base = Some(Arc::clone(&r.base));
+            }
         }
-        let rendered = Arc::new(Rendered::new(index));
+        let rendered = Arc::new(Rendered::new(index, base));
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&rendered));
         rendered
     }
@@ -242,7 +300,7 @@ mod tests {
     }
 
     fn rendered(plans: Vec<Plan>) -> Rendered {
-        Rendered::new(Arc::new(CatalogueIndex::new(plans)))
+        Rendered::new(Arc::new(CatalogueView::new(plans)), None)
     }
 
     fn query(pairs: &[(&str, &str)]) -> ProductQuery {
@@ -274,6 +332,39 @@ mod tests {
             serde_json::from_str(&r.page(&r.index().search(&q), &r.index().count(&q))).unwrap();
         assert!(body.get("facets").is_none(), "{body}");
         assert!(body["next_cursor"].is_null());
+    }
+
+    #[test]
+    fn a_rendering_of_changes_tags_like_a_fresh_rendering_of_the_result() {
+        let base = vec![
+            plan(1, Style::Modern),
+            plan(2, Style::Chalet),
+            plan(3, Style::Modern),
+        ];
+        let view = Arc::new(CatalogueView::new(base.clone()));
+        let first = Rendered::new(Arc::clone(&view), None);
+        let mut changed = base[1].clone();
+        changed.title = "Chalet rénové".into();
+        let added = plan(4, Style::Chalet);
+        let next = Arc::new(view.with_changes(vec![
+            (changed.id, Some(changed.clone())),
+            (base[2].id, None),
+            (added.id, Some(added.clone())),
+        ]));
+        let incremental = Rendered::new(Arc::clone(&next), Some(Arc::clone(&first.base)));
+        let fresh = rendered(vec![base[0].clone(), changed.clone(), added.clone()]);
+        let q = query(&[("facets", "true")]);
+        assert_eq!(incremental.list_tag(&q), fresh.list_tag(&q));
+        assert_ne!(incremental.list_tag(&q), first.list_tag(&q));
+        assert_eq!(incremental.detail(changed.id), fresh.detail(changed.id));
+        assert_eq!(
+            incremental.detail_tag(base[0].id),
+            fresh.detail_tag(base[0].id)
+        );
+        assert_eq!(
+            incremental.page(&next.search(&q), &next.count(&q)),
+            fresh.page(&fresh.index().search(&q), &fresh.index().count(&q))
+        );
     }
 
     #[test]
