@@ -184,6 +184,7 @@ impl Application {
                                 )),
                         )
                         .default_service(web::to(fallback))
+                        .wrap(from_fn(crate::middleware::documented_methods))
                         // Outside CORS, so preflight answers carry them too.
                         .wrap(cors(&server_config))
                         .wrap(security_headers())

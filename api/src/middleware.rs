@@ -152,6 +152,31 @@ pub fn security_headers() -> DefaultHeaders {
 pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
 img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// Answers 405, with `Allow`, a method the document does not give the
+/// request's path, before routing: a concrete path (`/products/import`)
+/// must not reach the handlers of a template that also matches it
+/// (`/products/{product_id}`). CORS preflights are answered outside.
+///
+/// # Errors
+/// Only what inner services fail with outside a response (not expected).
+pub async fn documented_methods(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if req.method() != actix_web::http::Method::OPTIONS
+        && let Some(spec) = req.app_data::<actix_web::web::Data<crate::openapi::Spec>>()
+        && let Some(allowed) = spec.allowed_methods(req.path())
+        && !allowed.iter().any(|m| m == req.method().as_str())
+    {
+        // With the error attached, as from a handler, so that the request
+        // context middleware completes the problem like any other.
+        return Ok(req.error_response(ApiError::MethodNotAllowed(allowed)));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
