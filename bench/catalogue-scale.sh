@@ -41,7 +41,7 @@ rss() { awk '/VmRSS/ {printf "%.0f MiB", $2/1024}' "/proc/$PID/status"; }
 python3 - "$PLANS" >"$WORK/plans.csv" <<'PY'
 import random, sys
 n = int(sys.argv[1]); r = random.Random(42)
-styles = ["contemporary", "traditional", "modern", "chalet", "bungalow", "villa"]
+styles = ["contemporary", "traditional", "modern", "chalet", "bungalow", "farmhouse", "cottage", "wood_frame"]
 words = ["maison", "bois", "pierre", "plain-pied", "étage", "lumineuse", "jardin", "terrasse",
          "garage", "familiale", "compacte", "évolutive", "bioclimatique", "piscine", "véranda"]
 print("slug,title,description,style,living_area_m2,bedrooms,bathrooms,levels,garage_spaces,lot_width_m,lot_depth_m,image_urls,formats,published")
@@ -62,8 +62,8 @@ TOKEN=$(curl -fsS -H 'content-type: application/json' \
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 T0=$(date +%s.%N)
-curl -fsS -o "$WORK/import.json" -H "authorization: Bearer $TOKEN" -H 'content-type: text/csv' \
-  --data-binary "@$WORK/plans.csv" "$BASE/v1/admin/products/import"
+curl -sS --fail-with-body -o "$WORK/import.json" -H "authorization: Bearer $TOKEN" -H 'content-type: text/csv' \
+  --data-binary "@$WORK/plans.csv" "$BASE/v1/admin/products/import" || { cat "$WORK/import.json"; exit 1; }
 T1=$(date +%s.%N)
 IMPORT_S=$(python3 -c "print(f'{$T1 - $T0:.1f}')")
 RSS_IMPORT=$(rss)
