@@ -131,8 +131,7 @@ async fn search(
     let rendered = rendered.get(state.catalogue.index());
     let etag = cache::etag(req, &rendered.list_tag(&query));
     Ok(cache::answer(req, etag, || {
-        let (page, counts) = rendered.index().search_and_count(&query);
-        rendered.page(&page, &counts)
+        rendered.answer(&query).to_string()
     }))
 }
 

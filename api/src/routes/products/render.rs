@@ -83,7 +83,13 @@ pub struct Rendered {
     base: Arc<Fragments>,
     changed: Fragments,
     digest: [u8; 32],
+    /// List answers already assembled for this view, by canonical query:
+    /// shop fronts ask the same searches again and again.
+    pages: std::sync::Mutex<HashMap<String, Arc<str>>>,
 }
+
+/// List answers kept per view; past it the cache starts afresh.
+const PAGES_KEPT: usize = 1024;
 
 /// 128 bits of a SHA-256, URL-safe: the opaque part of a strong entity tag.
 fn tag_of(parts: &[&[u8]]) -> String {
@@ -107,6 +113,7 @@ impl Rendered {
             base,
             changed,
             digest: [0; 32],
+            pages: std::sync::Mutex::new(HashMap::new()),
         };
         rendered.digest = rendered.digest();
         rendered
@@ -174,6 +181,29 @@ impl Rendered {
     #[must_use]
     pub fn list_tag(&self, query: &ProductQuery) -> String {
         tag_of(&[&self.digest, query.canonical().as_bytes()])
+    }
+
+    /// The `ProductPage` JSON answering `query` on this view, assembled once
+    /// and then reused until the catalogue changes.
+    #[must_use]
+    pub fn answer(&self, query: &ProductQuery) -> Arc<str> {
+        let key = query.canonical();
+        if let Some(page) = self
+            .pages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Arc::clone(page);
+        }
+        let (page, counts) = self.index.search_and_count(query);
+        let body: Arc<str> = Arc::from(self.page(&page, &counts));
+        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        if pages.len() >= PAGES_KEPT {
+            pages.clear();
+        }
+        pages.insert(key, Arc::clone(&body));
+        body
     }
 
     /// The `ProductPage` JSON of a page and its counts, assembled from the
