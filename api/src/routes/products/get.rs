@@ -21,10 +21,9 @@ fn find(
         .ok_or_else(|| ApiError::NotFound("No published plan has this id or slug.".into()))?;
     // The body is the `Product` schema, rendered once per catalogue revision;
     // its tag changes when this plan does.
-    let etag = cache::etag(req, rendered.detail_tag(plan.id));
-    Ok(cache::answer(req, etag, || {
-        rendered.detail(plan.id).to_owned()
-    }))
+    let detail = rendered.detail(plan);
+    let etag = cache::etag(req, &detail.tag);
+    Ok(cache::answer(req, etag, || detail.json.clone()))
 }
 
 /// Get one published house plan, by id or slug, with its formats and prices.

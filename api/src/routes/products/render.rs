@@ -21,17 +21,30 @@ use sha2::{Digest as _, Sha256};
 use super::dto::{Product, ProductSummary};
 
 /// A plan's detail JSON and the opaque part of its entity tag.
-struct Detail {
-    json: String,
-    tag: String,
+pub struct Detail {
+    /// The `Product` JSON.
+    pub json: String,
+    /// The opaque part of its entity tag: it changes when the JSON does.
+    pub tag: String,
 }
+
+impl Detail {
+    fn of(plan: &Plan) -> Self {
+        let json = serde_json::to_string(&Product::from(plan)).unwrap_or_default();
+        let tag = tag_of(&[json.as_bytes()]);
+        Self { json, tag }
+    }
+}
+
+/// Detail answers kept per view (lists need only summaries, so details
+/// are rendered when first asked for).
+const DETAILS_KEPT: usize = 4096;
 
 /// The JSON of a set of plans, each plan's hash, and the XOR of them: a
 /// digest of the set that does not depend on how it was split, so every
 /// instance derives the same tags from the same catalogue.
 struct Fragments {
     summaries: HashMap<ProductId, String>,
-    details: HashMap<ProductId, Detail>,
     hashes: HashMap<ProductId, [u8; 32]>,
     xor: [u8; 32],
 }
@@ -43,33 +56,25 @@ fn xor_into(acc: &mut [u8; 32], h: &[u8; 32]) {
 impl Fragments {
     fn of<'a>(plans: impl Iterator<Item = &'a Plan>) -> Self {
         let mut summaries = HashMap::new();
-        let mut details = HashMap::new();
-        for plan in plans {
-            summaries.insert(
-                plan.id,
-                serde_json::to_string(&ProductSummary::from(plan)).unwrap_or_default(),
-            );
-            let json = serde_json::to_string(&Product::from(plan)).unwrap_or_default();
-            let tag = tag_of(&[json.as_bytes()]);
-            details.insert(plan.id, Detail { json, tag });
-        }
-        let mut hashes = HashMap::with_capacity(summaries.len());
+        let mut hashes = HashMap::new();
         let mut xor = [0u8; 32];
-        for (id, summary) in &summaries {
+        for plan in plans {
+            let summary = serde_json::to_string(&ProductSummary::from(plan)).unwrap_or_default();
+            // The detail JSON counts in the digest but is not kept.
+            let detail = serde_json::to_string(&Product::from(plan)).unwrap_or_default();
             let mut h = Sha256::new();
-            h.update(id.as_uuid().as_bytes());
-            let detail = details.get(id).map_or("", |d| d.json.as_str());
-            for part in [summary.as_str(), detail] {
+            h.update(plan.id.as_uuid().as_bytes());
+            for part in [summary.as_str(), detail.as_str()] {
                 h.update((part.len() as u64).to_be_bytes());
                 h.update(part.as_bytes());
             }
             let h: [u8; 32] = h.finalize().into();
             xor_into(&mut xor, &h);
-            hashes.insert(*id, h);
+            hashes.insert(plan.id, h);
+            summaries.insert(plan.id, summary);
         }
         Self {
             summaries,
-            details,
             hashes,
             xor,
         }
@@ -86,6 +91,7 @@ pub struct Rendered {
     /// List answers already assembled for this view, by canonical query:
     /// shop fronts ask the same searches again and again.
     pages: std::sync::Mutex<HashMap<String, Arc<str>>>,
+    details: std::sync::Mutex<HashMap<ProductId, Arc<Detail>>>,
 }
 
 /// List answers kept per view; past it the cache starts afresh.
@@ -114,6 +120,7 @@ impl Rendered {
             changed,
             digest: [0; 32],
             pages: std::sync::Mutex::new(HashMap::new()),
+            details: std::sync::Mutex::new(HashMap::new()),
         };
         rendered.digest = rendered.digest();
         rendered
@@ -150,30 +157,35 @@ impl Rendered {
         &self.index
     }
 
-    fn fragment(&self, id: ProductId) -> Option<(&String, &Detail)> {
-        fn from(f: &Fragments, id: ProductId) -> Option<(&String, &Detail)> {
-            Some((f.summaries.get(&id)?, f.details.get(&id)?))
-        }
-        from(&self.changed, id).or_else(|| from(&self.base, id))
-    }
-
     /// A plan's list JSON.
     #[must_use]
     pub fn summary(&self, id: ProductId) -> &str {
-        self.fragment(id).map_or("null", |(s, _)| s.as_str())
+        self.changed
+            .summaries
+            .get(&id)
+            .or_else(|| self.base.summaries.get(&id))
+            .map_or("null", String::as_str)
     }
 
-    /// A plan's detail JSON.
+    /// A plan's detail JSON and its tag, rendered when first asked for on
+    /// this view.
     #[must_use]
-    pub fn detail(&self, id: ProductId) -> &str {
-        self.fragment(id).map_or("null", |(_, d)| d.json.as_str())
-    }
-
-    /// The opaque part of the entity tag of a plan's detail JSON: it changes
-    /// when that JSON does, and only then.
-    #[must_use]
-    pub fn detail_tag(&self, id: ProductId) -> &str {
-        self.fragment(id).map_or("", |(_, d)| d.tag.as_str())
+    pub fn detail(&self, plan: &Plan) -> Arc<Detail> {
+        if let Some(d) = self
+            .details
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&plan.id)
+        {
+            return Arc::clone(d);
+        }
+        let detail = Arc::new(Detail::of(plan));
+        let mut details = self.details.lock().unwrap_or_else(PoisonError::into_inner);
+        if details.len() >= DETAILS_KEPT {
+            details.clear();
+        }
+        details.insert(plan.id, Arc::clone(&detail));
+        detail
     }
 
     /// The opaque part of the entity tag of a list answer: the digest of
@@ -386,11 +398,11 @@ mod tests {
         let q = query(&[("facets", "true")]);
         assert_eq!(incremental.list_tag(&q), fresh.list_tag(&q));
         assert_ne!(incremental.list_tag(&q), first.list_tag(&q));
-        assert_eq!(incremental.detail(changed.id), fresh.detail(changed.id));
         assert_eq!(
-            incremental.detail_tag(base[0].id),
-            fresh.detail_tag(base[0].id)
+            incremental.detail(&changed).json,
+            fresh.detail(&changed).json
         );
+        assert_eq!(incremental.detail(&base[0]).tag, fresh.detail(&base[0]).tag);
         assert_eq!(
             incremental.page(&next.search(&q), &next.count(&q)),
             fresh.page(&fresh.index().search(&q), &fresh.index().count(&q))
@@ -412,9 +424,10 @@ mod tests {
         let b = rendered(changed.clone());
         assert_ne!(a.list_tag(&q), b.list_tag(&q));
         // A plan's detail tag follows that plan alone.
-        let (edited, other) = (changed[0].id, changed[1].id);
-        assert_ne!(a.detail_tag(edited), b.detail_tag(edited));
-        assert_eq!(a.detail_tag(other), b.detail_tag(other));
-        assert!(!a.detail_tag(other).is_empty());
+        let before: Vec<Plan> = a.index().plans().cloned().collect();
+        let tag = |r: &Rendered, p: &Plan| r.detail(p).tag.clone();
+        assert_ne!(tag(&a, &before[0]), tag(&b, &changed[0]));
+        assert_eq!(tag(&a, &before[1]), tag(&b, &changed[1]));
+        assert!(!tag(&a, &before[1]).is_empty());
     }
 }
