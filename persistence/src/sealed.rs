@@ -133,12 +133,19 @@ pub struct PersonalTable {
     pub clear: &'static [&'static str],
     /// Why the clear columns reveal no one.
     pub why: &'static str,
+    /// The timestamp column the retention rule counts from.
+    pub clock: &'static str,
+    /// The retention rule, as the record of processing states it (the
+    /// retention job enforces these).
+    pub retention: &'static str,
 }
 
 /// Every table with personal data.
 pub const PERSONAL_TABLES: &[PersonalTable] = &[
     PersonalTable {
         name: "customers",
+        clock: "last_active_at",
+        retention: "inactive customer accounts: 6 months after the last login or order (RET-2); staff accounts are kept while employed",
         clear: &[
             "id",
             "email_bidx",
@@ -156,11 +163,15 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
     },
     PersonalTable {
         name: "customer_addresses",
+        clock: "updated_at",
+        retention: "with the account",
         clear: &["id", "customer_id", "kind", "created_at", "updated_at"],
         why: "ids, kind and timestamps only",
     },
     PersonalTable {
         name: "sessions",
+        clock: "expires_at",
+        retention: "30 days after the session's end",
         clear: &[
             "id",
             "customer_id",
@@ -174,6 +185,8 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
     },
     PersonalTable {
         name: "auth_tokens",
+        clock: "expires_at",
+        retention: "7 days after expiry",
         clear: &[
             "id",
             "customer_id",
@@ -187,6 +200,8 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
     },
     PersonalTable {
         name: "security_counters",
+        clock: "updated_at",
+        retention: "when the counting window or block ends",
         clear: &[
             "key",
             "kind",
@@ -201,6 +216,8 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
     },
     PersonalTable {
         name: "audit_log",
+        clock: "at",
+        retention: "12 months",
         clear: &[
             "seq",
             "at",
@@ -216,6 +233,8 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
     },
     PersonalTable {
         name: "outbox",
+        clock: "created_at",
+        retention: "sent or given-up messages: 30 days",
         clear: &[
             "id",
             "subject_id",
@@ -233,6 +252,8 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
     },
     PersonalTable {
         name: "idempotency_records",
+        clock: "created_at",
+        retention: "24 hours (enforced by the idempotency-purge job)",
         clear: &[
             "id",
             "caller",
@@ -250,6 +271,8 @@ account's answer is sealed; rows live 24 hours",
     },
     PersonalTable {
         name: "consent_events",
+        clock: "at",
+        retention: "the proof of a consent: 5 years after the relationship ends (limitation period), then with the subject's key",
         clear: &[
             "id",
             "subject_id",
@@ -266,6 +289,8 @@ account's answer is sealed; rows live 24 hours",
     },
     PersonalTable {
         name: "consent_state",
+        clock: "updated_at",
+        retention: "with the subject",
         clear: &[
             "subject_id",
             "purpose",
@@ -278,11 +303,15 @@ account's answer is sealed; rows live 24 hours",
     },
     PersonalTable {
         name: "guest_subjects",
+        clock: "last_used_at",
+        retention: "when none of the guest's data remains",
         clear: &["id", "email_bidx", "created_at", "last_used_at"],
         why: "the address only as a keyed blind index",
     },
     PersonalTable {
         name: "newsletter_subscribers",
+        clock: "updated_at",
+        retention: "unconfirmed: 7 days (enforced by the newsletter job); unsubscribed: 30 days; confirmed without activity: 3 years",
         clear: &[
             "id",
             "subject_id",
@@ -301,6 +330,8 @@ account's answer is sealed; rows live 24 hours",
     },
     PersonalTable {
         name: "contact_messages",
+        clock: "created_at",
+        retention: "1 year after the last answer or change (updated_at)",
         clear: &[
             "id",
             "subject_id",
@@ -319,11 +350,15 @@ account's answer is sealed; rows live 24 hours",
     },
     PersonalTable {
         name: "contact_replies",
+        clock: "created_at",
+        retention: "with their message",
         clear: &["id", "message_id", "subject_id", "staff_id", "created_at"],
         why: "ids and timestamps only",
     },
     PersonalTable {
         name: "article_comments",
+        clock: "created_at",
+        retention: "approved: while the article is published; pending or spam: 30 days; of an erased author: with the author's key",
         clear: &[
             "id",
             "article_id",
@@ -371,6 +406,14 @@ pub fn check_schema(schema: &[(String, Vec<String>)]) -> Vec<String> {
         if personal.is_none() && !IMPERSONAL_TABLES.contains(&table.as_str()) {
             problems.push(format!(
                 "table {table} is neither personal nor impersonal in the registry"
+            ));
+        }
+        if let Some(t) = personal
+            && !columns.iter().any(|c| c == t.clock)
+        {
+            problems.push(format!(
+                "{table}.{} (the clock of its retention rule) is not in the schema",
+                t.clock
             ));
         }
         for column in columns {
