@@ -413,6 +413,29 @@ pub fn truncate_ip(ip: std::net::IpAddr) -> String {
     }
 }
 
+/// Appends an entry inside a unit of work (or on the pool), by `actor`
+/// from `source`, about `target`, because `why`.
+///
+/// # Errors
+/// Storage failure.
+pub async fn record(
+    repos: &dyn crate::store::Repos,
+    (actor, source): (Actor, Option<String>),
+    action: AuditAction,
+    target: AuditTarget,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    repos
+        .audit()
+        .append(
+            NewAuditEntry::new(actor, action, Some(target), source).because(why),
+            now,
+        )
+        .await
+        .map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

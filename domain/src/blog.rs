@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::audit::{AuditAction, AuditTarget, NewAuditEntry};
+use crate::audit::{AuditAction, AuditTarget};
 use crate::catalogue::Slug;
 use crate::clock::Clock;
 use crate::contact::{FormLimits, limit_form};
@@ -18,7 +18,7 @@ use crate::identity::{
 };
 use crate::ids::{ArticleId, CommentId};
 use crate::service::ServiceError;
-use crate::store::{Repos, Store};
+use crate::store::Store;
 use crate::subject::{SubjectId, subject_for_email};
 use crate::text::bounded;
 
@@ -336,24 +336,6 @@ pub trait BlogRepo: Send + Sync {
     async fn bump_revision(&self) -> Result<(), StorageError>;
 }
 
-async fn audit_blog(
-    repos: &dyn Repos,
-    staff: &Principal,
-    action: AuditAction,
-    target: AuditTarget,
-    why: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    repos
-        .audit()
-        .append(
-            NewAuditEntry::new(staff.actor(), action, Some(target), staff.source()).because(why),
-            now,
-        )
-        .await
-        .map(|_| ())
-}
-
 fn settle(mut draft: ArticleDraft, now: DateTime<Utc>) -> ArticleDraft {
     if draft.status == ArticleStatus::Published && draft.published_at.is_none() {
         draft.published_at = Some(now);
@@ -384,9 +366,9 @@ pub async fn create_article(
         return Err(ServiceError::Taken("slug"));
     }
     uow.blog().bump_revision().await?;
-    audit_blog(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::ArticleChanged,
         AuditTarget::Article(a.id),
         "created",
@@ -420,9 +402,9 @@ pub async fn update_article(
         Some(true) => {}
     }
     uow.blog().bump_revision().await?;
-    audit_blog(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::ArticleChanged,
         AuditTarget::Article(id),
         "changed",
@@ -454,9 +436,9 @@ pub async fn delete_article(
         return Err(ServiceError::NotFound("No article has this id."));
     }
     uow.blog().bump_revision().await?;
-    audit_blog(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::ArticleChanged,
         AuditTarget::Article(id),
         "deleted",
@@ -550,9 +532,9 @@ pub async fn comments_for_moderation(
     let uow = store.begin().await?;
     let list = uow.blog().comments(status, limit, offset).await?;
     for c in &list {
-        audit_blog(
+        crate::audit::record(
             uow.as_ref(),
-            staff,
+            staff.by(),
             AuditAction::PersonalDataAccessed,
             AuditTarget::Comment(c.id),
             reason,
@@ -586,9 +568,9 @@ pub async fn moderate(
         return Err(ServiceError::NotFound("No comment has this id."));
     }
     uow.blog().bump_revision().await?;
-    audit_blog(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::CommentModerated,
         AuditTarget::Comment(id),
         status.as_str(),
@@ -615,9 +597,9 @@ pub async fn delete_comment(
         return Err(ServiceError::NotFound("No comment has this id."));
     }
     uow.blog().bump_revision().await?;
-    audit_blog(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::CommentModerated,
         AuditTarget::Comment(id),
         "deleted",

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::audit::{AuditAction, AuditTarget, NewAuditEntry};
+use crate::audit::{AuditAction, AuditTarget};
 use crate::clock::Clock;
 use crate::error::{FieldErrors, StorageError};
 use crate::identity::{
@@ -17,7 +17,7 @@ use crate::identity::{
 use crate::ids::ContactMessageId;
 use crate::mail::{Envelope, Mail};
 use crate::service::ServiceError;
-use crate::store::{Repos, Store};
+use crate::store::Store;
 use crate::subject::{SubjectId, subject_for_email};
 use crate::text::bounded;
 
@@ -405,30 +405,6 @@ pub async fn list(
         .await?)
 }
 
-async fn audited(
-    repos: &dyn Repos,
-    staff: &Principal,
-    action: AuditAction,
-    id: ContactMessageId,
-    why: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    repos
-        .audit()
-        .append(
-            NewAuditEntry::new(
-                staff.actor(),
-                action,
-                Some(AuditTarget::ContactMessage(id)),
-                staff.source(),
-            )
-            .because(why),
-            now,
-        )
-        .await
-        .map(|_| ())
-}
-
 /// Reads a message (staff), audited with the reason given.
 ///
 /// # Errors
@@ -445,11 +421,11 @@ pub async fn read(
     let Some(m) = uow.contact().get(id).await? else {
         return Err(ServiceError::NotFound("No contact message has this id."));
     };
-    audited(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::PersonalDataAccessed,
-        id,
+        AuditTarget::ContactMessage(id),
         reason,
         now,
     )
@@ -496,11 +472,11 @@ pub async fn answer(
             now,
         )
         .await?;
-    audited(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::ContactMessageAnswered,
-        id,
+        AuditTarget::ContactMessage(id),
         "answer sent",
         now,
     )
@@ -530,11 +506,11 @@ pub async fn set_status(
     if !uow.contact().set_status(id, status, now).await? {
         return Err(ServiceError::NotFound("No contact message has this id."));
     }
-    audited(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::ContactMessageChanged,
-        id,
+        AuditTarget::ContactMessage(id),
         &format!("status {}", status.as_str()),
         now,
     )
@@ -574,11 +550,11 @@ pub async fn to_rights_request(
             "this message is already a data-subject request".into(),
         ));
     }
-    audited(
+    crate::audit::record(
         uow.as_ref(),
-        staff,
+        staff.by(),
         AuditAction::ContactMessageChanged,
-        id,
+        AuditTarget::ContactMessage(id),
         "handed to the data-subject rights workflow",
         now,
     )

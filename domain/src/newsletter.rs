@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::audit::{Actor, AuditAction, AuditTarget, NewAuditEntry};
+use crate::audit::{Actor, AuditAction, AuditTarget};
 use crate::clock::Clock;
 use crate::consent::{self, Channel, MARKETING_EMAIL, NEWSLETTER};
 use crate::error::{FieldErrors, StorageError};
@@ -732,25 +732,6 @@ pub async fn letter_still_wanted(
     Ok(wanted.then_some(c))
 }
 
-async fn audit_campaign(
-    repos: &dyn Repos,
-    actor: Actor,
-    source: Option<String>,
-    action: AuditAction,
-    id: CampaignId,
-    why: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    repos
-        .audit()
-        .append(
-            NewAuditEntry::new(actor, action, Some(AuditTarget::Campaign(id)), source).because(why),
-            now,
-        )
-        .await
-        .map(|_| ())
-}
-
 /// Creates a draft campaign (staff).
 ///
 /// # Errors
@@ -776,12 +757,11 @@ pub async fn create_campaign(
     };
     let uow = store.begin().await?;
     uow.newsletter().insert_campaign(&c).await?;
-    audit_campaign(
+    crate::audit::record(
         uow.as_ref(),
-        staff.actor(),
-        staff.source(),
+        staff.by(),
         AuditAction::CampaignChanged,
-        c.id,
+        AuditTarget::Campaign(c.id),
         "created",
         now,
     )
@@ -825,12 +805,11 @@ pub async fn update_campaign(
             "the campaign has started sending: its content is fixed".into(),
         ));
     }
-    audit_campaign(
+    crate::audit::record(
         uow.as_ref(),
-        staff.actor(),
-        staff.source(),
+        staff.by(),
         AuditAction::CampaignChanged,
-        id,
+        AuditTarget::Campaign(id),
         "changed",
         now,
     )
@@ -865,12 +844,11 @@ pub async fn delete_campaign(
             "only drafts can be deleted; cancel a scheduled or sending campaign instead".into(),
         ));
     }
-    audit_campaign(
+    crate::audit::record(
         uow.as_ref(),
-        staff.actor(),
-        staff.source(),
+        staff.by(),
         AuditAction::CampaignChanged,
-        id,
+        AuditTarget::Campaign(id),
         "deleted",
         now,
     )
@@ -912,12 +890,11 @@ pub async fn send_campaign(
             c.status.as_str()
         )));
     }
-    audit_campaign(
+    crate::audit::record(
         uow.as_ref(),
-        staff.actor(),
-        staff.source(),
+        staff.by(),
         AuditAction::CampaignChanged,
-        id,
+        AuditTarget::Campaign(id),
         if later { "scheduled" } else { "sent" },
         now,
     )
@@ -963,12 +940,11 @@ pub async fn cancel_campaign(
             c.status.as_str()
         )));
     }
-    audit_campaign(
+    crate::audit::record(
         uow.as_ref(),
-        staff.actor(),
-        staff.source(),
+        staff.by(),
         AuditAction::CampaignChanged,
-        id,
+        AuditTarget::Campaign(id),
         "cancelled",
         now,
     )
@@ -1116,12 +1092,11 @@ pub async fn run_campaigns(
                     .set_status(id, &[CampaignStatus::Sending], CampaignStatus::Sent, now)
                     .await?;
                 let total = c.enqueued + i64::try_from(batch.len()).unwrap_or(0);
-                audit_campaign(
+                crate::audit::record(
                     uow.as_ref(),
-                    Actor::System,
-                    None,
+                    (Actor::System, None),
                     AuditAction::CampaignSent,
-                    id,
+                    AuditTarget::Campaign(id),
                     &format!("{total} letters queued"),
                     now,
                 )

@@ -227,3 +227,40 @@ mod tests {
         assert_eq!(pattern("ProfileChanges", "phone"), phone);
     }
 }
+
+/// `limit` and `offset` of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OffsetParams {
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<String>,
+    /// Items to skip (default 0).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 100000, example = 0)]
+    pub offset: Option<String>,
+}
+
+impl OffsetParams {
+    /// The page size and offset.
+    ///
+    /// # Errors
+    /// [`ApiError::Validation`] for a bad limit or offset.
+    pub fn parse(&self) -> Result<(u64, u64), ApiError> {
+        let mut f = domain::FieldErrors::default();
+        let mut number = |name: &str, raw: Option<&str>, default: u64, min: u64, max: u64| match raw
+        {
+            None => default,
+            Some(r) => match r.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => n,
+                _ => {
+                    f.push(name, format!("must be a whole number from {min} to {max}"));
+                    default
+                }
+            },
+        };
+        let limit = number("limit", self.limit.as_deref(), 20, 1, 100);
+        let offset = number("offset", self.offset.as_deref(), 0, 0, 100_000);
+        f.check()?;
+        Ok((limit, offset))
+    }
+}

@@ -15,7 +15,7 @@ use crate::body::{Body, Params};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors, ThrottledErrors};
 use crate::routes::admin::customers::reason;
 use crate::routes::auth::LanguageDto;
-use crate::routes::common::{Accepted, validate};
+use crate::routes::common::{Accepted, OffsetParams, validate};
 use crate::state::SharedState;
 
 /// What a message is about:
@@ -314,25 +314,6 @@ pub struct ContactMessagePage {
     pub items: Vec<ContactMessageSummary>,
 }
 
-fn number(
-    f: &mut domain::FieldErrors,
-    name: &str,
-    raw: Option<&str>,
-    default: u64,
-    max: u64,
-) -> u64 {
-    match raw {
-        None => default,
-        Some(r) => match r.parse::<u64>() {
-            Ok(n) if n <= max && (name != "limit" || n >= 1) => n,
-            _ => {
-                f.push(name, format!("must be a whole number up to {max}"));
-                default
-            }
-        },
-    }
-}
-
 /// Contact messages (staff), newest first, without personal data.
 #[utoipa::path(
     tag = "admin",
@@ -352,10 +333,11 @@ pub async fn admin_list_contact_messages(
     params: Params<ContactListParams>,
 ) -> Result<web::Json<ContactMessagePage>, ApiError> {
     let p = params.read()?;
-    let mut f = domain::FieldErrors::default();
-    let limit = number(&mut f, "limit", p.limit.as_deref(), 20, 100);
-    let offset = number(&mut f, "offset", p.offset.as_deref(), 0, 100_000);
-    f.check()?;
+    let (limit, offset) = OffsetParams {
+        limit: p.limit.clone(),
+        offset: p.offset.clone(),
+    }
+    .parse()?;
     let items = domain::contact::list(
         state.store.as_ref(),
         p.status.map(Into::into),

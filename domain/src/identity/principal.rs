@@ -33,6 +33,12 @@ impl Principal {
         AuditTarget::Customer(self.customer_id)
     }
 
+    /// Who acted and from where, as [`crate::audit::record`] takes them.
+    #[must_use]
+    pub fn by(&self) -> (Actor, Option<String>) {
+        (self.actor(), self.source())
+    }
+
     /// The truncated source address for the audit log.
     #[must_use]
     pub fn source(&self) -> Option<String> {

@@ -43,6 +43,31 @@ fn campaign(r: nc::Model) -> Result<Campaign, StorageError> {
 }
 
 impl<C: Conn> SqlRepos<C> {
+    /// Ends the subscriptions matching `which` that have not ended; how many.
+    async fn end_where(
+        &self,
+        which: sea_orm::sea_query::SimpleExpr,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let r = ns::Entity::update_many()
+            .col_expr(
+                ns::Column::Status,
+                Expr::value(SubscriberStatus::Unsubscribed.as_str()),
+            )
+            .col_expr(ns::Column::UnsubscribedAt, Expr::value(now))
+            .col_expr(ns::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                ns::Column::ConfirmTokenHash,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .filter(which)
+            .filter(ns::Column::Status.ne(SubscriberStatus::Unsubscribed.as_str()))
+            .exec(self.conn())
+            .await
+            .map_err(err("failed to end subscriptions"))?;
+        Ok(r.rows_affected)
+    }
+
     async fn open_subscriber(&self, r: ns::Model) -> Result<Option<Subscriber>, StorageError> {
         let subject = SubjectId::from_uuid(r.subject_id);
         let Some(key) = self.key(subject).await? else {
@@ -244,23 +269,7 @@ impl<C: Conn> NewsletterRepo for SqlRepos<C> {
         id: SubscriberId,
         now: DateTime<Utc>,
     ) -> Result<bool, StorageError> {
-        let r = ns::Entity::update_many()
-            .col_expr(
-                ns::Column::Status,
-                Expr::value(SubscriberStatus::Unsubscribed.as_str()),
-            )
-            .col_expr(ns::Column::UnsubscribedAt, Expr::value(now))
-            .col_expr(ns::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                ns::Column::ConfirmTokenHash,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .filter(ns::Column::Id.eq(id.as_uuid()))
-            .filter(ns::Column::Status.ne(SubscriberStatus::Unsubscribed.as_str()))
-            .exec(self.conn())
-            .await
-            .map_err(err("failed to end a subscription"))?;
-        Ok(r.rows_affected == 1)
+        Ok(self.end_where(ns::Column::Id.eq(id.as_uuid()), now).await? == 1)
     }
 
     async fn unsubscribe_subject(
@@ -268,23 +277,8 @@ impl<C: Conn> NewsletterRepo for SqlRepos<C> {
         subject: SubjectId,
         now: DateTime<Utc>,
     ) -> Result<u64, StorageError> {
-        let r = ns::Entity::update_many()
-            .col_expr(
-                ns::Column::Status,
-                Expr::value(SubscriberStatus::Unsubscribed.as_str()),
-            )
-            .col_expr(ns::Column::UnsubscribedAt, Expr::value(now))
-            .col_expr(ns::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                ns::Column::ConfirmTokenHash,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .filter(ns::Column::SubjectId.eq(subject.as_uuid()))
-            .filter(ns::Column::Status.ne(SubscriberStatus::Unsubscribed.as_str()))
-            .exec(self.conn())
+        self.end_where(ns::Column::SubjectId.eq(subject.as_uuid()), now)
             .await
-            .map_err(err("failed to end subscriptions"))?;
-        Ok(r.rows_affected)
     }
 
     async fn expire_pending(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, StorageError> {
