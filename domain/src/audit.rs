@@ -60,6 +60,8 @@ pub enum AuditAction {
     ArticleChanged,
     /// A comment was approved, marked as spam or deleted.
     CommentModerated,
+    /// Staff changed an order's status.
+    OrderStatusChanged,
 }
 
 impl AuditAction {
@@ -89,6 +91,7 @@ impl AuditAction {
         Self::ContactMessageChanged,
         Self::ArticleChanged,
         Self::CommentModerated,
+        Self::OrderStatusChanged,
     ];
 
     /// The stable wire name.
@@ -119,6 +122,7 @@ impl AuditAction {
             Self::ContactMessageChanged => "contact_message_changed",
             Self::ArticleChanged => "article_changed",
             Self::CommentModerated => "comment_moderated",
+            Self::OrderStatusChanged => "order_status_changed",
         }
     }
 
@@ -176,6 +180,8 @@ pub enum AuditTarget {
     Comment(crate::ids::CommentId),
     /// A data subject that is not an account (a guest).
     Subject(crate::subject::SubjectId),
+    /// An order.
+    Order(crate::ids::OrderId),
 }
 
 impl fmt::Display for AuditTarget {
@@ -192,6 +198,7 @@ impl fmt::Display for AuditTarget {
             Self::Article(id) => write!(f, "article:{id}"),
             Self::Comment(id) => write!(f, "comment:{id}"),
             Self::Subject(id) => write!(f, "subject:{id}"),
+            Self::Order(id) => write!(f, "order:{id}"),
         }
     }
 }

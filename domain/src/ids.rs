@@ -120,3 +120,18 @@ typed_id!(
     /// Identifies a comment on an article.
     CommentId
 );
+
+typed_id!(
+    /// Identifies a cart.
+    CartId
+);
+
+typed_id!(
+    /// Identifies a line of a cart.
+    CartLineId
+);
+
+typed_id!(
+    /// Identifies an order.
+    OrderId
+);

@@ -21,6 +21,7 @@ pub mod money;
 pub mod newsletter;
 pub mod pagination;
 pub mod service;
+pub mod shop;
 pub mod store;
 pub mod subject;
 #[cfg(test)]

@@ -66,6 +66,28 @@ pub enum Mail {
         /// The answer.
         body: String,
     },
+    /// An order was placed.
+    OrderConfirmation {
+        /// The order.
+        order: crate::ids::OrderId,
+        /// Its number.
+        number: String,
+        /// What is to be paid, as displayed (`1290.05 EUR`).
+        total: String,
+        /// `bank_transfer` or `stripe`.
+        payment_method: String,
+        /// The access secret, for a guest's order.
+        secret: Option<String>,
+    },
+    /// An order's status changed.
+    OrderStatusChanged {
+        /// The order.
+        order: crate::ids::OrderId,
+        /// Its number.
+        number: String,
+        /// The new status.
+        status: String,
+    },
 }
 
 impl Mail {
@@ -84,6 +106,8 @@ impl Mail {
             Self::CampaignLetter { .. } => Self::CAMPAIGN_LETTER,
             Self::ContactAcknowledgement { .. } => "contact_acknowledgement",
             Self::ContactReply { .. } => "contact_reply",
+            Self::OrderConfirmation { .. } => "order_confirmation",
+            Self::OrderStatusChanged { .. } => "order_status_changed",
         }
     }
 

@@ -23,6 +23,26 @@ pub enum ServiceError {
     /// A confirmation or unsubscribe link's token is unknown, used or expired.
     #[error("the link's token is unknown, used or expired")]
     InvalidLinkToken,
+    /// The cart was checked out or merged already.
+    #[error("the cart is closed")]
+    CartClosed,
+    /// The cart was checked out with this `Idempotency-Key` and another request.
+    #[error("the Idempotency-Key was used with another request")]
+    IdempotencyConflict,
+    /// Lines (by id) whose plan or format is no longer for sale.
+    #[error("some lines are no longer for sale")]
+    ItemsUnavailable(Vec<String>),
+    /// An order cannot go from one status to the other.
+    #[error("an order cannot go from {from} to {to}")]
+    IllegalTransition {
+        /// The current status.
+        from: &'static str,
+        /// The status asked for.
+        to: &'static str,
+    },
+    /// A provider the shop depends on (payments) failed or is not configured.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Limits, bans and authentication, as identity decides them.
     #[error(transparent)]
     Identity(#[from] IdentityError),

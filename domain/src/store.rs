@@ -15,6 +15,9 @@ use crate::identity::{AccountRepo, AddressRepo, CounterRepo, SessionRepo, TokenR
 use crate::legal::LegalRepo;
 use crate::mail::Outbox;
 use crate::newsletter::NewsletterRepo;
+use crate::shop::cart::CartRepo;
+use crate::shop::invoice::InvoiceRepo;
+use crate::shop::order::OrderRepo;
 use crate::subject::{GuestRepo, SubjectKeys};
 
 /// The repositories. Read from [`Store::reader`] they see committed data;
@@ -53,6 +56,14 @@ pub trait Repos: Send + Sync {
     fn contact(&self) -> &dyn ContactRepo;
     /// Articles and comments.
     fn blog(&self) -> &dyn BlogRepo;
+    /// Carts.
+    fn carts(&self) -> &dyn CartRepo;
+    /// Orders.
+    fn orders(&self) -> &dyn OrderRepo;
+    /// Invoices and credit notes (sealed under the legal archive's key).
+    fn invoices(&self) -> &dyn InvoiceRepo;
+    /// Card payments at the provider and its events.
+    fn payments(&self) -> &dyn crate::shop::payment::PaymentRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

@@ -55,6 +55,15 @@ pub trait SubjectKeys: Send + Sync {
         subject: SubjectId,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), crate::error::StorageError>;
+    /// Creates the subject's data key unless it has one: the legal
+    /// archive's key ([`crate::shop::invoice::LEGAL_ARCHIVE`]) is made this
+    /// way when the first invoice is issued. Concurrent calls end with one
+    /// key; a destroyed key is never made again (an error).
+    async fn ensure(
+        &self,
+        subject: SubjectId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::error::StorageError>;
 }
 
 /// Guest subjects: people with personal data here but no account (a

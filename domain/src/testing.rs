@@ -428,6 +428,18 @@ impl Repos for MemRepos {
     fn blog(&self) -> &dyn crate::blog::BlogRepo {
         &Elsewhere
     }
+    fn carts(&self) -> &dyn crate::shop::cart::CartRepo {
+        &Elsewhere
+    }
+    fn orders(&self) -> &dyn crate::shop::order::OrderRepo {
+        &Elsewhere
+    }
+    fn invoices(&self) -> &dyn crate::shop::invoice::InvoiceRepo {
+        &Elsewhere
+    }
+    fn payments(&self) -> &dyn crate::shop::payment::PaymentRepo {
+        &Elsewhere
+    }
 }
 
 fn missing(what: &str) -> StorageError {
@@ -1131,6 +1143,11 @@ impl SubjectKeys for MemRepos {
         } else {
             Err(StorageError::msg("the subject already has a key"))
         }
+    }
+
+    async fn ensure(&self, subject: SubjectId, _now: DateTime<Utc>) -> Result<(), StorageError> {
+        lock(&self.shared.keys).insert(subject);
+        Ok(())
     }
 }
 
@@ -1876,6 +1893,167 @@ impl crate::blog::BlogRepo for Elsewhere {
         elsewhere()
     }
     async fn bump_revision(&self) -> Result<(), StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::shop::cart::CartRepo for Elsewhere {
+    async fn insert(
+        &self,
+        _: crate::ids::CartId,
+        _: Option<CustomerId>,
+        _: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn get(
+        &self,
+        _: crate::ids::CartId,
+    ) -> Result<Option<crate::shop::cart::Cart>, StorageError> {
+        elsewhere()
+    }
+    async fn lock(&self, _: crate::ids::CartId) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn open_of(&self, _: CustomerId) -> Result<Option<crate::ids::CartId>, StorageError> {
+        elsewhere()
+    }
+    async fn put_line(
+        &self,
+        _: crate::ids::CartId,
+        _: &crate::shop::cart::CartLine,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn set_quantity(
+        &self,
+        _: crate::ids::CartId,
+        _: crate::ids::CartLineId,
+        _: u32,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn remove_line(
+        &self,
+        _: crate::ids::CartId,
+        _: crate::ids::CartLineId,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn set_email(
+        &self,
+        _: crate::ids::CartId,
+        _: SubjectId,
+        _: &crate::identity::Email,
+        _: &[u8],
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn set_customer(&self, _: crate::ids::CartId, _: CustomerId) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn touch(&self, _: crate::ids::CartId, _: DateTime<Utc>) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn close(
+        &self,
+        _: crate::ids::CartId,
+        _: crate::shop::cart::CartStatus,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::shop::order::OrderRepo for Elsewhere {
+    async fn insert(&self, _: &crate::shop::order::NewOrder) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn get(
+        &self,
+        _: crate::ids::OrderId,
+    ) -> Result<Option<crate::shop::order::Order>, StorageError> {
+        elsewhere()
+    }
+    async fn of_cart(
+        &self,
+        _: crate::ids::CartId,
+    ) -> Result<Option<(crate::ids::OrderId, Vec<u8>, Vec<u8>)>, StorageError> {
+        elsewhere()
+    }
+    async fn list(
+        &self,
+        _: &crate::shop::order::OrderFilter,
+        _: u64,
+    ) -> Result<Vec<crate::shop::order::OrderSummary>, StorageError> {
+        elsewhere()
+    }
+    async fn transition(
+        &self,
+        _: crate::ids::OrderId,
+        _: crate::shop::order::OrderStatus,
+        _: &crate::shop::order::OrderEvent,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::shop::invoice::InvoiceRepo for Elsewhere {
+    async fn next_number(
+        &self,
+        _: crate::shop::invoice::InvoiceKind,
+        _: i32,
+    ) -> Result<u32, StorageError> {
+        elsewhere()
+    }
+    async fn insert(&self, _: &crate::shop::invoice::Invoice) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn of_order(
+        &self,
+        _: crate::ids::OrderId,
+    ) -> Result<Vec<crate::shop::invoice::Invoice>, StorageError> {
+        elsewhere()
+    }
+    async fn get(
+        &self,
+        _: crate::shop::invoice::InvoiceId,
+    ) -> Result<Option<crate::shop::invoice::Invoice>, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::shop::payment::PaymentRepo for Elsewhere {
+    async fn insert(&self, _: &crate::shop::payment::PaymentRecord) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn of_order(
+        &self,
+        _: crate::ids::OrderId,
+    ) -> Result<Option<crate::shop::payment::PaymentRecord>, StorageError> {
+        elsewhere()
+    }
+    async fn by_intent(
+        &self,
+        _: &str,
+    ) -> Result<Option<crate::shop::payment::PaymentRecord>, StorageError> {
+        elsewhere()
+    }
+    async fn set_status(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn record_event(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<crate::ids::OrderId>,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
         elsewhere()
     }
 }

@@ -5,12 +5,16 @@
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
+mod common;
 mod keystore_m20261126_000001_subject_keys;
 mod m20261126_000001_catalogue;
 mod m20261126_000002_identity;
 mod m20261128_000001_idempotency;
 mod m20261129_000001_consent;
 mod m20261129_000002_catalogue_changes;
+mod m20261207_000001_shop;
+mod m20261207_000002_invoices;
+mod m20261207_000003_payments;
 
 pub use m20261129_000001_consent::document_hash;
 
@@ -26,6 +30,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_idempotency::Migration),
             Box::new(m20261129_000001_consent::Migration),
             Box::new(m20261129_000002_catalogue_changes::Migration),
+            Box::new(m20261207_000001_shop::Migration),
+            Box::new(m20261207_000002_invoices::Migration),
+            Box::new(m20261207_000003_payments::Migration),
         ]
     }
 }

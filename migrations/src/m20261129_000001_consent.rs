@@ -11,6 +11,8 @@
 
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::common::index;
 use sha2::{Digest, Sha256};
 
 #[derive(DeriveMigrationName)]
@@ -217,24 +219,6 @@ enum Customers {
     Role,
     PrivacyPolicyVersion,
     PrivacyPolicyAcceptedAt,
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden + 'static,
-    cols: Vec<DynIden>,
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(c);
-    }
-    if unique {
-        i.unique();
-    }
-    manager.create_index(i.to_owned()).await
 }
 
 #[async_trait::async_trait]

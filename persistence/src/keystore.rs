@@ -107,6 +107,46 @@ impl KeyStore {
         Ok(key)
     }
 
+    /// The subject's data key, created when it has none (the legal
+    /// archive's, on first use). Of concurrent calls, one stores its key
+    /// and every one answers that key; a new key is written to the backup
+    /// at once, as losing it would lose every document it seals.
+    ///
+    /// # Errors
+    /// Storage failure, or a subject whose key was destroyed (never made
+    /// again).
+    pub async fn ensure(&self, subject: Uuid, now: DateTime<Utc>) -> Result<DataKey, StorageError> {
+        if let Some(key) = self.get(subject).await? {
+            return Ok(key);
+        }
+        if destroyed_subject::Entity::find_by_id(subject)
+            .one(self.db.conn())
+            .await
+            .map_err(err("failed to read destroyed keys"))?
+            .is_some()
+        {
+            return Err(StorageError::msg("the subject's data key was destroyed"));
+        }
+        let key = DataKey::generate();
+        let (master_key_id, wrapped) = self.keyring.wrap(subject, &key);
+        let inserted = subject_key::Entity::insert(subject_key::ActiveModel {
+            subject_id: Set(subject),
+            master_key_id: Set(master_key_id),
+            wrapped_key: Set(wrapped),
+            created_at: Set(now),
+        })
+        .on_conflict_do_nothing_on([subject_key::Column::SubjectId])
+        .exec_without_returning(self.db.conn())
+        .await
+        .map_err(err("failed to store a data key"))?;
+        if matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+            self.write_backup().await?;
+        }
+        self.get(subject)
+            .await?
+            .ok_or_else(|| StorageError::msg("a data key vanished as it was stored"))
+    }
+
     /// The subject's data key, or `None` once destroyed.
     ///
     /// # Errors

@@ -14,4 +14,13 @@ impl<C: Conn> SubjectKeys for SqlRepos<C> {
         self.remember_key(subject, key);
         Ok(())
     }
+
+    async fn ensure(&self, subject: SubjectId, now: DateTime<Utc>) -> Result<(), StorageError> {
+        if self.key(subject).await?.is_some() {
+            return Ok(());
+        }
+        let key = self.keystore().ensure(subject.as_uuid(), now).await?;
+        self.remember_key(subject, key);
+        Ok(())
+    }
 }

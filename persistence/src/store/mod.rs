@@ -11,12 +11,15 @@ mod consents;
 mod contact;
 mod counters;
 mod idempotency;
+mod invoices;
 mod keys;
 mod legal;
 mod newsletter;
 mod outbox;
+mod payments;
 mod plans;
 mod sessions;
+mod shop;
 mod tokens;
 
 use std::collections::HashMap;
@@ -235,6 +238,18 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn blog(&self) -> &dyn domain::blog::BlogRepo {
+        self
+    }
+    fn carts(&self) -> &dyn domain::shop::cart::CartRepo {
+        self
+    }
+    fn orders(&self) -> &dyn domain::shop::order::OrderRepo {
+        self
+    }
+    fn invoices(&self) -> &dyn domain::shop::invoice::InvoiceRepo {
+        self
+    }
+    fn payments(&self) -> &dyn domain::shop::payment::PaymentRepo {
         self
     }
 }
