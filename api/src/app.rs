@@ -121,6 +121,8 @@ fn cors(config: &Config) -> Cors {
             "idempotency-key",
             "x-request-id",
             "x-access-reason",
+            "x-cart-secret",
+            "x-order-secret",
             "if-none-match",
         ])
         .expose_headers([

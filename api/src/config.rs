@@ -160,6 +160,13 @@ pub struct Config {
     #[arg(long, env = "BOUTIQUE_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
+    /// A request header in which the proxy in front of the API gives the
+    /// caller's country, as an ISO 3166-1 alpha-2 code (`CF-IPCountry`
+    /// behind Cloudflare): cart estimates use it when neither the request
+    /// nor a saved address names a country. Unset: not used.
+    #[arg(long, env = "BOUTIQUE_COUNTRY_HEADER")]
+    pub country_header: Option<String>,
+
     /// How long a set-password link (sent to accounts created without a
     /// password) works, in hours.
     #[arg(long, env = "BOUTIQUE_SET_PASSWORD_LINK_HOURS", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=720))]
@@ -185,6 +192,29 @@ pub struct Config {
     /// Run background jobs in this instance (mail delivery, ...).
     #[arg(long, env = "BOUTIQUE_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     pub jobs: bool,
+
+    /// A JSON file naming the seller as invoices must (name, legal form and
+    /// capital, address lines, SIREN, RCS, VAT number, e-mail). Required
+    /// in production; development prints a placeholder seller.
+    #[arg(long, env = "BOUTIQUE_SELLER_FILE")]
+    pub seller_file: Option<PathBuf>,
+
+    /// Stripe's secret API key (`sk_live_...`). Unset: card payments are
+    /// not offered (checkout with `stripe` is refused).
+    #[arg(long, env = "BOUTIQUE_STRIPE_SECRET_KEY")]
+    pub stripe_secret_key: Option<String>,
+
+    /// The signing secret of the Stripe webhook endpoint (`whsec_...`).
+    #[arg(long, env = "BOUTIQUE_STRIPE_WEBHOOK_SECRET")]
+    pub stripe_webhook_secret: Option<String>,
+
+    /// Stripe's API base URL (a fake such as localstripe in tests).
+    #[arg(
+        long,
+        env = "BOUTIQUE_STRIPE_API_URL",
+        default_value = "https://api.stripe.com"
+    )]
+    pub stripe_api_url: String,
 }
 
 /// What `Debug` shows instead of a secret.
@@ -267,12 +297,17 @@ impl std::fmt::Debug for Config {
             account_setup,
             public_url,
             trust_proxy,
+            country_header,
             ipv6_prefix,
             set_password_link_hours,
             reset_link_minutes,
             hash_concurrency,
             outbox_interval_secs,
             jobs,
+            seller_file,
+            stripe_secret_key,
+            stripe_webhook_secret,
+            stripe_api_url,
         } = self;
         let secret = |value: &Option<String>| value.as_ref().map(|_| REDACTED);
         let url = |value: &Option<String>| value.as_deref().map(redact_url);
@@ -299,12 +334,17 @@ impl std::fmt::Debug for Config {
             .field("account_setup", account_setup)
             .field("public_url", &redact_url(public_url))
             .field("trust_proxy", trust_proxy)
+            .field("country_header", country_header)
             .field("ipv6_prefix", ipv6_prefix)
             .field("set_password_link_hours", set_password_link_hours)
             .field("reset_link_minutes", reset_link_minutes)
             .field("hash_concurrency", hash_concurrency)
             .field("outbox_interval_secs", outbox_interval_secs)
             .field("jobs", jobs)
+            .field("seller_file", seller_file)
+            .field("stripe_secret_key", &secret(stripe_secret_key))
+            .field("stripe_webhook_secret", &secret(stripe_webhook_secret))
+            .field("stripe_api_url", &redact_url(stripe_api_url))
             .finish()
     }
 }
@@ -368,12 +408,17 @@ impl Config {
             account_setup: AccountSetup::Link,
             public_url: "http://localhost:8080".into(),
             trust_proxy: false,
+            country_header: None,
             ipv6_prefix: 64,
             set_password_link_hours: 48,
             reset_link_minutes: 60,
             hash_concurrency: Some(2),
             outbox_interval_secs: 1,
             jobs: true,
+            seller_file: None,
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_url: "https://api.stripe.com".into(),
         }
     }
 }
@@ -400,6 +445,8 @@ mod tests {
         config.keystore_url =
             Some("postgres://keys@keys.internal/keys?password=ks-pa55word".into());
         config.smtp_url = Some("smtps://mailer:smtp-pa55word@smtp.example:465".into());
+        config.stripe_secret_key = Some("sk_live_stripe-pa55word".into());
+        config.stripe_webhook_secret = Some("whsec_hook-pa55word".into());
 
         for shown in [format!("{config:?}"), format!("{config:#?}")] {
             for secret in [
@@ -412,6 +459,8 @@ mod tests {
                 "db-pa55word",
                 "ks-pa55word",
                 "smtp-pa55word",
+                "stripe-pa55word",
+                "hook-pa55word",
             ] {
                 assert!(!shown.contains(secret), "{secret} in {shown}");
             }

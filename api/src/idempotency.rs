@@ -172,6 +172,38 @@ impl<T: DeserializeOwned + utoipa::ToSchema> IdempotentBody<T> {
     }
 }
 
+impl<T: DeserializeOwned + utoipa::ToSchema> IdempotentBody<T> {
+    /// For an operation that cannot be done without a key (a checkout,
+    /// whose use case keeps the key with what it creates): 400 when the
+    /// key is missing or malformed, before the body is read; then the body,
+    /// as [`Body::read`], and the request as the use case compares it.
+    ///
+    /// # Errors
+    /// The problem for the key or the body.
+    pub async fn read_required(self) -> Result<(T, IdempotentRequest), ApiError> {
+        let Some(key) = key(&self.req)? else {
+            return Err(ApiError::BadRequest(
+                "This operation needs an Idempotency-Key header: a new unique value (a UUID) per request, the same one when retrying it."
+                    .into(),
+            ));
+        };
+        let state = self
+            .req
+            .app_data::<SharedState>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+        let (value, raw) = self.body.read_with_raw().await?;
+        let request = IdempotentRequest::new(
+            state.index.as_ref(),
+            &key,
+            self.req.method().as_str(),
+            self.req.path(),
+            &raw,
+        );
+        Ok((value, request))
+    }
+}
+
 /// What a creating handler answers, in a form that can be recorded: a
 /// status, an optional `Location` and a JSON body.
 #[derive(Debug)]

@@ -26,6 +26,7 @@ pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
         links: LinkLifetimes {
             set_password: state.identity.set_password_ttl,
             reset: state.identity.reset_password_ttl,
+            shop_url: state.config.frontend_url.clone(),
         },
     })];
     jobs.push(Arc::new(crate::idempotency::PurgeJob::new(state)));

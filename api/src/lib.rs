@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod i18n;
 pub mod idempotency;
+pub mod invoice_pdf;
 pub mod jobs;
 pub mod mail;
 pub mod middleware;
@@ -19,6 +20,7 @@ pub mod routes;
 pub mod schema_check;
 pub mod secrets;
 pub mod state;
+pub mod stripe;
 pub mod telemetry;
 
 pub use app::{Application, open_database};

@@ -145,13 +145,17 @@ async fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.flush().await
 }
 
-/// How long set-password and reset links work, as the mails say it.
-#[derive(Debug, Clone, Copy)]
+/// What the mails say about links: how long set-password and reset links
+/// work, and where the shop front is (the links to an order's page).
+#[derive(Debug, Clone)]
 pub struct LinkLifetimes {
     /// Set-password links.
     pub set_password: chrono::Duration,
     /// Reset links.
     pub reset: chrono::Duration,
+    /// The shop front's base URL (`BOUTIQUE_FRONTEND_URL`): an order's
+    /// page is `<shop_url>/orders/<order id>`.
+    pub shop_url: String,
 }
 
 impl Default for LinkLifetimes {
@@ -159,7 +163,120 @@ impl Default for LinkLifetimes {
         Self {
             set_password: chrono::Duration::hours(48),
             reset: chrono::Duration::hours(1),
+            shop_url: "http://localhost:3000".to_owned(),
         }
+    }
+}
+
+/// The page of an order on the shop front; a guest's carries the order's
+/// secret, which the page sends as `X-Order-Secret`.
+fn order_link(links: &LinkLifetimes, order: domain::ids::OrderId, secret: Option<&str>) -> String {
+    let base = links.shop_url.trim_end_matches('/');
+    match secret {
+        Some(secret) => format!("{base}/orders/{order}?secret={secret}"),
+        None => format!("{base}/orders/{order}"),
+    }
+}
+
+/// What a payment method is called in a mail.
+fn payment_words(method: &str, fr: bool) -> &'static str {
+    match (method, fr) {
+        ("bank_transfer", true) => "virement bancaire",
+        ("bank_transfer", false) => "bank transfer",
+        ("stripe", true) => "carte bancaire",
+        ("stripe", false) => "card",
+        (_, true) => "paiement en ligne",
+        (_, false) => "online payment",
+    }
+}
+
+/// What an order status is called in a mail.
+fn status_words(status: &str, fr: bool) -> &'static str {
+    match (status, fr) {
+        ("pending_payment", true) => "en attente de paiement",
+        ("pending_payment", false) => "awaiting payment",
+        ("on_hold", true) => "en attente de vérification",
+        ("on_hold", false) => "on hold",
+        ("processing", true) => "payée, en préparation",
+        ("processing", false) => "paid, being prepared",
+        ("completed", true) => "terminée",
+        ("completed", false) => "completed",
+        ("failed", true) => "paiement échoué",
+        ("failed", false) => "payment failed",
+        ("cancelled", true) => "annulée",
+        ("cancelled", false) => "cancelled",
+        ("refunded", true) => "remboursée",
+        ("refunded", false) => "refunded",
+        ("partially_refunded", true) => "partiellement remboursée",
+        ("partially_refunded", false) => "partially refunded",
+        (_, true) => "mise à jour",
+        (_, false) => "updated",
+    }
+}
+
+/// The confirmation of an order: what is to be paid, how, and where to
+/// follow it.
+fn order_confirmation(
+    name: &str,
+    links: &LinkLifetimes,
+    fr: bool,
+    (order, number, total, payment_method, secret): (
+        domain::ids::OrderId,
+        &str,
+        &str,
+        &str,
+        Option<&str>,
+    ),
+) -> (String, String) {
+    let link = order_link(links, order, secret);
+    let method = payment_words(payment_method, fr);
+    let bank_transfer = payment_method == "bank_transfer";
+    if fr {
+        let payment = if bank_transfer {
+            format!(
+                "Paiement par {method} : les instructions de paiement (coordonnées bancaires et référence à indiquer) suivent dans un autre message. Votre commande attend la réception du virement ; nous vous écrirons dès qu'il sera arrivé."
+            )
+        } else {
+            format!(
+                "Paiement par {method} : votre commande est confirmée dès que le paiement est accepté."
+            )
+        };
+        let follow = if secret.is_some() {
+            format!(
+                "Pour suivre votre commande, ouvrez ce lien (gardez-le pour vous : il donne accès à votre commande) :\n\n{link}"
+            )
+        } else {
+            format!("Vous pouvez suivre votre commande depuis votre compte :\n\n{link}")
+        };
+        (
+            format!("Votre commande {number} est enregistrée"),
+            format!(
+                "Bonjour{name},\n\nMerci pour votre commande {number}, d'un montant de {total} TTC.\n\n{payment}\n\n{follow}\n"
+            ),
+        )
+    } else {
+        let payment = if bank_transfer {
+            format!(
+                "Payment by {method}: the payment instructions (bank details and the reference to give) follow in another message. Your order waits for the transfer; we will write to you as soon as it arrives."
+            )
+        } else {
+            format!(
+                "Payment by {method}: your order is confirmed as soon as the payment is accepted."
+            )
+        };
+        let follow = if secret.is_some() {
+            format!(
+                "To follow your order, open this link (keep it to yourself: it gives access to your order):\n\n{link}"
+            )
+        } else {
+            format!("You can follow your order from your account:\n\n{link}")
+        };
+        (
+            format!("Your order {number} is placed"),
+            format!(
+                "Hello{name},\n\nThank you for your order {number}, of {total} including VAT.\n\n{payment}\n\n{follow}\n"
+            ),
+        )
     }
 }
 
@@ -226,6 +343,35 @@ pub fn render(
     let fr = e.language == Language::Fr;
     let name = greeting_name(e);
     match (&e.mail, fr) {
+        (
+            Mail::OrderConfirmation {
+                order,
+                number,
+                total,
+                payment_method,
+                secret,
+            },
+            fr,
+        ) => order_confirmation(
+            &name,
+            links,
+            fr,
+            (*order, number, total, payment_method, secret.as_deref()),
+        ),
+        (Mail::OrderStatusChanged { number, status, .. }, true) => (
+            format!("Votre commande {number} : {}", status_words(status, true)),
+            format!(
+                "Bonjour{name},\n\nVotre commande {number} est désormais : {}.\n\nVous pouvez la suivre depuis votre compte, ou avec le lien de l'e-mail de confirmation de votre commande.\n",
+                status_words(status, true)
+            ),
+        ),
+        (Mail::OrderStatusChanged { number, status, .. }, false) => (
+            format!("Your order {number}: {}", status_words(status, false)),
+            format!(
+                "Hello{name},\n\nYour order {number} is now: {}.\n\nYou can follow it from your account, or with the link in your order's confirmation e-mail.\n",
+                status_words(status, false)
+            ),
+        ),
         (Mail::NewsletterConfirmation { link }, true) => (
             "Confirmez votre inscription à la lettre de Boutique".to_owned(),
             format!(
@@ -411,6 +557,18 @@ mod tests {
                 reference: "0193A5B27C1E".into(),
                 body: "Merci.".into(),
             },
+            Mail::OrderConfirmation {
+                order: domain::ids::OrderId::new(),
+                number: "BQ-1A2B3C-4D5E6F".into(),
+                total: "1290.05 EUR".into(),
+                payment_method: "bank_transfer".into(),
+                secret: Some("s3cr3t".into()),
+            },
+            Mail::OrderStatusChanged {
+                order: domain::ids::OrderId::new(),
+                number: "BQ-1A2B3C-4D5E6F".into(),
+                status: "processing".into(),
+            },
         ];
         for mail in mails {
             let e = |language| Envelope {
@@ -423,6 +581,57 @@ mod tests {
             let en = render(&e(Language::En), &LinkLifetimes::default(), None);
             assert_ne!(fr.0, en.0, "{}", mail.template());
             assert!(fr.1.contains("Jeanne"));
+        }
+    }
+
+    #[test]
+    fn an_order_confirmation_links_to_the_order_with_the_guest_secret_only() {
+        let order = domain::ids::OrderId::new();
+        let links = LinkLifetimes {
+            shop_url: "https://shop.example/".into(),
+            ..LinkLifetimes::default()
+        };
+        let mail = |secret: Option<&str>, payment_method: &str, language| Envelope {
+            to: Email::parse("a@b.fr").unwrap(),
+            name: None,
+            language,
+            mail: Mail::OrderConfirmation {
+                order,
+                number: "BQ-1A2B3C-4D5E6F".into(),
+                total: "1290.05 EUR".into(),
+                payment_method: payment_method.into(),
+                secret: secret.map(str::to_owned),
+            },
+        };
+        let (subject, body) = render(
+            &mail(Some("s3cr3t"), "bank_transfer", Language::Fr),
+            &links,
+            None,
+        );
+        assert!(subject.contains("BQ-1A2B3C-4D5E6F"));
+        assert!(
+            body.contains(&format!(
+                "https://shop.example/orders/{order}?secret=s3cr3t"
+            )),
+            "{body}"
+        );
+        assert!(
+            body.contains("virement") && body.contains("1290.05 EUR"),
+            "{body}"
+        );
+        let (_, body) = render(&mail(None, "stripe", Language::En), &links, None);
+        assert!(
+            body.contains(&format!("https://shop.example/orders/{order}\n")),
+            "{body}"
+        );
+        assert!(
+            !body.contains("secret") && !body.contains("transfer"),
+            "{body}"
+        );
+        for status in domain::shop::order::OrderStatus::ALL {
+            let status = status.as_str();
+            assert_ne!(status_words(status, true), "mise à jour", "{status}");
+            assert_ne!(status_words(status, false), "updated", "{status}");
         }
     }
 

@@ -4,7 +4,7 @@
 use actix_web::App;
 use utoipa::OpenApi;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::AppExt;
 
 use crate::problem::{FieldProblem, Problem};
@@ -23,8 +23,11 @@ an ISO 4217 currency. Ids are UUID v7; times are RFC 3339 UTC.",
     tags(
         (name = "catalogue", description = "The public catalogue of house plans"),
         (name = "auth", description = "Registration, login, logout and passwords. Log in with `POST /v1/auth/login`, then send `Authorization: Bearer <access_token>`."),
-        (name = "me", description = "The signed-in customer's own account, addresses and sessions"),
-        (name = "admin", description = "Staff tools: catalogue, customers (audited), staff, locks, audit log"),
+        (name = "me", description = "The signed-in customer's own account, addresses, sessions, consents and orders"),
+        (name = "carts", description = "Carts of guests (used with their secret, `X-Cart-Secret`) and of signed-in customers, estimates of taxes and shipping, and checkout. Prices always come from the catalogue: a client never sends one."),
+        (name = "orders", description = "An order, read or cancelled by its customer, or by a guest with its secret (`X-Order-Secret`)"),
+        (name = "payments", description = "Card payments through Stripe: its webhook. The frontend starts a payment with `POST /v1/orders/{order_id}/payment`."),
+        (name = "admin", description = "Staff tools: catalogue, customers (audited), orders (audited), staff, locks, audit log"),
         (name = "legal", description = "The privacy policy and the terms, versioned; the purposes consent is asked for"),
         (name = "newsletter", description = "Double opt-in subscription and one-click unsubscribe (RFC 8058)"),
         (name = "contact", description = "The contact form"),
@@ -66,6 +69,20 @@ explanation (`GET /problems/{{slug}}`):\n\n{}",
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "cart_secret",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Cart-Secret",
+                "A guest cart's secret, as `POST /v1/carts` answered it (`secret`): whoever holds it uses the cart, so keep it like a password. A signed-in customer's cart needs the bearer token instead.",
+            ))),
+        );
+        components.add_security_scheme(
+            "order_secret",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Order-Secret",
+                "An order's secret, as the checkout answered it (`access_secret`) and as the confirmation e-mail's link carries it: how a guest reads or cancels their order. A customer's order needs the bearer token instead.",
+            ))),
         );
     }
 }
@@ -345,6 +362,24 @@ fn segments(path: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// The post-processing steps read the document back from JSON and fall
+    /// back to it unchanged when they cannot: a schema utoipa writes but
+    /// cannot read (an untyped `serde_json::Value` body) would silently
+    /// drop the typed problems and shared examples.
+    #[test]
+    fn the_generated_document_reads_back_from_json() {
+        let (_, api) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(crate::routes::configure)
+            .split_for_parts();
+        let json = serde_json::to_value(&api).unwrap();
+        if let Err(e) = serde_json::from_value::<utoipa::openapi::OpenApi>(json) {
+            panic!("the document does not read back: {e}");
+        }
+    }
+
     use super::*;
 
     #[test]

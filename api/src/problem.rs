@@ -153,6 +153,21 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 60, minimum = 1)]
     pub retry_after: Option<i64>,
+    /// For `items-unavailable`: the ids (UUIDs) of the cart's lines whose
+    /// plan or format is no longer for sale; remove them and check out
+    /// again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["01a21fb2-3c4d-7e5f-8a6b-7c8d9e0f1a2b"]))]
+    pub line_ids: Option<Vec<String>>,
+    /// For `illegal-transition`: the order's current status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "completed")]
+    pub from: Option<String>,
+    /// For `illegal-transition`: the status the request would have moved
+    /// the order to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "cancelled")]
+    pub to: Option<String>,
 }
 
 /// Which limit refused a request (429), so a client can tell the person
@@ -269,6 +284,42 @@ pub enum SignedInErrors {
         })
     )]
     Banned(Problem),
+}
+
+/// The errors of an operation open to guests and signed-in customers alike
+/// (carts, orders read with their secret): a token is optional, but one
+/// that is sent must be valid.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only: errors are `ApiError`s
+pub enum MaybeSignedInErrors {
+    /// A token was sent but is not valid, or its session has ended (send
+    /// none to act as a guest).
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "/problems/unauthorized",
+            "title": "Authentication is required",
+            "status": 401,
+            "detail": "The access token is invalid, expired, or its session has ended; log in again.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })
+    )]
+    Unauthorized(Problem),
+    /// The token's account still has its generated password: change it
+    /// first.
+    #[response(
+        status = 403,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "/problems/password-change-required",
+            "title": "The password must be changed first",
+            "status": 403,
+            "detail": "This account has a generated password: change it with PUT /v1/me/password first.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })
+    )]
+    PasswordChangeRequired(Problem),
 }
 
 /// The 429 of an unauthenticated operation limited per source (20 an hour)
@@ -462,6 +513,24 @@ pub enum ApiError {
     /// This `Idempotency-Key` was used with another request.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
+    /// The cart was checked out or merged already.
+    #[error("cart closed")]
+    CartClosed,
+    /// The cart was checked out with this `Idempotency-Key` and another
+    /// request.
+    #[error("idempotency key conflict")]
+    IdempotencyConflict,
+    /// Lines of the cart (by id) are no longer for sale.
+    #[error("items unavailable")]
+    ItemsUnavailable(Vec<String>),
+    /// An order cannot go from its status to the one asked for.
+    #[error("illegal transition")]
+    IllegalTransition {
+        /// The current status.
+        from: String,
+        /// The status asked for.
+        to: String,
+    },
     /// Locked, banned or rate limited; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests {
@@ -473,6 +542,9 @@ pub enum ApiError {
     /// A dependency (the database) is unavailable.
     #[error("service unavailable")]
     Unavailable,
+    /// The payment provider failed, or card payments are not configured.
+    #[error("payment provider unavailable: {0}")]
+    PaymentUnavailable(String),
     /// Anything else: a bug or an outage. The cause goes to the log only.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -553,7 +625,7 @@ impl From<PlanWriteError> for ApiError {
     }
 }
 
-/// The one mapping of the consent, newsletter, contact and blog use
+/// The one mapping of the consent, newsletter, contact, blog and shop use
 /// cases' errors to problems.
 impl From<domain::service::ServiceError> for ApiError {
     fn from(e: domain::service::ServiceError) -> Self {
@@ -572,6 +644,14 @@ impl From<domain::service::ServiceError> for ApiError {
                 );
                 Self::Validation(f)
             }
+            E::CartClosed => Self::CartClosed,
+            E::IdempotencyConflict => Self::IdempotencyConflict,
+            E::ItemsUnavailable(ids) => Self::ItemsUnavailable(ids),
+            E::IllegalTransition { from, to } => Self::IllegalTransition {
+                from: from.to_owned(),
+                to: to.to_owned(),
+            },
+            E::Unavailable(why) => Self::PaymentUnavailable(why),
             E::Identity(i) => i.into(),
             E::Storage(s) => s.into(),
         }
@@ -607,6 +687,10 @@ pub const PROBLEM_TYPES: &[&str] = &[
     "/problems/slug-taken",
     "/problems/sku-taken",
     "/problems/idempotency-key-in-use",
+    "/problems/cart-closed",
+    "/problems/idempotency-key-conflict",
+    "/problems/items-unavailable",
+    "/problems/illegal-transition",
     "/problems/length-required",
     "/problems/payload-too-large",
     "/problems/uri-too-long",
@@ -618,6 +702,7 @@ pub const PROBLEM_TYPES: &[&str] = &[
     "/problems/client-error",
     "/problems/internal-error",
     "/problems/service-unavailable",
+    "/problems/payment-provider-unavailable",
 ];
 
 /// What each problem type means: its status and a short explanation, served
@@ -711,6 +796,26 @@ pub const PROBLEM_DOCS: &[(&str, u16, &str)] = &[
         "A request with this `Idempotency-Key` is still being processed: retry later.",
     ),
     (
+        "/problems/cart-closed",
+        409,
+        "The cart was checked out or merged into another cart: it takes no more changes. Create a new one (`POST /v1/carts`).",
+    ),
+    (
+        "/problems/idempotency-key-conflict",
+        409,
+        "The cart was checked out with this `Idempotency-Key` and another request body: the same body answers the order made then; a new order needs a new cart and a new key.",
+    ),
+    (
+        "/problems/items-unavailable",
+        409,
+        "Some lines of the cart are no longer for sale (the plan was unpublished or the format removed); `line_ids` names them. Remove them and check out again.",
+    ),
+    (
+        "/problems/illegal-transition",
+        409,
+        "The order cannot move from its status to the one asked for (a paid order cannot be cancelled by its customer, a completed one not put on hold...); `from` and `to` name both.",
+    ),
+    (
         "/problems/length-required",
         411,
         "A `Content-Length` is required.",
@@ -764,6 +869,11 @@ pub const PROBLEM_DOCS: &[(&str, u16, &str)] = &[
         "/problems/service-unavailable",
         503,
         "A dependency (the database) is not reachable; retry later (`Retry-After`).",
+    ),
+    (
+        "/problems/payment-provider-unavailable",
+        503,
+        "Card payments cannot be started now: the provider did not answer, or card payments are not configured. The order is kept; retry after `Retry-After`, or pay by bank transfer.",
     ),
 ];
 
@@ -875,6 +985,19 @@ impl ApiError {
                 "idempotency-key-reused",
                 "The Idempotency-Key was used with another request",
             ),
+            Self::CartClosed => ("cart-closed", "The cart is closed"),
+            Self::IdempotencyConflict => (
+                "idempotency-key-conflict",
+                "The cart was checked out with this Idempotency-Key and another request",
+            ),
+            Self::ItemsUnavailable(_) => ("items-unavailable", "Some items are no longer for sale"),
+            Self::IllegalTransition { .. } => {
+                ("illegal-transition", "The order cannot move to this status")
+            }
+            Self::PaymentUnavailable(_) => (
+                "payment-provider-unavailable",
+                "The payment provider is not available",
+            ),
             _ => kind_of(status),
         };
         let detail = match self {
@@ -918,6 +1041,24 @@ impl ApiError {
                 "This account has a generated password: change it with PUT /v1/me/password first."
                     .to_owned()
             }
+            Self::CartClosed => {
+                "This cart was checked out or merged into another: create a new cart with POST /v1/carts."
+                    .to_owned()
+            }
+            Self::IdempotencyConflict => {
+                "This cart was checked out with this Idempotency-Key and another request body: send the same body to get that order, or use a new key for a new cart."
+                    .to_owned()
+            }
+            Self::ItemsUnavailable(ids) => format!(
+                "{} line{} of the cart {} no longer for sale (see line_ids): remove {} and check out again.",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                if ids.len() == 1 { "is" } else { "are" },
+                if ids.len() == 1 { "it" } else { "them" },
+            ),
+            Self::IllegalTransition { from, to } => {
+                format!("An order cannot go from {from} to {to}.")
+            }
             Self::TooManyRequests {
                 retry_after,
                 reason,
@@ -936,6 +1077,9 @@ impl ApiError {
             Self::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
             Self::PayloadTooLarge(limit) => format!("The body must be at most {limit} bytes."),
             Self::Unavailable => "The database is not reachable; retry later.".to_owned(),
+            Self::PaymentUnavailable(why) => format!(
+                "Card payments cannot be started now ({why}); the order is kept: retry later, or pay by bank transfer."
+            ),
             Self::Internal(_) => "An unexpected error occurred; it has been logged.".to_owned(),
         };
         let errors = match self {
@@ -964,6 +1108,18 @@ impl ApiError {
             },
             retry_after: match self {
                 Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+                _ => None,
+            },
+            line_ids: match self {
+                Self::ItemsUnavailable(ids) => Some(ids.clone()),
+                _ => None,
+            },
+            from: match self {
+                Self::IllegalTransition { from, .. } => Some(from.clone()),
+                _ => None,
+            },
+            to: match self {
+                Self::IllegalTransition { to, .. } => Some(to.clone()),
                 _ => None,
             },
         }
@@ -1016,6 +1172,9 @@ pub fn problem_for_status(status: StatusCode) -> Problem {
         errors: None,
         reason: None,
         retry_after: None,
+        line_ids: None,
+        from: None,
+        to: None,
     }
 }
 
@@ -1034,13 +1193,17 @@ impl ResponseError for ApiError {
             | Self::SelfDemotion
             | Self::SlugTaken
             | Self::SkuTaken
-            | Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            | Self::IdempotencyKeyInUse
+            | Self::CartClosed
+            | Self::IdempotencyConflict
+            | Self::ItemsUnavailable(_)
+            | Self::IllegalTransition { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::PaymentUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -1056,6 +1219,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Unavailable => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::PaymentUnavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("30")));
             }
             Self::IdempotencyKeyInUse => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
@@ -1218,6 +1384,25 @@ mod tests {
                 422,
                 "/problems/idempotency-key-reused",
             ),
+            (ApiError::CartClosed, 409, "/problems/cart-closed"),
+            (
+                ApiError::IdempotencyConflict,
+                409,
+                "/problems/idempotency-key-conflict",
+            ),
+            (
+                ApiError::ItemsUnavailable(vec!["x".into()]),
+                409,
+                "/problems/items-unavailable",
+            ),
+            (
+                ApiError::IllegalTransition {
+                    from: "completed".into(),
+                    to: "cancelled".into(),
+                },
+                409,
+                "/problems/illegal-transition",
+            ),
             (
                 ApiError::TooManyRequests {
                     retry_after: 60,
@@ -1298,6 +1483,41 @@ mod tests {
         }
         .error_response();
         assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "90");
+    }
+
+    #[test]
+    fn shop_errors_carry_their_extension_members() {
+        use domain::service::ServiceError as E;
+        let b = body(
+            ApiError::from(E::ItemsUnavailable(vec!["l1".into(), "l2".into()])).error_response(),
+        );
+        assert_eq!(b["type"], "/problems/items-unavailable");
+        assert_eq!(b["line_ids"], serde_json::json!(["l1", "l2"]));
+        let b = body(
+            ApiError::from(E::IllegalTransition {
+                from: "completed",
+                to: "cancelled",
+            })
+            .error_response(),
+        );
+        assert_eq!(b["type"], "/problems/illegal-transition");
+        assert_eq!(
+            (b["from"].as_str(), b["to"].as_str()),
+            (Some("completed"), Some("cancelled"))
+        );
+        let b = body(ApiError::from(E::CartClosed).error_response());
+        assert_eq!(b["type"], "/problems/cart-closed");
+        assert!(b.get("line_ids").is_none() && b.get("from").is_none());
+        assert_eq!(
+            ApiError::from(E::IdempotencyConflict).problem().kind,
+            "/problems/idempotency-key-conflict"
+        );
+        assert_eq!(
+            ApiError::from(E::Conflict("the cart is empty".into()))
+                .problem()
+                .kind,
+            "/problems/conflict"
+        );
     }
 
     #[test]

@@ -726,6 +726,12 @@ mod tests {
                 if body.pointer("/content/application~1json").is_none() {
                     continue;
                 }
+                // Stripe's webhook takes Stripe's events as Stripe writes
+                // them (with fields added over time); its signature, not a
+                // schema, decides whether it is read.
+                if path == "/v1/payments/stripe/webhook" {
+                    continue;
+                }
                 let reference = body
                     .pointer("/content/application~1json/schema/$ref")
                     .and_then(Value::as_str)

@@ -60,6 +60,43 @@ pub struct AppState {
     pub instance_id: String,
     /// Work done after the answer.
     pub background: Background,
+    /// The seller, as invoices name it.
+    pub seller: domain::shop::invoice::Seller,
+    /// The card payment provider (Stripe), when configured.
+    pub payments: Option<Arc<dyn domain::shop::payment::PaymentProvider>>,
+}
+
+/// The seller from `BOUTIQUE_SELLER_FILE`; without one, a placeholder in
+/// development (invoices then say so), and a refusal to start in production.
+fn seller(config: &Config) -> anyhow::Result<domain::shop::invoice::Seller> {
+    let Some(path) = &config.seller_file else {
+        anyhow::ensure!(
+            config.environment != crate::config::Environment::Production,
+            "BOUTIQUE_SELLER_FILE is required in production: invoices must name the seller"
+        );
+        return Ok(domain::shop::invoice::Seller {
+            name: "Boutique (démonstration, pas un vendeur réel)".into(),
+            legal_form_and_capital: "SAS au capital de 1 000 €".into(),
+            address_lines: vec!["1 rue de l'Exemple".into(), "69001 Lyon, France".into()],
+            siren: "000000000".into(),
+            siret: None,
+            rcs: "RCS Lyon 000 000 000".into(),
+            vat_number: "FR00000000000".into(),
+            email: "contact@boutique.example".into(),
+        });
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the seller file {}", path.display()))?;
+    let seller: domain::shop::invoice::Seller = serde_json::from_str(&text)
+        .with_context(|| format!("the seller file {} is not valid", path.display()))?;
+    let missing = seller.missing();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "the seller file {} leaves blank: {}",
+        path.display(),
+        missing.join(", ")
+    );
+    Ok(seller)
 }
 
 impl AppState {
@@ -111,7 +148,17 @@ impl AppState {
             chrono::Duration::hours(i64::from(config.set_password_link_hours));
         identity.reset_password_ttl =
             chrono::Duration::minutes(i64::from(config.reset_link_minutes));
+        let payments: Option<Arc<dyn domain::shop::payment::PaymentProvider>> =
+            match &config.stripe_secret_key {
+                Some(key) => Some(Arc::new(
+                    crate::stripe::Stripe::new(&config.stripe_api_url, key)
+                        .map_err(|e| anyhow::anyhow!(e))?,
+                )),
+                None => None,
+            };
         Ok(Self {
+            seller: seller(&config)?,
+            payments,
             catalogue,
             store,
             clock,

@@ -185,10 +185,13 @@ pub async fn spawn_app_on(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        client: {
+            api::stripe::install_crypto_provider();
+            reqwest::Client::builder()
+        }
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap(),
         app: state,
         clock,
         storage: Storage {

@@ -22,4 +22,5 @@ mod openapi;
 mod privacy;
 mod roles;
 mod security;
+mod shop;
 mod staff;

@@ -32,6 +32,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Catalogue reads from `clients` loops until `stop`; latencies in ms.
 async fn load(base: String, clients: usize, stop: Arc<AtomicBool>) -> Vec<f64> {
+    api::stripe::install_crypto_provider();
     let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for i in 0..clients {

@@ -61,6 +61,17 @@ fn field_error(field: &str, e: &ValidationError) -> FieldError {
     }
 }
 
+/// A request header's value, trimmed; `None` when absent, blank or not
+/// visible ASCII.
+#[must_use]
+pub fn header<'a>(req: &'a actix_web::HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
 /// The request was accepted; what happens next is told by e-mail.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "accepted", "detail": "If this address has an account, a reset link is on its way."}))]
@@ -219,12 +230,23 @@ mod tests {
             ("Registration", "name"),
             ("ProfileChanges", "name"),
             ("NewStaffMember", "name"),
+            ("PostalAddress", "full_name"),
+            ("PostalAddress", "line1"),
+            ("PostalAddress", "postal_code"),
+            ("PostalAddress", "city"),
+            ("CheckoutInput", "name"),
         ] {
             assert_eq!(pattern(schema, field), text, "{schema}.{field}");
         }
         let phone = pattern("Registration", "phone");
         assert!(phone.is_some());
         assert_eq!(pattern("ProfileChanges", "phone"), phone);
+        assert_eq!(pattern("CheckoutInput", "phone"), phone);
+        assert_eq!(
+            pattern("PostalAddress", "line2"),
+            pattern("AddressInput", "line2")
+        );
+        assert!(pattern("AddressInput", "line2").is_some());
     }
 }
 

@@ -5,12 +5,16 @@
 pub mod admin;
 pub mod articles;
 pub mod auth;
+pub mod carts;
 pub mod common;
 pub mod contact;
+pub mod invoices;
 pub mod legal;
 pub mod me;
 pub mod meta;
 pub mod newsletter;
+pub mod orders;
+pub mod payments;
 pub mod products;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -97,5 +101,23 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(articles::admin_list_comments)
         .service(articles::admin_approve_comment)
         .service(articles::admin_mark_comment_spam)
-        .service(articles::admin_delete_comment);
+        .service(articles::admin_delete_comment)
+        .service(carts::create_cart)
+        .service(carts::get_cart)
+        .service(carts::add_cart_item)
+        .service(carts::update_cart_item)
+        .service(carts::remove_cart_item)
+        .service(carts::set_cart_email)
+        .service(carts::merge_cart)
+        .service(carts::estimate_cart)
+        .service(carts::checkout_cart)
+        .service(orders::list_my_orders)
+        .service(orders::get_order)
+        .service(orders::cancel_order)
+        .service(invoices::get_order_invoice)
+        .service(payments::start_order_payment)
+        .service(payments::stripe_webhook)
+        .service(admin::orders::admin_list_orders)
+        .service(admin::orders::admin_get_order)
+        .service(admin::orders::admin_order_action);
 }

@@ -129,6 +129,7 @@ pub struct AuditPage {
 /// - `contact_message_changed`: a contact message was closed, reopened or handed to the data-subject rights workflow.
 /// - `article_changed`: an article was created, changed or deleted.
 /// - `comment_moderated`: a comment was approved, marked as spam or deleted.
+/// - `order_status_changed`: staff moved an order (marked it paid, held, released, completed or cancelled it); `reason` gives the move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = AuditAction)]
@@ -181,6 +182,8 @@ pub enum AuditActionDto {
     ArticleChanged,
     /// A comment was moderated.
     CommentModerated,
+    /// Staff changed an order's status.
+    OrderStatusChanged,
 }
 
 impl From<AuditActionDto> for AuditAction {
@@ -210,6 +213,7 @@ impl From<AuditActionDto> for AuditAction {
             AuditActionDto::ContactMessageChanged => Self::ContactMessageChanged,
             AuditActionDto::ArticleChanged => Self::ArticleChanged,
             AuditActionDto::CommentModerated => Self::CommentModerated,
+            AuditActionDto::OrderStatusChanged => Self::OrderStatusChanged,
         }
     }
 }

@@ -1,9 +1,10 @@
 //! `/v1/admin/*`: staff tools. Shop managers and admins manage the catalogue
-//! and read customers (every read audited); only admins manage staff, locks
-//! and the audit log.
+//! and the orders, and read customers and orders (every read audited); only
+//! admins manage staff, locks and the audit log.
 
 pub mod audit;
 pub mod customers;
 pub mod import;
+pub mod orders;
 pub mod products;
 pub mod staff;

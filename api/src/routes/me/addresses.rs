@@ -91,7 +91,7 @@ pub struct AddressRequest {
 }
 
 /// The assigned ISO 3166-1 alpha-2 codes, as the domain checks them.
-fn country_schema() -> utoipa::openapi::Object {
+pub(crate) fn country_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .description(Some(
