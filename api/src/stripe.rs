@@ -155,7 +155,6 @@ impl PaymentProvider for Stripe {
             ("amount", amount.to_string()),
             ("currency", currency.to_owned()),
             ("payment_method_types[]", "card".to_owned()),
-            ("description", format!("Boutique order {number}")),
             ("metadata[order_id]", order.to_string()),
             ("metadata[order_number]", number.to_owned()),
         ];

@@ -361,19 +361,7 @@ async fn sec_2_the_caller_is_judged_before_the_body_on_every_secured_operation()
                     req = req.bearer_auth(t);
                 }
                 let res = req.send().await.unwrap();
-                // An operation a holder reaches with a secret instead of a
-                // token (a cart's, an order's) has nothing to find without
-                // either: 404, still before the body.
-                let holder = op["security"]
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|alt| alt.get("bearer").is_none()));
-                let expected = if token.is_some() {
-                    403
-                } else if holder {
-                    404
-                } else {
-                    401
-                };
+                let expected = if token.is_some() { 403 } else { 401 };
                 assert_eq!(
                     res.status().as_u16(),
                     expected,

@@ -19,6 +19,7 @@ mod helpers;
 mod idempotency;
 mod meta;
 mod openapi;
+mod payments;
 mod privacy;
 mod roles;
 mod security;

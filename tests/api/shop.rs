@@ -183,7 +183,7 @@ async fn shop_1_a_guest_cart_is_reached_only_with_its_secret_and_never_takes_a_p
 
     // Nobody else reaches it: no secret, a wrong one, another customer.
     let path = format!("/v1/carts/{cart}");
-    assert_problem(app.get(&path).await, 404, "/problems/not-found").await;
+    assert_problem(app.get(&path).await, 401, "/problems/unauthorized").await;
     let wrong = as_guest(
         &app,
         Method::GET,
@@ -515,7 +515,7 @@ async fn shop_5_a_guest_buys_a_printed_set_shipped_to_germany_once_whatever_the_
     let read: Value = res.json().await.unwrap();
     assert_eq!(read["buyer"]["email"], "greta@example.de");
     assert!(read["buyer"]["ip"].is_null(), "the source stays inside");
-    assert_problem(app.get(&path).await, 404, "/problems/not-found").await;
+    assert_problem(app.get(&path).await, 401, "/problems/unauthorized").await;
     let stranger = app.customer("stranger@example.com").await;
     assert_problem(
         app.get_as(&path, &stranger).await,

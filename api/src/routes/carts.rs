@@ -216,12 +216,20 @@ fn line_id(raw: &str) -> Result<CartLineId, ApiError> {
         .map_err(|_| ApiError::NotFound("This cart has no line with this id.".into()))
 }
 
-/// Whoever calls: the signed-in customer, and the cart secret sent.
-fn holder<'a>(auth: &MaybeAuth, req: &'a HttpRequest) -> Holder<'a> {
-    Holder {
+/// Whoever calls: the signed-in customer, and the cart secret sent. With
+/// neither, 401 before anything is looked up (a wrong secret or another's
+/// cart is a 404, so ids cannot be probed).
+fn holder<'a>(auth: &MaybeAuth, req: &'a HttpRequest) -> Result<Holder<'a>, ApiError> {
+    let h = Holder {
         customer: auth.0.as_ref().map(|p| p.customer_id),
         secret: header(req, CART_SECRET_HEADER),
+    };
+    if h.customer.is_none() && h.secret.is_none() {
+        return Err(ApiError::Unauthorized {
+            invalid_token: false,
+        });
     }
+    Ok(h)
 }
 
 /// The cart, when the caller holds it (404 otherwise): read before a
@@ -238,7 +246,7 @@ async fn held(
         state.store.as_ref(),
         state.index.as_ref(),
         offers.as_ref(),
-        &holder(auth, req),
+        &holder(auth, req)?,
         id,
     )
     .await?)
@@ -315,7 +323,7 @@ pub async fn get_cart(
         state.store.as_ref(),
         state.index.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req),
+        &holder(&auth, &req)?,
         id,
     )
     .await?;
@@ -393,7 +401,7 @@ pub async fn add_cart_item(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req),
+        &holder(&auth, &req)?,
         id,
         ProductId::from_uuid(b.product_id),
         FormatId::from_uuid(b.format_id),
@@ -458,7 +466,7 @@ pub async fn update_cart_item(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req),
+        &holder(&auth, &req)?,
         id,
         line,
         quantity,
@@ -504,7 +512,7 @@ pub async fn remove_cart_item(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req),
+        &holder(&auth, &req)?,
         id,
         line,
     )
@@ -569,7 +577,7 @@ pub async fn set_cart_email(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req),
+        &holder(&auth, &req)?,
         id,
         &email,
     )
@@ -1475,7 +1483,7 @@ pub async fn checkout_cart(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req),
+        &holder(&auth, &req)?,
         id,
         &input,
         &request,

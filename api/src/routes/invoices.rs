@@ -11,7 +11,7 @@ use domain::shop::invoice::{
     self, Invoice, InvoiceKind, InvoiceLine, InvoiceShipping, InvoiceTotals, Seller, VatAmount,
     VatExemption,
 };
-use domain::shop::order::{OrderHolder, PaymentMethod};
+use domain::shop::order::PaymentMethod;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use crate::body::Params;
 use crate::i18n::Lang;
 use crate::problem::{ApiError, MaybeSignedInErrors, Problem};
 use crate::routes::auth::LanguageDto;
-use crate::routes::orders::{ORDER_SECRET_HEADER, PaymentMethodDto, PostalAddressDto, order_id};
+use crate::routes::orders::{PaymentMethodDto, PostalAddressDto, order_id};
 use crate::routes::products::dto::MoneyDto;
 use crate::state::SharedState;
 
@@ -533,14 +533,6 @@ fn wants_pdf(req: &HttpRequest, format: Option<InvoiceFormat>) -> bool {
     }
 }
 
-fn header_value<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
 /// Read an order's invoice: its customer with the bearer token, or a guest
 /// with the order's secret (`X-Order-Secret`).
 ///
@@ -591,12 +583,9 @@ pub async fn get_order_invoice(
     path: web::Path<String>,
     params: Params<InvoiceParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let holder = crate::routes::orders::order_holder(&auth, &req)?;
     let p = params.read()?;
     let id = order_id(&path, NOT_YOURS)?;
-    let holder = OrderHolder {
-        customer: auth.0.as_ref().map(|p| p.customer_id),
-        secret: header_value(&req, ORDER_SECRET_HEADER),
-    };
     let docs = invoice::read(state.store.as_ref(), state.index.as_ref(), &holder, id).await?;
     if !wants_pdf(&req, p.format) {
         return Ok(HttpResponse::Ok()

@@ -738,6 +738,28 @@ pub(crate) fn one_more(limit: usize) -> u64 {
 
 const NOT_YOURS: &str = "No order has this id, or it is not yours.";
 
+/// Whoever calls: the signed-in customer, and the order secret sent. With
+/// neither, 401 before anything is looked up (a wrong secret or another's
+/// order is a 404, so ids cannot be probed).
+///
+/// # Errors
+/// 401 without a token or a secret.
+pub(crate) fn order_holder<'a>(
+    auth: &MaybeAuth,
+    req: &'a HttpRequest,
+) -> Result<OrderHolder<'a>, ApiError> {
+    let h = OrderHolder {
+        customer: auth.0.as_ref().map(|p| p.customer_id),
+        secret: header(req, ORDER_SECRET_HEADER),
+    };
+    if h.customer.is_none() && h.secret.is_none() {
+        return Err(ApiError::Unauthorized {
+            invalid_token: false,
+        });
+    }
+    Ok(h)
+}
+
 pub(crate) fn order_id(raw: &str, not_found: &'static str) -> Result<OrderId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::NotFound(not_found.into()))
@@ -798,10 +820,7 @@ pub async fn get_order(
     path: web::Path<String>,
 ) -> Result<web::Json<OrderDto>, ApiError> {
     let id = order_id(&path, NOT_YOURS)?;
-    let holder = OrderHolder {
-        customer: auth.0.as_ref().map(|p| p.customer_id),
-        secret: header(&req, ORDER_SECRET_HEADER),
-    };
+    let holder = order_holder(&auth, &req)?;
     let o = order::read(state.store.as_ref(), state.index.as_ref(), &holder, id).await?;
     Ok(web::Json(OrderDto::for_holder(o)))
 }
@@ -850,10 +869,7 @@ pub async fn cancel_order(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&path, NOT_YOURS)?;
-    let holder = OrderHolder {
-        customer: auth.0.as_ref().map(|p| p.customer_id),
-        secret: header(&req, ORDER_SECRET_HEADER),
-    };
+    let holder = order_holder(&auth, &req)?;
     let o = order::cancel(
         state.store.as_ref(),
         state.index.as_ref(),

@@ -3,7 +3,7 @@
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, post, web};
-use domain::shop::order::{self, OrderHolder};
+use domain::shop::order;
 use domain::shop::payment::{self, Applied, Intent};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::MaybeAuth;
 use crate::problem::{ApiError, MaybeSignedInErrors, Problem};
 use crate::routes::common::header;
-use crate::routes::orders::{ORDER_SECRET_HEADER, order_id};
+use crate::routes::orders::order_id;
 use crate::state::SharedState;
 
 const NOT_YOURS: &str = "No order has this id, or it is not yours.";
@@ -122,10 +122,7 @@ pub async fn start_order_payment(
     path: web::Path<String>,
 ) -> Result<web::Json<PaymentDto>, ApiError> {
     let id = order_id(&path, NOT_YOURS)?;
-    let holder = OrderHolder {
-        customer: auth.0.as_ref().map(|p| p.customer_id),
-        secret: header(&req, ORDER_SECRET_HEADER),
-    };
+    let holder = crate::routes::orders::order_holder(&auth, &req)?;
     let o = order::read(state.store.as_ref(), state.index.as_ref(), &holder, id).await?;
     Ok(web::Json(start(&state, &o).await?))
 }
