@@ -122,6 +122,7 @@ fn cors(config: &Config) -> Cors {
             "x-request-id",
             "x-access-reason",
             "x-cart-secret",
+            "x-cart-id",
             "x-order-secret",
             "if-none-match",
         ])
@@ -134,6 +135,7 @@ fn cors(config: &Config) -> Cors {
             "ratelimit",
             "ratelimit-policy",
             "content-language",
+            "content-disposition",
         ])
         .max_age(600);
     for origin in config.cors_origins() {
@@ -218,6 +220,7 @@ impl Application {
         };
 
         let mut background = vec![refresher];
+        background.extend(crate::views::ViewRecorder::spawn(&state));
         let runner = crate::jobs::JobRunner::new(
             crate::jobs::jobs(&state),
             Arc::new(state.leases.clone()),

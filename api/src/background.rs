@@ -31,10 +31,30 @@ impl Background {
         });
     }
 
+    /// Counts work handed elsewhere (a queue drained by a task) as
+    /// running until the returned guard is dropped, so [`Self::idle`]
+    /// waits for it too.
+    pub fn track(&self) -> Tracked {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        Tracked(Arc::clone(&self.in_flight))
+    }
+
     /// Waits until no task is running.
     pub async fn idle(&self) {
         while self.in_flight.load(Ordering::SeqCst) > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
+    }
+}
+
+/// Work done after the answer elsewhere than in [`Background::spawn`],
+/// counted until dropped.
+#[must_use]
+#[derive(Debug)]
+pub struct Tracked(Arc<AtomicUsize>);
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -167,6 +167,14 @@ pub struct Config {
     #[arg(long, env = "BOUTIQUE_COUNTRY_HEADER")]
     pub country_header: Option<String>,
 
+    /// A MaxMind-format country database (`.mmdb`: GeoLite2-Country, or
+    /// the public-domain ip-location-db country database): estimates use
+    /// the caller's country when neither the request, a saved address nor
+    /// the proxy's header names one, and checkouts from another country
+    /// than their billing address are flagged for staff. Unset: not used.
+    #[arg(long, env = "BOUTIQUE_GEOIP_DB")]
+    pub geoip_db: Option<PathBuf>,
+
     /// How long a set-password link (sent to accounts created without a
     /// password) works, in hours.
     #[arg(long, env = "BOUTIQUE_SET_PASSWORD_LINK_HOURS", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=720))]
@@ -215,6 +223,27 @@ pub struct Config {
         default_value = "https://api.stripe.com"
     )]
     pub stripe_api_url: String,
+
+    /// Folder of the plans' files (downloads). Default: `files` in the
+    /// data directory.
+    #[arg(long, env = "BOUTIQUE_FILES_DIR")]
+    pub files_dir: Option<PathBuf>,
+
+    /// Largest plan file staff may upload, in bytes (200 MiB by default).
+    #[arg(
+        long,
+        env = "BOUTIQUE_FILE_UPLOAD_LIMIT",
+        default_value_t = 209_715_200
+    )]
+    pub file_upload_limit: u64,
+
+    /// How many times each file format of an order may be downloaded.
+    #[arg(long, env = "BOUTIQUE_DOWNLOAD_LIMIT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub download_limit: u32,
+
+    /// How long a download link works once listed, in hours.
+    #[arg(long, env = "BOUTIQUE_DOWNLOAD_LINK_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub download_link_hours: u32,
 }
 
 /// What `Debug` shows instead of a secret.
@@ -298,6 +327,7 @@ impl std::fmt::Debug for Config {
             public_url,
             trust_proxy,
             country_header,
+            geoip_db,
             ipv6_prefix,
             set_password_link_hours,
             reset_link_minutes,
@@ -308,6 +338,10 @@ impl std::fmt::Debug for Config {
             stripe_secret_key,
             stripe_webhook_secret,
             stripe_api_url,
+            files_dir,
+            file_upload_limit,
+            download_limit,
+            download_link_hours,
         } = self;
         let secret = |value: &Option<String>| value.as_ref().map(|_| REDACTED);
         let url = |value: &Option<String>| value.as_deref().map(redact_url);
@@ -335,6 +369,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &redact_url(public_url))
             .field("trust_proxy", trust_proxy)
             .field("country_header", country_header)
+            .field("geoip_db", geoip_db)
             .field("ipv6_prefix", ipv6_prefix)
             .field("set_password_link_hours", set_password_link_hours)
             .field("reset_link_minutes", reset_link_minutes)
@@ -345,6 +380,10 @@ impl std::fmt::Debug for Config {
             .field("stripe_secret_key", &secret(stripe_secret_key))
             .field("stripe_webhook_secret", &secret(stripe_webhook_secret))
             .field("stripe_api_url", &redact_url(stripe_api_url))
+            .field("files_dir", files_dir)
+            .field("file_upload_limit", file_upload_limit)
+            .field("download_limit", download_limit)
+            .field("download_link_hours", download_link_hours)
             .finish()
     }
 }
@@ -364,6 +403,15 @@ impl Config {
         self.keystore_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}/keystore.db", self.data_dir.display()))
+    }
+
+    /// The folder of the plans' files, by default `files` in the data
+    /// directory.
+    #[must_use]
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("files"))
     }
 
     /// Whether the embedded SQLite database is used.
@@ -409,6 +457,7 @@ impl Config {
             public_url: "http://localhost:8080".into(),
             trust_proxy: false,
             country_header: None,
+            geoip_db: None,
             ipv6_prefix: 64,
             set_password_link_hours: 48,
             reset_link_minutes: 60,
@@ -419,6 +468,10 @@ impl Config {
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             stripe_api_url: "https://api.stripe.com".into(),
+            files_dir: None,
+            file_upload_limit: 209_715_200,
+            download_limit: 5,
+            download_link_hours: 24,
         }
     }
 }

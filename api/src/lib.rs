@@ -8,6 +8,7 @@ pub mod body;
 pub mod catalogue_io;
 pub mod config;
 pub mod demo;
+pub mod geo;
 pub mod i18n;
 pub mod idempotency;
 pub mod invoice_pdf;
@@ -22,6 +23,7 @@ pub mod secrets;
 pub mod state;
 pub mod stripe;
 pub mod telemetry;
+pub mod views;
 
 pub use app::{Application, open_database};
 pub use config::Config;

@@ -372,6 +372,30 @@ pub fn render(
                 status_words(status, false)
             ),
         ),
+        (Mail::OrderRefunded { number, amount, .. }, true) => (
+            format!("Votre commande {number} : remboursement de {amount}"),
+            format!(
+                "Bonjour{name},\n\nNous vous remboursons {amount} sur votre commande {number}. Un avoir a été émis : vous le trouverez avec la facture de votre commande.\n\nLe remboursement arrive par le moyen de paiement utilisé (carte), ou par virement pour une commande payée par virement, sous quelques jours ouvrés. Un remboursement complet met fin aux téléchargements de la commande.\n"
+            ),
+        ),
+        (Mail::OrderRefunded { number, amount, .. }, false) => (
+            format!("Your order {number}: {amount} refunded"),
+            format!(
+                "Hello{name},\n\nWe are refunding {amount} of your order {number}. A credit note was issued: you will find it with your order's invoice.\n\nThe money goes back the way you paid (card), or by bank transfer for an order paid by transfer, within a few working days. A full refund ends the order's downloads.\n"
+            ),
+        ),
+        (Mail::ComplaintAnswered { number, body, .. }, true) => (
+            format!("Réponse à votre réclamation sur la commande {number}"),
+            format!(
+                "Bonjour{name},\n\n{body}\n\n--\nBoutique, en réponse à votre réclamation sur la commande {number}. Vous pouvez répondre depuis la page de votre commande.\n"
+            ),
+        ),
+        (Mail::ComplaintAnswered { number, body, .. }, false) => (
+            format!("Answer to your complaint about order {number}"),
+            format!(
+                "Hello{name},\n\n{body}\n\n--\nBoutique, answering your complaint about order {number}. You can reply from your order's page.\n"
+            ),
+        ),
         (Mail::NewsletterConfirmation { link }, true) => (
             "Confirmez votre inscription à la lettre de Boutique".to_owned(),
             format!(
@@ -568,6 +592,16 @@ mod tests {
                 order: domain::ids::OrderId::new(),
                 number: "BQ-1A2B3C-4D5E6F".into(),
                 status: "processing".into(),
+            },
+            Mail::OrderRefunded {
+                order: domain::ids::OrderId::new(),
+                number: "BQ-1A2B3C-4D5E6F".into(),
+                amount: "50.00 EUR".into(),
+            },
+            Mail::ComplaintAnswered {
+                order: domain::ids::OrderId::new(),
+                number: "BQ-1A2B3C-4D5E6F".into(),
+                body: "Nous vous remboursons.".into(),
             },
         ];
         for mail in mails {

@@ -292,8 +292,9 @@ pub enum SignedInErrors {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // documentation only: errors are `ApiError`s
 pub enum MaybeSignedInErrors {
-    /// A token was sent but is not valid, or its session has ended (send
-    /// none to act as a guest).
+    /// Neither a token nor the cart's or order's secret was sent, or a
+    /// token was sent but is not valid or its session has ended (send none
+    /// to act as a guest, with the secret).
     #[response(
         status = 401,
         content_type = "application/problem+json",
@@ -531,6 +532,27 @@ pub enum ApiError {
         /// The status asked for.
         to: String,
     },
+    /// A download link expired, was never valid, or its order was
+    /// cancelled or refunded.
+    #[error("download link expired")]
+    DownloadLinkExpired,
+    /// A file was downloaded as many times as an order allows.
+    #[error("download limit reached")]
+    DownloadLimitReached,
+    /// A refund above what is left of the order's payment.
+    #[error("refund exceeds payment")]
+    RefundExceedsPayment {
+        /// What is left to refund, as displayed (`50.00 EUR`).
+        remaining: String,
+        /// What was asked, as displayed.
+        requested: String,
+        /// Nothing at all is left.
+        nothing_left: bool,
+    },
+    /// The payment provider did not make a refund, or card payments are not
+    /// configured: nothing was refunded.
+    #[error("refund failed: {0}")]
+    RefundFailed(String),
     /// Locked, banned or rate limited; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests {
@@ -652,6 +674,22 @@ impl From<domain::service::ServiceError> for ApiError {
                 to: to.to_owned(),
             },
             E::Unavailable(why) => Self::PaymentUnavailable(why),
+            E::RefundExceedsPayment {
+                remaining,
+                requested,
+                currency,
+            } => {
+                let show = |cents: i64| {
+                    domain::money::Money::new(cents, currency)
+                        .map_or_else(|_| format!("{cents} cents"), |m| m.to_string())
+                };
+                Self::RefundExceedsPayment {
+                    remaining: show(remaining),
+                    requested: show(requested),
+                    nothing_left: remaining <= 0,
+                }
+            }
+            E::RefundFailed(why) => Self::RefundFailed(why),
             E::Identity(i) => i.into(),
             E::Storage(s) => s.into(),
         }
@@ -691,6 +729,9 @@ pub const PROBLEM_TYPES: &[&str] = &[
     "/problems/idempotency-key-conflict",
     "/problems/items-unavailable",
     "/problems/illegal-transition",
+    "/problems/refund-exceeds-payment",
+    "/problems/download-link-expired",
+    "/problems/download-limit-reached",
     "/problems/length-required",
     "/problems/payload-too-large",
     "/problems/uri-too-long",
@@ -816,6 +857,21 @@ pub const PROBLEM_DOCS: &[(&str, u16, &str)] = &[
         "The order cannot move from its status to the one asked for (a paid order cannot be cancelled by its customer, a completed one not put on hold...); `from` and `to` name both.",
     ),
     (
+        "/problems/refund-exceeds-payment",
+        409,
+        "A refund would give back more than what is left of the order's payment (what was paid minus its refunds, those under way included), or nothing is left: the detail says how much may still be refunded.",
+    ),
+    (
+        "/problems/download-link-expired",
+        410,
+        "The download link has expired (links work for a limited time once listed), was never valid, or its order was cancelled or refunded: list the order's downloads again (`GET /v1/orders/{order_id}/downloads`) for fresh links.",
+    ),
+    (
+        "/problems/download-limit-reached",
+        410,
+        "The file was downloaded as many times as an order allows (a limit per format and order): contact the shop.",
+    ),
+    (
         "/problems/length-required",
         411,
         "A `Content-Length` is required.",
@@ -873,7 +929,7 @@ pub const PROBLEM_DOCS: &[(&str, u16, &str)] = &[
     (
         "/problems/payment-provider-unavailable",
         503,
-        "Card payments cannot be started now: the provider did not answer, or card payments are not configured. The order is kept; retry after `Retry-After`, or pay by bank transfer.",
+        "Card payments cannot be started (or a card payment refunded) now: the provider did not answer or refused, or card payments are not configured. The order is kept as it was; retry after `Retry-After` (or pay by bank transfer).",
     ),
 ];
 
@@ -909,6 +965,7 @@ pub fn example_problem(status: u16) -> Option<Problem> {
         403 => ApiError::Forbidden("Staff only.".into()),
         404 => ApiError::NotFound("No resource at this path.".into()),
         409 => ApiError::EmailTaken,
+        410 => ApiError::DownloadLinkExpired,
         413 => ApiError::PayloadTooLarge(65_536),
         415 => ApiError::UnsupportedMediaType,
         422 => ApiError::IdempotencyKeyReused,
@@ -994,9 +1051,21 @@ impl ApiError {
             Self::IllegalTransition { .. } => {
                 ("illegal-transition", "The order cannot move to this status")
             }
-            Self::PaymentUnavailable(_) => (
+            Self::DownloadLinkExpired => (
+                "download-link-expired",
+                "The download link has expired or is not valid",
+            ),
+            Self::DownloadLimitReached => (
+                "download-limit-reached",
+                "The download limit of this file is reached",
+            ),
+            Self::PaymentUnavailable(_) | Self::RefundFailed(_) => (
                 "payment-provider-unavailable",
                 "The payment provider is not available",
+            ),
+            Self::RefundExceedsPayment { .. } => (
+                "refund-exceeds-payment",
+                "The refund exceeds what is left of the payment",
             ),
             _ => kind_of(status),
         };
@@ -1059,6 +1128,14 @@ impl ApiError {
             Self::IllegalTransition { from, to } => {
                 format!("An order cannot go from {from} to {to}.")
             }
+            Self::DownloadLinkExpired => {
+                "This download link has expired or is not valid, or its order was cancelled or refunded: list the order's downloads again (GET /v1/orders/{order_id}/downloads) for fresh links."
+                    .to_owned()
+            }
+            Self::DownloadLimitReached => {
+                "This file was downloaded as many times as the order allows; contact the shop if you need it again."
+                    .to_owned()
+            }
             Self::TooManyRequests {
                 retry_after,
                 reason,
@@ -1077,6 +1154,21 @@ impl ApiError {
             Self::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
             Self::PayloadTooLarge(limit) => format!("The body must be at most {limit} bytes."),
             Self::Unavailable => "The database is not reachable; retry later.".to_owned(),
+            Self::RefundExceedsPayment {
+                nothing_left: true,
+                ..
+            } => "Nothing is left to refund on this order: what was paid is refunded (or being refunded) in full."
+                .to_owned(),
+            Self::RefundExceedsPayment {
+                remaining,
+                requested,
+                ..
+            } => format!(
+                "At most {remaining} can still be refunded on this order (what was paid minus its refunds, those under way included); {requested} was asked."
+            ),
+            Self::RefundFailed(why) => format!(
+                "The card payment could not be refunded ({why}): nothing was refunded and the order is unchanged; retry later."
+            ),
             Self::PaymentUnavailable(why) => format!(
                 "Card payments cannot be started now ({why}); the order is kept: retry later, or pay by bank transfer."
             ),
@@ -1197,13 +1289,17 @@ impl ResponseError for ApiError {
             | Self::CartClosed
             | Self::IdempotencyConflict
             | Self::ItemsUnavailable(_)
-            | Self::IllegalTransition { .. } => StatusCode::CONFLICT,
+            | Self::IllegalTransition { .. }
+            | Self::RefundExceedsPayment { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::DownloadLinkExpired | Self::DownloadLimitReached => StatusCode::GONE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable | Self::PaymentUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::PaymentUnavailable(_) | Self::RefundFailed(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -1220,7 +1316,7 @@ impl ResponseError for ApiError {
             Self::Unavailable => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
-            Self::PaymentUnavailable(_) => {
+            Self::PaymentUnavailable(_) | Self::RefundFailed(_) => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("30")));
             }
             Self::IdempotencyKeyInUse => {
@@ -1385,6 +1481,30 @@ mod tests {
                 "/problems/idempotency-key-reused",
             ),
             (ApiError::CartClosed, 409, "/problems/cart-closed"),
+            (
+                ApiError::RefundExceedsPayment {
+                    remaining: "50.00 EUR".into(),
+                    requested: "60.00 EUR".into(),
+                    nothing_left: false,
+                },
+                409,
+                "/problems/refund-exceeds-payment",
+            ),
+            (
+                ApiError::RefundFailed("Stripe unreachable".into()),
+                503,
+                "/problems/payment-provider-unavailable",
+            ),
+            (
+                ApiError::DownloadLinkExpired,
+                410,
+                "/problems/download-link-expired",
+            ),
+            (
+                ApiError::DownloadLimitReached,
+                410,
+                "/problems/download-limit-reached",
+            ),
             (
                 ApiError::IdempotencyConflict,
                 409,

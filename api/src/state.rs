@@ -62,8 +62,16 @@ pub struct AppState {
     pub background: Background,
     /// The seller, as invoices name it.
     pub seller: domain::shop::invoice::Seller,
+    /// Countries of source addresses, when a database is configured.
+    pub geo: crate::geo::Geo,
     /// The card payment provider (Stripe), when configured.
     pub payments: Option<Arc<dyn domain::shop::payment::PaymentProvider>>,
+    /// Recently viewed plans waiting to be written (SHOP-2).
+    pub views: crate::views::ViewRecorder,
+    /// Where the plans' files are kept.
+    pub files: Arc<dyn domain::shop::download::FileStore>,
+    /// Download limit and link lifetime.
+    pub downloads: domain::shop::download::DownloadPolicy,
 }
 
 /// The seller from `BOUTIQUE_SELLER_FILE`; without one, a placeholder in
@@ -158,7 +166,14 @@ impl AppState {
             };
         Ok(Self {
             seller: seller(&config)?,
+            geo: crate::geo::Geo::open(config.geoip_db.as_deref())?,
             payments,
+            views: crate::views::ViewRecorder::default(),
+            files: Arc::new(persistence::LocalFiles::new(config.files_dir())),
+            downloads: domain::shop::download::DownloadPolicy {
+                limit: config.download_limit,
+                link_ttl: chrono::Duration::hours(i64::from(config.download_link_hours)),
+            },
             catalogue,
             store,
             clock,

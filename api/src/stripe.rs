@@ -188,6 +188,25 @@ impl PaymentProvider for Stripe {
             .form(&form);
         self.send::<RefundJson>(req).await.map(|r| r.id)
     }
+
+    async fn refund_once(
+        &self,
+        intent: &str,
+        amount: i64,
+        key: &str,
+    ) -> Result<String, ProviderError> {
+        let form = [
+            ("payment_intent", intent.to_owned()),
+            ("amount", amount.to_string()),
+        ];
+        let req = self
+            .http
+            .post(format!("{}/v1/refunds", self.base))
+            // A retry of this refund answers the refund made the first time.
+            .header("Idempotency-Key", key)
+            .form(&form);
+        self.send::<RefundJson>(req).await.map(|r| r.id)
+    }
 }
 
 /// Why a webhook was refused.

@@ -62,6 +62,16 @@ pub enum AuditAction {
     CommentModerated,
     /// Staff changed an order's status.
     OrderStatusChanged,
+    /// Staff created, changed or deleted a coupon.
+    CouponChanged,
+    /// Staff approved or rejected a review of a plan.
+    ReviewModerated,
+    /// Staff refunded an order, fully or in part.
+    OrderRefunded,
+    /// Staff answered a complaint or refund request.
+    ComplaintAnswered,
+    /// Staff closed a complaint or refund request.
+    ComplaintChanged,
 }
 
 impl AuditAction {
@@ -92,6 +102,11 @@ impl AuditAction {
         Self::ArticleChanged,
         Self::CommentModerated,
         Self::OrderStatusChanged,
+        Self::CouponChanged,
+        Self::ReviewModerated,
+        Self::OrderRefunded,
+        Self::ComplaintAnswered,
+        Self::ComplaintChanged,
     ];
 
     /// The stable wire name.
@@ -123,6 +138,11 @@ impl AuditAction {
             Self::ArticleChanged => "article_changed",
             Self::CommentModerated => "comment_moderated",
             Self::OrderStatusChanged => "order_status_changed",
+            Self::CouponChanged => "coupon_changed",
+            Self::ReviewModerated => "review_moderated",
+            Self::OrderRefunded => "order_refunded",
+            Self::ComplaintAnswered => "complaint_answered",
+            Self::ComplaintChanged => "complaint_changed",
         }
     }
 
@@ -182,6 +202,12 @@ pub enum AuditTarget {
     Subject(crate::subject::SubjectId),
     /// An order.
     Order(crate::ids::OrderId),
+    /// A coupon.
+    Coupon(uuid::Uuid),
+    /// A review of a plan.
+    Review(crate::ids::ReviewId),
+    /// A complaint or refund request on an order.
+    Complaint(crate::ids::ComplaintId),
 }
 
 impl fmt::Display for AuditTarget {
@@ -199,6 +225,9 @@ impl fmt::Display for AuditTarget {
             Self::Comment(id) => write!(f, "comment:{id}"),
             Self::Subject(id) => write!(f, "subject:{id}"),
             Self::Order(id) => write!(f, "order:{id}"),
+            Self::Coupon(id) => write!(f, "coupon:{id}"),
+            Self::Review(id) => write!(f, "review:{id}"),
+            Self::Complaint(id) => write!(f, "complaint:{id}"),
         }
     }
 }

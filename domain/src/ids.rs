@@ -135,3 +135,18 @@ typed_id!(
     /// Identifies an order.
     OrderId
 );
+
+typed_id!(
+    /// Identifies a customer's review of a plan.
+    ReviewId
+);
+
+typed_id!(
+    /// Identifies a refund of an order.
+    RefundId
+);
+
+typed_id!(
+    /// Identifies a complaint or refund request on an order.
+    ComplaintId
+);

@@ -20,6 +20,8 @@ pub mod mail;
 pub mod money;
 pub mod newsletter;
 pub mod pagination;
+pub mod recently_viewed;
+pub mod review;
 pub mod service;
 pub mod shop;
 pub mod store;

@@ -88,6 +88,24 @@ pub enum Mail {
         /// The new status.
         status: String,
     },
+    /// An order was refunded, fully or in part.
+    OrderRefunded {
+        /// The order.
+        order: crate::ids::OrderId,
+        /// Its number.
+        number: String,
+        /// What is refunded, as displayed (`50.00 EUR`).
+        amount: String,
+    },
+    /// Staff answered a complaint or refund request on an order.
+    ComplaintAnswered {
+        /// The order.
+        order: crate::ids::OrderId,
+        /// Its number.
+        number: String,
+        /// The answer.
+        body: String,
+    },
 }
 
 impl Mail {
@@ -108,6 +126,8 @@ impl Mail {
             Self::ContactReply { .. } => "contact_reply",
             Self::OrderConfirmation { .. } => "order_confirmation",
             Self::OrderStatusChanged { .. } => "order_status_changed",
+            Self::OrderRefunded { .. } => "order_refunded",
+            Self::ComplaintAnswered { .. } => "complaint_answered",
         }
     }
 

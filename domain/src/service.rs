@@ -43,6 +43,21 @@ pub enum ServiceError {
     /// A provider the shop depends on (payments) failed or is not configured.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A refund above what is left of the payment (what was paid minus the
+    /// refunds made or under way).
+    #[error("a refund of {requested} cents exceeds the {remaining} cents left to refund")]
+    RefundExceedsPayment {
+        /// What may still be refunded, in cents.
+        remaining: i64,
+        /// What was asked for, in cents.
+        requested: i64,
+        /// The order's currency.
+        currency: crate::money::Currency,
+    },
+    /// The payment provider did not make a refund (it refused, did not
+    /// answer, or is not configured): nothing was refunded.
+    #[error("the refund was not made: {0}")]
+    RefundFailed(String),
     /// Limits, bans and authentication, as identity decides them.
     #[error(transparent)]
     Identity(#[from] IdentityError),

@@ -62,8 +62,20 @@ pub trait Repos: Send + Sync {
     fn orders(&self) -> &dyn OrderRepo;
     /// Invoices and credit notes (sealed under the legal archive's key).
     fn invoices(&self) -> &dyn InvoiceRepo;
+    /// Coupons and their uses.
+    fn coupons(&self) -> &dyn crate::shop::coupon::CouponRepo;
     /// Card payments at the provider and its events.
     fn payments(&self) -> &dyn crate::shop::payment::PaymentRepo;
+    /// Formats' files, download counts and the download log.
+    fn downloads(&self) -> &dyn crate::shop::download::DownloadRepo;
+    /// Reviews of plans and the ratings they make.
+    fn reviews(&self) -> &dyn crate::review::ReviewRepo;
+    /// Recently viewed plans.
+    fn recently_viewed(&self) -> &dyn crate::recently_viewed::RecentlyViewedRepo;
+    /// Refunds of orders.
+    fn refunds(&self) -> &dyn crate::shop::refund::RefundRepo;
+    /// Complaints and refund requests on orders, with their threads.
+    fn complaints(&self) -> &dyn crate::shop::complaint::ComplaintRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

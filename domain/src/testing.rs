@@ -437,7 +437,25 @@ impl Repos for MemRepos {
     fn invoices(&self) -> &dyn crate::shop::invoice::InvoiceRepo {
         &Elsewhere
     }
+    fn coupons(&self) -> &dyn crate::shop::coupon::CouponRepo {
+        &Elsewhere
+    }
     fn payments(&self) -> &dyn crate::shop::payment::PaymentRepo {
+        &Elsewhere
+    }
+    fn downloads(&self) -> &dyn crate::shop::download::DownloadRepo {
+        &Elsewhere
+    }
+    fn reviews(&self) -> &dyn crate::review::ReviewRepo {
+        &Elsewhere
+    }
+    fn recently_viewed(&self) -> &dyn crate::recently_viewed::RecentlyViewedRepo {
+        &Elsewhere
+    }
+    fn refunds(&self) -> &dyn crate::shop::refund::RefundRepo {
+        &Elsewhere
+    }
+    fn complaints(&self) -> &dyn crate::shop::complaint::ComplaintRepo {
         &Elsewhere
     }
 }
@@ -1990,6 +2008,17 @@ impl crate::shop::order::OrderRepo for Elsewhere {
     ) -> Result<Vec<crate::shop::order::OrderSummary>, StorageError> {
         elsewhere()
     }
+    async fn source_activity(
+        &self,
+        _: &str,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+    ) -> Result<(u64, u64), StorageError> {
+        elsewhere()
+    }
+    async fn usual_total(&self, _: u64) -> Result<Option<i64>, StorageError> {
+        elsewhere()
+    }
     async fn transition(
         &self,
         _: crate::ids::OrderId,
@@ -2054,6 +2083,261 @@ impl crate::shop::payment::PaymentRepo for Elsewhere {
         _: &str,
         _: DateTime<Utc>,
     ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::shop::download::DownloadRepo for Elsewhere {
+    async fn file_of(
+        &self,
+        _: crate::ids::FormatId,
+    ) -> Result<Option<crate::shop::download::FormatFile>, StorageError> {
+        elsewhere()
+    }
+    async fn files_of(
+        &self,
+        _: &[crate::ids::FormatId],
+    ) -> Result<Vec<crate::shop::download::FormatFile>, StorageError> {
+        elsewhere()
+    }
+    async fn put_file(
+        &self,
+        _: &crate::shop::download::FormatFile,
+    ) -> Result<Option<String>, StorageError> {
+        elsewhere()
+    }
+    async fn remove_file(
+        &self,
+        _: crate::ids::FormatId,
+    ) -> Result<Option<crate::shop::download::FormatFile>, StorageError> {
+        elsewhere()
+    }
+    async fn counts(
+        &self,
+        _: crate::ids::OrderId,
+    ) -> Result<Vec<(crate::ids::FormatId, u32)>, StorageError> {
+        elsewhere()
+    }
+    async fn take(
+        &self,
+        _: crate::ids::OrderId,
+        _: crate::ids::FormatId,
+        _: u32,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn log(&self, _: &crate::shop::download::DownloadRecord) -> Result<(), StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::review::ReviewRepo for Elsewhere {
+    async fn insert(&self, _: &crate::review::ReviewDraft) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn head(
+        &self,
+        _: crate::ids::ReviewId,
+    ) -> Result<Option<crate::review::ReviewHead>, StorageError> {
+        elsewhere()
+    }
+    async fn of_customer(&self, _: CustomerId) -> Result<Vec<crate::review::Review>, StorageError> {
+        elsewhere()
+    }
+    async fn approved(
+        &self,
+        _: crate::ids::ProductId,
+        _: Option<crate::ids::ReviewId>,
+        _: u64,
+    ) -> Result<crate::review::ReviewPage, StorageError> {
+        elsewhere()
+    }
+    async fn for_moderation(
+        &self,
+        _: Option<crate::review::ReviewStatus>,
+        _: u64,
+        _: u64,
+    ) -> Result<Vec<crate::review::Review>, StorageError> {
+        elsewhere()
+    }
+    async fn set_status(
+        &self,
+        _: crate::ids::ReviewId,
+        _: crate::review::ReviewStatus,
+        _: crate::review::ReviewStatus,
+        _: CustomerId,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn delete(
+        &self,
+        _: crate::ids::ReviewId,
+        _: crate::review::ReviewStatus,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn adjust_rating(
+        &self,
+        _: crate::ids::ProductId,
+        _: i64,
+        _: i64,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn rating(
+        &self,
+        _: crate::ids::ProductId,
+    ) -> Result<Option<crate::catalogue::Rating>, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::recently_viewed::RecentlyViewedRepo for Elsewhere {
+    async fn record(
+        &self,
+        _: crate::recently_viewed::Viewer,
+        _: crate::ids::ProductId,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn list(
+        &self,
+        _: crate::recently_viewed::Viewer,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<(crate::ids::ProductId, DateTime<Utc>)>, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::shop::coupon::CouponRepo for Elsewhere {
+    async fn insert(&self, _: &crate::shop::coupon::Coupon) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn update(
+        &self,
+        _: uuid::Uuid,
+        _: &crate::shop::coupon::CouponRules,
+        _: DateTime<Utc>,
+    ) -> Result<Option<bool>, StorageError> {
+        elsewhere()
+    }
+    async fn delete(&self, _: uuid::Uuid) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn get(
+        &self,
+        _: uuid::Uuid,
+    ) -> Result<Option<crate::shop::coupon::Coupon>, StorageError> {
+        elsewhere()
+    }
+    async fn by_code(
+        &self,
+        _: &crate::shop::coupon::CouponCode,
+    ) -> Result<Option<crate::shop::coupon::Coupon>, StorageError> {
+        elsewhere()
+    }
+    async fn list(&self, _: u64, _: u64) -> Result<Vec<crate::shop::coupon::Coupon>, StorageError> {
+        elsewhere()
+    }
+    async fn uses_by(&self, _: uuid::Uuid, _: &[u8]) -> Result<u32, StorageError> {
+        elsewhere()
+    }
+    async fn record_use(
+        &self,
+        _: uuid::Uuid,
+        _: crate::ids::OrderId,
+        _: &[u8],
+        _: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::shop::refund::RefundRepo for Elsewhere {
+    async fn lock_order(&self, _: crate::ids::OrderId) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn insert(&self, _: &crate::shop::refund::RefundRecord) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn of_order(
+        &self,
+        _: crate::ids::OrderId,
+    ) -> Result<Vec<crate::shop::refund::RefundRecord>, StorageError> {
+        elsewhere()
+    }
+    async fn settle(
+        &self,
+        _: crate::ids::RefundId,
+        _: crate::shop::refund::RefundStatus,
+        _: Option<&str>,
+        _: Option<&str>,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::shop::complaint::ComplaintRepo for Elsewhere {
+    async fn insert(
+        &self,
+        _: &crate::shop::complaint::NewComplaint,
+        _: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn add_message(
+        &self,
+        _: crate::ids::ComplaintId,
+        _: SubjectId,
+        _: Option<CustomerId>,
+        _: &str,
+        _: crate::shop::complaint::ComplaintStatus,
+        _: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn set_status(
+        &self,
+        _: crate::ids::ComplaintId,
+        _: crate::shop::complaint::ComplaintStatus,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn summary(
+        &self,
+        _: crate::ids::ComplaintId,
+    ) -> Result<Option<crate::shop::complaint::ComplaintSummary>, StorageError> {
+        elsewhere()
+    }
+    async fn get(
+        &self,
+        _: crate::ids::ComplaintId,
+    ) -> Result<Option<crate::shop::complaint::Complaint>, StorageError> {
+        elsewhere()
+    }
+    async fn of_order(
+        &self,
+        _: crate::ids::OrderId,
+    ) -> Result<Vec<crate::shop::complaint::Complaint>, StorageError> {
+        elsewhere()
+    }
+    async fn list(
+        &self,
+        _: &crate::shop::complaint::ComplaintFilter,
+        _: u64,
+    ) -> Result<Vec<crate::shop::complaint::ComplaintSummary>, StorageError> {
         elsewhere()
     }
 }

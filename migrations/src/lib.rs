@@ -15,6 +15,9 @@ mod m20261129_000002_catalogue_changes;
 mod m20261207_000001_shop;
 mod m20261207_000002_invoices;
 mod m20261207_000003_payments;
+mod m20261209_000001_downloads;
+mod m20261210_000001_reviews;
+mod m20261212_000001_refunds_and_complaints;
 
 pub use m20261129_000001_consent::document_hash;
 
@@ -33,6 +36,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_shop::Migration),
             Box::new(m20261207_000002_invoices::Migration),
             Box::new(m20261207_000003_payments::Migration),
+            Box::new(m20261209_000001_downloads::Migration),
+            Box::new(m20261210_000001_reviews::Migration),
+            Box::new(m20261212_000001_refunds_and_complaints::Migration),
         ]
     }
 }

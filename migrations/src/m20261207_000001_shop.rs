@@ -55,6 +55,9 @@ enum Orders {
     Vat,
     Total,
     Shipping,
+    CouponCode,
+    SourceKey,
+    FraudSignals,
     KeyHash,
     Fingerprint,
     LinesEnc,
@@ -63,6 +66,35 @@ enum Orders {
     UpdatedAt,
     StatusChangedAt,
     PaidAt,
+}
+
+#[derive(DeriveIden)]
+enum Coupons {
+    Table,
+    Id,
+    Code,
+    Kind,
+    Value,
+    Currency,
+    StartsAt,
+    EndsAt,
+    MinBasket,
+    MaxUses,
+    MaxUsesPerPerson,
+    Active,
+    Uses,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CouponUses {
+    Table,
+    Id,
+    CouponId,
+    OrderId,
+    EmailBidx,
+    UsedAt,
 }
 
 #[derive(DeriveIden)]
@@ -168,6 +200,9 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Orders::Vat))
                     .col(big_integer(Orders::Total))
                     .col(text_null(Orders::Shipping))
+                    .col(string_len_null(Orders::CouponCode, 32))
+                    .col(string_len(Orders::SourceKey, 128))
+                    .col(string_len(Orders::FraudSignals, 200))
                     .col(blob(Orders::KeyHash))
                     .col(blob(Orders::Fingerprint))
                     .col(blob(Orders::LinesEnc))
@@ -195,6 +230,11 @@ impl MigrationTrait for Migration {
             (
                 "ix_orders_email",
                 vec![Orders::EmailBidx.into_iden()],
+                false,
+            ),
+            (
+                "ix_orders_source",
+                vec![Orders::SourceKey.into_iden(), Orders::CreatedAt.into_iden()],
                 false,
             ),
             (
@@ -239,11 +279,66 @@ impl MigrationTrait for Migration {
             ],
             false,
         )
+        .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Coupons::Table)
+                    .col(uuid(Coupons::Id).primary_key())
+                    .col(string_len(Coupons::Code, 32))
+                    .col(string_len(Coupons::Kind, 16))
+                    .col(big_integer(Coupons::Value))
+                    .col(string_len_null(Coupons::Currency, 3))
+                    .col(timestamp_with_time_zone_null(Coupons::StartsAt))
+                    .col(timestamp_with_time_zone_null(Coupons::EndsAt))
+                    .col(big_integer_null(Coupons::MinBasket))
+                    .col(integer_null(Coupons::MaxUses))
+                    .col(integer_null(Coupons::MaxUsesPerPerson))
+                    .col(boolean(Coupons::Active))
+                    .col(integer(Coupons::Uses))
+                    .col(timestamp_with_time_zone(Coupons::CreatedAt))
+                    .col(timestamp_with_time_zone(Coupons::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        index(
+            manager,
+            "ux_coupons_code",
+            Coupons::Table,
+            vec![Coupons::Code.into_iden()],
+            true,
+        )
+        .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(CouponUses::Table)
+                    .col(uuid(CouponUses::Id).primary_key())
+                    .col(uuid(CouponUses::CouponId))
+                    .col(uuid(CouponUses::OrderId))
+                    .col(blob(CouponUses::EmailBidx))
+                    .col(timestamp_with_time_zone(CouponUses::UsedAt))
+                    .to_owned(),
+            )
+            .await?;
+        index(
+            manager,
+            "ix_coupon_uses_person",
+            CouponUses::Table,
+            vec![
+                CouponUses::CouponId.into_iden(),
+                CouponUses::EmailBidx.into_iden(),
+            ],
+            false,
+        )
         .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            CouponUses::Table.into_iden(),
+            Coupons::Table.into_iden(),
             OrderEvents::Table.into_iden(),
             Orders::Table.into_iden(),
             CartLines::Table.into_iden(),

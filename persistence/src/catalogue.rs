@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use domain::StorageError;
 use domain::catalogue::{
-    CatalogueStore, Format, FormatKind, ImageUrl, Plan, PlanError, PlanSpecs, PlanWriteError, Slug,
-    Style,
+    CatalogueStore, Format, FormatKind, ImageUrl, Plan, PlanError, PlanSpecs, PlanWriteError,
+    Rating, Slug, Style,
 };
 use domain::ids::{FormatId, ProductId};
 use domain::money::{Currency, Money};
@@ -16,7 +16,9 @@ use sea_orm::{
 };
 
 use crate::Db;
-use crate::entities::{catalogue_change, catalogue_revision, product, product_format};
+use crate::entities::{
+    catalogue_change, catalogue_revision, product, product_format, product_rating,
+};
 
 /// [`CatalogueStore`] on the SQL database.
 #[derive(Debug, Clone)]
@@ -82,7 +84,32 @@ fn to_plan(row: product::Model, mut formats: Vec<Format>) -> Result<Plan, Storag
         published: row.published,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        rating: None,
     })
+}
+
+/// The ratings of plans (all of them when `ids` is `None`): one small
+/// table, read with the plans, so a plan's rating is part of the cached
+/// catalogue and changes with the plan's revision.
+async fn ratings(
+    conn: &impl sea_orm::ConnectionTrait,
+    ids: Option<Vec<uuid::Uuid>>,
+) -> Result<HashMap<uuid::Uuid, Rating>, StorageError> {
+    let mut q = product_rating::Entity::find();
+    if let Some(ids) = ids {
+        q = q.filter(product_rating::Column::ProductId.is_in(ids));
+    }
+    Ok(q.all(conn)
+        .await
+        .map_err(|e| StorageError::new("failed to load ratings", e))?
+        .into_iter()
+        .filter_map(|r| Rating::of(r.count, r.sum).map(|rating| (r.product_id, rating)))
+        .collect())
+}
+
+fn rated(mut plan: Plan, ratings: &HashMap<uuid::Uuid, Rating>) -> Plan {
+    plan.rating = ratings.get(&plan.id.as_uuid()).copied();
+    plan
 }
 
 pub(crate) fn to_row(plan: &Plan) -> Result<product::ActiveModel, StorageError> {
@@ -157,10 +184,11 @@ impl CatalogueStore for SqlCatalogueStore {
         {
             formats.entry(f.product_id).or_default().push(to_format(f)?);
         }
+        let ratings = ratings(conn, None).await?;
         rows.into_iter()
             .map(|row| {
                 let f = formats.remove(&row.id).unwrap_or_default();
-                to_plan(row, f)
+                to_plan(row, f).map(|p| rated(p, &ratings))
             })
             .collect()
     }
@@ -213,7 +241,8 @@ impl CatalogueStore for SqlCatalogueStore {
             .into_iter()
             .map(to_format)
             .collect::<Result<Vec<_>, _>>()?;
-        to_plan(row, formats).map(Some)
+        let ratings = ratings(conn, Some(vec![row.id])).await?;
+        to_plan(row, formats).map(|p| Some(rated(p, &ratings)))
     }
 
     async fn list_all(
@@ -231,6 +260,7 @@ impl CatalogueStore for SqlCatalogueStore {
             .await
             .map_err(|e| StorageError::new("failed to list plans", e))?;
         let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+        let ratings = ratings(self.db.conn(), Some(ids.clone())).await?;
         let mut formats: HashMap<uuid::Uuid, Vec<Format>> = HashMap::new();
         for f in product_format::Entity::find()
             .filter(product_format::Column::ProductId.is_in(ids))
@@ -243,7 +273,7 @@ impl CatalogueStore for SqlCatalogueStore {
         rows.into_iter()
             .map(|row| {
                 let f = formats.remove(&row.id).unwrap_or_default();
-                to_plan(row, f)
+                to_plan(row, f).map(|p| rated(p, &ratings))
             })
             .collect()
     }

@@ -6,6 +6,7 @@
 mod catalogue;
 mod db;
 mod entities;
+pub mod files;
 pub mod jobs;
 pub mod keystore;
 pub mod outbox;
@@ -16,6 +17,7 @@ pub mod vault;
 
 pub use catalogue::SqlCatalogueStore;
 pub use db::{Db, DbError, create_postgres_database, create_postgres_database_from_template};
+pub use files::LocalFiles;
 pub use jobs::SqlJobLeases;
 pub use keystore::KeyStore;
 pub use outbox::OutboxDelivery;

@@ -106,6 +106,20 @@ pub const CART_EMAIL: SealedColumn = subject("carts", "email_enc", "subject_id")
 pub const ORDER_BUYER: SealedColumn = subject("orders", "buyer_enc", "subject_id");
 /// `orders.lines_enc`: what was bought (a purchase history is personal).
 pub const ORDER_LINES: SealedColumn = subject("orders", "lines_enc", "subject_id");
+/// `download_log.ip_enc`: the full source address of a plan download.
+pub const DOWNLOAD_IP: SealedColumn = subject("download_log", "ip_enc", "subject_id");
+/// `download_log.user_agent_enc`: the browser of a plan download.
+pub const DOWNLOAD_USER_AGENT: SealedColumn =
+    subject("download_log", "user_agent_enc", "subject_id");
+/// `reviews.title_enc`: a review's title.
+pub const REVIEW_TITLE: SealedColumn = subject("reviews", "title_enc", "customer_id");
+/// `reviews.body_enc`: a review's text.
+pub const REVIEW_BODY: SealedColumn = subject("reviews", "body_enc", "customer_id");
+/// `reviews.author_enc`: the author's first name, as shown with the review.
+pub const REVIEW_AUTHOR: SealedColumn = subject("reviews", "author_enc", "customer_id");
+/// `complaint_messages.body_enc`: a message of a complaint's thread (the
+/// customer's or staff's), under the order's subject.
+pub const COMPLAINT_MESSAGE: SealedColumn = subject("complaint_messages", "body_enc", "subject_id");
 /// `invoices.archive_enc`: an invoice or credit note as issued (buyer's
 /// name and billing address, lines, VAT, seller), under the legal
 /// archive's key.
@@ -145,6 +159,12 @@ pub const SEALED: &[SealedColumn] = &[
     ORDER_BUYER,
     ORDER_LINES,
     INVOICE_ARCHIVE,
+    REVIEW_TITLE,
+    REVIEW_BODY,
+    REVIEW_AUTHOR,
+    DOWNLOAD_IP,
+    DOWNLOAD_USER_AGENT,
+    COMPLAINT_MESSAGE,
 ];
 
 /// A table that holds personal data, with the columns it keeps in clear
@@ -448,6 +468,9 @@ account's answer is sealed; rows live 24 hours",
             "vat",
             "total",
             "shipping",
+            "coupon_code",
+            "source_key",
+            "fraud_signals",
             "key_hash",
             "fingerprint",
             "created_at",
@@ -490,6 +513,13 @@ account's answer is sealed; rows live 24 hours",
         why: "kind, number, order id, date and amount name no one; the buyer's name and address and the lines are sealed under the legal archive's key (subject_id is always the archive's id)",
     },
     PersonalTable {
+        name: "coupon_uses",
+        clock: "used_at",
+        retention: "with the order that used the coupon (the per-person limit counts only what is kept)",
+        clear: &["id", "coupon_id", "order_id", "email_bidx", "used_at"],
+        why: "the buyer only as the keyed blind index of the e-mail, never an address in clear",
+    },
+    PersonalTable {
         name: "payments",
         clock: "updated_at",
         retention: "with their order",
@@ -512,6 +542,89 @@ account's answer is sealed; rows live 24 hours",
         clear: &["event_id", "kind", "order_id", "outcome", "received_at"],
         why: "the provider's event id and type, the order's id and what was done",
     },
+    PersonalTable {
+        name: "download_counts",
+        clock: "last_at",
+        retention: "with their order",
+        clear: &["order_id", "format_id", "count", "first_at", "last_at"],
+        why: "an order's id, a format's id, a count and times: linked to a person only through the order",
+    },
+    PersonalTable {
+        name: "download_log",
+        clock: "at",
+        retention: "1 year after the download (proof of delivery), then deleted",
+        clear: &["id", "order_id", "format_id", "subject_id", "at"],
+        why: "ids and the time only; the source address and the browser are sealed under the order's subject",
+    },
+    PersonalTable {
+        name: "reviews",
+        clock: "updated_at",
+        retention: "with the account (its author's key seals the title, text and first name); a plan's reviews go with the plan",
+        clear: &[
+            "id",
+            "product_id",
+            "customer_id",
+            "status",
+            "rating",
+            "created_at",
+            "updated_at",
+            "moderated_at",
+            "moderated_by",
+        ],
+        why: "ids, the rating (1 to 5), status and timestamps; the title, the text and the author's first name are sealed under the author's key",
+    },
+    PersonalTable {
+        name: "recently_viewed",
+        clock: "viewed_at",
+        retention: "the 15 most recent per person; a guest cart's: 30 days after `viewed_at` (and with the cart); a customer's: 6 months after `viewed_at` (and with the account)",
+        clear: &["id", "customer_id", "cart_id", "product_id", "viewed_at"],
+        why: "plan ids and times, linked to a person only through an account or cart id",
+    },
+    PersonalTable {
+        name: "refunds",
+        clock: "created_at",
+        retention: "with their order; the credit note itself is kept 10 years in the legal archive",
+        clear: &[
+            "id",
+            "order_id",
+            "amount",
+            "currency",
+            "method",
+            "status",
+            "reason",
+            "provider_refund_id",
+            "credit_note_number",
+            "staff_id",
+            "created_at",
+            "updated_at",
+        ],
+        why: "amounts, status, the provider's refund id, the credit note's number and the staff member's id; linked to a person only through the order; the reason is staff's words about the order and must hold no personal data",
+    },
+    PersonalTable {
+        name: "complaints",
+        clock: "updated_at",
+        retention: "with their order, and at most 1 year after closing (`closed_at`)",
+        clear: &[
+            "id",
+            "order_id",
+            "subject_id",
+            "customer_id",
+            "kind",
+            "status",
+            "created_at",
+            "updated_at",
+            "answered_at",
+            "closed_at",
+        ],
+        why: "ids, kind, status and timestamps only; the messages are sealed",
+    },
+    PersonalTable {
+        name: "complaint_messages",
+        clock: "created_at",
+        retention: "with their complaint",
+        clear: &["id", "complaint_id", "subject_id", "staff_id", "created_at"],
+        why: "ids and timestamps only; the text is sealed under the order's subject",
+    },
 ];
 
 /// Tables with no personal data at all.
@@ -529,6 +642,9 @@ pub const IMPERSONAL_TABLES: &[&str] = &[
     "articles",
     "content_revisions",
     "invoice_sequences",
+    "product_ratings",
+    "format_files",
+    "coupons",
 ];
 
 /// The registered column, if `table.column` is sealed.

@@ -443,6 +443,14 @@ async fn shop_5_end_to_end_purchase_paid_by_card_through_localstripe() {
     assert!(res.status().is_success(), "{}", res.status());
 
     let format = pdf_for_sale(&app, "maison-bout-en-bout").await;
+    let manager = app.staff("manager@boutique.test", Role::ShopManager).await;
+    let res = app
+        .with(Method::POST, "/v1/admin/coupons", &manager)
+        .json(&json!({"code": "BIENVENUE", "percent_bp": 1000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
     let listed: Value = app.get("/v1/products?q=bout").await.json().await.unwrap();
     assert!(listed.to_string().contains("maison-bout-en-bout"));
     let token = app.customer("claire@example.fr").await;
@@ -463,23 +471,27 @@ async fn shop_5_end_to_end_purchase_paid_by_card_through_localstripe() {
         .unwrap();
     let estimate: Value = app
         .with(Method::POST, &format!("/v1/carts/{cid}/estimate"), &token)
-        .json(&json!({"country": "FR"}))
+        .json(&json!({"country": "FR", "coupon_code": "bienvenue"}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(cents(&estimate["totals"]["gross"]), 24_000);
+    assert_eq!(cents(&estimate["totals"]["gross"]), 21_600);
+    let mut body = buyer("claire@example.fr", "stripe");
+    body["coupon_code"] = json!("bienvenue");
     let res = app
         .with(Method::POST, &format!("/v1/carts/{cid}/checkout"), &token)
         .header("Idempotency-Key", "e2e-1")
-        .json(&buyer("claire@example.fr", "stripe"))
+        .json(&body)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
     let order: Value = res.json().await.unwrap();
+    assert_eq!(cents(&order["totals"]["total"]), 21_600);
+    assert_eq!(cents(&order["payment"]["amount"]), 21_600);
     let id = order["id"].as_str().unwrap().to_owned();
     let intent = order["payment"]["intent_id"].as_str().unwrap().to_owned();
 
@@ -555,7 +567,6 @@ async fn shop_5_end_to_end_purchase_paid_by_card_through_localstripe() {
         .await
         .unwrap();
     assert_eq!(mine["items"][0]["id"], id.as_str());
-    let manager = app.staff("manager@boutique.test", Role::ShopManager).await;
     let desk: Value = app
         .get_as("/v1/admin/orders?status=completed", &manager)
         .await

@@ -754,3 +754,246 @@ async fn shop_5_orders_move_only_along_their_state_machine_and_staff_reads_are_a
     let mail = app.mails_to("claire@example.com").await;
     assert!(mail.len() >= 3, "two confirmations and a status change");
 }
+
+#[tokio::test]
+async fn shop_5_coupons_apply_within_their_rules_and_per_person_limits() {
+    let app = spawn_app().await;
+    let (product, pdf, _) = plan_for_sale(&app, "maison-coupon", 24_000).await;
+    let manager = app.staff("manager@boutique.test", Role::ShopManager).await;
+    let create = |body: Value| {
+        app.with(Method::POST, "/v1/admin/coupons", &manager)
+            .json(&body)
+            .send()
+    };
+    let res = create(json!({"code": "dix", "percent_bp": 1000, "max_uses_per_person": 1}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let dix: Value = res.json().await.unwrap();
+    assert_eq!(dix["code"], "DIX");
+    let res = create(json!({"code": "DIX", "amount": 500})).await.unwrap();
+    assert_problem(res, 409, "/problems/conflict").await;
+    let res = create(json!({"code": "both", "amount": 500, "percent_bp": 10}))
+        .await
+        .unwrap();
+    assert_problem(res, 400, "/problems/validation-failed").await;
+    let res = create(json!({"code": "big", "amount": 5000, "min_basket_amount": 50000}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = create(json!({"code": "once", "amount": 1000, "max_uses": 1}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    let new_cart = || async {
+        let (cart, secret) = guest_cart(&app).await;
+        add(
+            &app,
+            &cart,
+            &secret,
+            &json!({"product_id": product, "format_id": pdf}),
+        )
+        .await;
+        (cart, secret)
+    };
+    let (cart, secret) = new_cart().await;
+    let estimate = |code: &'static str| {
+        as_guest(
+            &app,
+            Method::POST,
+            &format!("/v1/carts/{cart}/estimate"),
+            &secret,
+        )
+        .json(&json!({"coupon_code": code}))
+        .send()
+    };
+    // 10 % of 200.00 net: 20.00 off, the French VAT on what remains.
+    let est: Value = estimate("dix").await.unwrap().json().await.unwrap();
+    assert_eq!(cents(&est["totals"]["discount_net"]), 2_000, "{est}");
+    assert_eq!(cents(&est["totals"]["gross"]), 21_600);
+    let body = assert_problem(
+        estimate("nope").await.unwrap(),
+        400,
+        "/problems/validation-failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "coupon_code");
+    assert_problem(
+        estimate("big").await.unwrap(),
+        400,
+        "/problems/validation-failed",
+    )
+    .await;
+
+    let mut with = buyer("coupon@example.fr", "FR", false);
+    with["coupon_code"] = json!("DIX");
+    let res = checkout(&app, &cart, &secret, "c-1", &with).await;
+    assert_eq!(res.status(), 201);
+    let order: Value = res.json().await.unwrap();
+    assert_eq!(cents(&order["totals"]["total"]), 21_600);
+    // Once per person: the same address cannot use it again.
+    let (cart2, secret2) = new_cart().await;
+    let res = checkout(&app, &cart2, &secret2, "c-2", &with).await;
+    let body = assert_problem(res, 400, "/problems/validation-failed").await;
+    assert_eq!(body["errors"][0]["field"], "coupon_code");
+    // Nothing was written: the cart is still open and checks out without it.
+    let res = checkout(
+        &app,
+        &cart2,
+        &secret2,
+        "c-3",
+        &buyer("coupon@example.fr", "FR", false),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+
+    // A coupon with one use left, two buyers at once: one gets it.
+    let (a, sa) = new_cart().await;
+    let (b, sb) = new_cart().await;
+    let mut first = buyer("first@example.fr", "FR", false);
+    first["coupon_code"] = json!("once");
+    let mut second = buyer("second@example.fr", "FR", false);
+    second["coupon_code"] = json!("once");
+    let (ra, rb) = tokio::join!(
+        checkout(&app, &a, &sa, "o-1", &first),
+        checkout(&app, &b, &sb, "o-2", &second)
+    );
+    let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 400]);
+    let list: Value = app
+        .get_as("/v1/admin/coupons", &manager)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let once = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "ONCE")
+        .unwrap();
+    assert_eq!(once["uses"], 1);
+}
+
+#[tokio::test]
+async fn shop_3_shop_5_the_country_database_locates_estimates_and_flags_checkouts_for_staff() {
+    let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/geo-test.mmdb");
+    let app = crate::helpers::spawn_app_with(move |c| {
+        c.trust_proxy = true;
+        c.geoip_db = Some(db);
+    })
+    .await;
+    let (product, pdf, _) = plan_for_sale(&app, "maison-geo", 24_000).await;
+    let from = |ip: &'static str| {
+        let app = &app;
+        let product = product.clone();
+        let pdf = pdf.clone();
+        async move {
+            let cart: Value = app
+                .client
+                .post(app.url("/v1/carts"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = cart["id"].as_str().unwrap().to_owned();
+            let secret = cart["secret"].as_str().unwrap().to_owned();
+            as_guest(app, Method::POST, &format!("/v1/carts/{id}/items"), &secret)
+                .header("x-forwarded-for", ip)
+                .json(&json!({"product_id": product, "format_id": pdf}))
+                .send()
+                .await
+                .unwrap();
+            (id, secret)
+        }
+    };
+    // Estimates without a country use the caller's.
+    let (cart, secret) = from("192.0.2.7").await;
+    let est: Value = as_guest(
+        &app,
+        Method::POST,
+        &format!("/v1/carts/{cart}/estimate"),
+        &secret,
+    )
+    .header("x-forwarded-for", "192.0.2.7")
+    .json(&json!({}))
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(est["country"], "DE", "{est}");
+    assert_eq!(est["country_source"], "geoip");
+
+    // A checkout from the United States billed to France waits for staff.
+    let (cart, secret) = from("198.51.100.7").await;
+    let res = as_guest(
+        &app,
+        Method::POST,
+        &format!("/v1/carts/{cart}/checkout"),
+        &secret,
+    )
+    .header("x-forwarded-for", "198.51.100.7")
+    .header("Idempotency-Key", "geo-1")
+    .json(&buyer("far@example.fr", "FR", false))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let held: Value = res.json().await.unwrap();
+    assert_eq!(held["status"], "on_hold");
+    assert!(held["fraud_signals"].is_null(), "the buyer is not told");
+    let manager = app.staff("manager@boutique.test", Role::ShopManager).await;
+    let staff_view: Value = app
+        .with(
+            Method::GET,
+            &format!("/v1/admin/orders/{}", held["id"].as_str().unwrap()),
+            &manager,
+        )
+        .header("X-Access-Reason", "fraud review")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        staff_view["fraud_signals"],
+        json!(["source_country_differs"])
+    );
+
+    // From France: the first orders pass, the fourth within the hour waits.
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let (cart, secret) = from("203.0.113.5").await;
+        let res = as_guest(
+            &app,
+            Method::POST,
+            &format!("/v1/carts/{cart}/checkout"),
+            &secret,
+        )
+        .header("x-forwarded-for", "203.0.113.5")
+        .header("Idempotency-Key", format!("fr-{n}"))
+        .json(&buyer(&format!("fr{n}@example.fr"), "FR", false))
+        .send()
+        .await
+        .unwrap();
+        statuses.push(res.json::<Value>().await.unwrap()["status"].clone());
+    }
+    assert_eq!(
+        statuses,
+        [
+            "pending_payment",
+            "pending_payment",
+            "pending_payment",
+            "on_hold"
+        ]
+    );
+}

@@ -14,6 +14,7 @@ use domain::identity::{
 use domain::ids::{CartId, CartLineId, FormatId, ProductId};
 use domain::shop::Offer;
 use domain::shop::cart::{self, CartStatus, CartView, Holder};
+use domain::shop::coupon::{self, CouponCode};
 use domain::shop::order::{self, CheckoutInput};
 use domain::shop::pricing::{self, Country, Estimate, LineInput, PricingError, ShippingCode};
 use serde::{Deserialize, Serialize};
@@ -701,6 +702,17 @@ pub struct EstimateRequest {
     /// The shipping service to price (the cheapest when absent); ignored
     /// when nothing ships.
     pub shipping_method: Option<ShippingMethodDto>,
+    /// A coupon's code (3 to 32 letters, digits, `-` or `_`, any case):
+    /// its discount is in the lines and totals, or a 400 on this field says
+    /// why it does not apply. Uses per person are checked at checkout,
+    /// where the buyer's e-mail is known.
+    #[schema(
+        min_length = 3,
+        max_length = 32,
+        pattern = "^[A-Za-z0-9_-]{3,32}$",
+        example = "BIENVENUE10"
+    )]
+    pub coupon_code: Option<String>,
 }
 
 /// What decided the country of an estimate:
@@ -710,6 +722,8 @@ pub struct EstimateRequest {
 /// - `header`: the country the proxy in front of the API located the
 ///   caller in (a header such as `CF-IPCountry`, when the shop configures
 ///   one: `BOUTIQUE_COUNTRY_HEADER`).
+/// - `geoip`: the country of the caller's address in the shop's country
+///   database (`BOUTIQUE_GEOIP_DB`), when one is configured.
 /// - `default`: none of them: France, the shop's country.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -721,6 +735,8 @@ pub enum CountrySourceDto {
     Address,
     /// The proxy's location header.
     Header,
+    /// The country database (`BOUTIQUE_GEOIP_DB`), from the source address.
+    Geoip,
     /// France.
     Default,
 }
@@ -980,6 +996,7 @@ fn price_cart(
     source: CountrySourceDto,
     on: NaiveDate,
     shipping: Option<ShippingCode>,
+    discount: Option<pricing::Discount>,
 ) -> Result<EstimateDto, PricingError> {
     let (inputs, offered, unavailable) = line_inputs(view);
     let Estimate {
@@ -989,7 +1006,7 @@ fn price_cart(
         shipping_options,
         shipping,
         totals,
-    } = pricing::estimate(&inputs, country, on, None, shipping)?;
+    } = pricing::estimate(&inputs, country, on, discount, shipping)?;
     let lines = lines
         .into_iter()
         .filter_map(|p| {
@@ -1048,9 +1065,20 @@ fn country(code: &str) -> Result<Country, String> {
 
 /// The country the proxy located the caller in, when the shop configured
 /// its header and it names a country (not `XX` or `T1`).
-fn located(state: &SharedState, req: &HttpRequest) -> Option<Country> {
-    let name = state.config.country_header.as_deref()?;
-    header(req, name).and_then(|c| country(c).ok())
+/// Where the caller is: the proxy's header, else the country database.
+fn located(state: &SharedState, req: &HttpRequest) -> Option<(Country, CountrySourceDto)> {
+    if let Some(c) = state
+        .config
+        .country_header
+        .as_deref()
+        .and_then(|name| header(req, name))
+        .and_then(|c| country(c).ok())
+    {
+        return Some((c, CountrySourceDto::Header));
+    }
+    let ip = state.origin(req).ip?;
+    let c = country(&state.geo.country(ip)?).ok()?;
+    Some((c, CountrySourceDto::Geoip))
 }
 
 /// One of the signed-in customer's saved addresses, or a field error.
@@ -1129,11 +1157,29 @@ pub async fn estimate_cart(
         Some(a) => f.take("address_id", country(&a.country)),
         None => None,
     };
+    let code = b
+        .coupon_code
+        .as_deref()
+        .and_then(|c| f.take("coupon_code", CouponCode::parse(c)));
     f.check()?;
+    let discount = match code {
+        Some(code) => Some(
+            coupon::discount_for(
+                state.store.reader().as_ref(),
+                &code,
+                view.subtotal,
+                None,
+                state.clock.now(),
+            )
+            .await?
+            .1,
+        ),
+        None => None,
+    };
     let (destination, source) = match (chosen, saved, located(&state, &req)) {
         (Some(c), _, _) => (c, CountrySourceDto::Body),
         (None, Some(c), _) => (c, CountrySourceDto::Address),
-        (None, None, Some(c)) => (c, CountrySourceDto::Header),
+        (None, None, Some(located)) => located,
         (None, None, None) => (Country::FRANCE, CountrySourceDto::Default),
     };
     let estimate = price_cart(
@@ -1142,6 +1188,7 @@ pub async fn estimate_cart(
         source,
         state.clock.now().date_naive(),
         b.shipping_method.map(Into::into),
+        discount,
     )
     .map_err(|e| {
         let mut f = FieldErrors::default();
@@ -1236,6 +1283,16 @@ pub struct CheckoutRequest {
     /// Language of the order's e-mails: when absent, English if the
     /// request's `Accept-Language` prefers it to French, else French.
     pub language: Option<LanguageDto>,
+    /// A coupon's code (3 to 32 letters, digits, `-` or `_`, any case),
+    /// checked again here with every rule, including its uses by this
+    /// e-mail address; the order keeps it.
+    #[schema(
+        min_length = 3,
+        max_length = 32,
+        pattern = "^[A-Za-z0-9_-]{3,32}$",
+        example = "BIENVENUE10"
+    )]
+    pub coupon_code: Option<String>,
 }
 
 /// The language of a buyer who did not say: English when `Accept-Language`
@@ -1326,8 +1383,13 @@ async fn checkout_input(
             "must be true: the terms of sale and the privacy policy have to be actively accepted",
         );
     }
+    let coupon = b
+        .coupon_code
+        .as_deref()
+        .and_then(|c| f.take("coupon_code", CouponCode::parse(c)));
     let (email, name, billing) = f.finish(|| Some((email?, name?, billing?)))?;
     Ok(CheckoutInput {
+        coupon,
         email,
         name,
         phone,
@@ -1341,6 +1403,7 @@ async fn checkout_input(
         language: b
             .language
             .map_or_else(|| mail_language(req), Language::from),
+        source_country: state.origin(req).ip.and_then(|ip| state.geo.country(ip)),
     })
 }
 
@@ -1621,6 +1684,7 @@ mod tests {
             CountrySourceDto::Body,
             NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
             Some(ShippingCode::Express),
+            None,
         )
         .unwrap();
         assert_eq!(e.unavailable_line_ids, vec![gone.id.as_uuid()]);

@@ -7,7 +7,9 @@ pub mod articles;
 pub mod auth;
 pub mod carts;
 pub mod common;
+pub mod complaints;
 pub mod contact;
+pub mod downloads;
 pub mod invoices;
 pub mod legal;
 pub mod me;
@@ -16,6 +18,9 @@ pub mod newsletter;
 pub mod orders;
 pub mod payments;
 pub mod products;
+pub mod recently_viewed;
+pub mod refunds;
+pub mod reviews;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -28,6 +33,15 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(meta::get_problem_type)
         .service(products::list::list_products)
         .service(products::get::get_product)
+        .service(reviews::list_product_reviews)
+        .service(reviews::review_product)
+        .service(reviews::list_my_reviews)
+        .service(reviews::delete_my_review)
+        .service(reviews::admin_list_reviews)
+        .service(reviews::admin_approve_review)
+        .service(reviews::admin_reject_review)
+        .service(recently_viewed::list_my_recently_viewed)
+        .service(recently_viewed::list_cart_recently_viewed)
         .service(auth::register)
         .service(auth::login)
         .service(auth::logout)
@@ -114,10 +128,29 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(orders::list_my_orders)
         .service(orders::get_order)
         .service(orders::cancel_order)
+        .service(downloads::list_order_downloads)
+        .service(downloads::download_file)
+        .service(downloads::admin_put_format_file)
+        .service(downloads::admin_get_format_file)
+        .service(downloads::admin_delete_format_file)
         .service(invoices::get_order_invoice)
         .service(payments::start_order_payment)
         .service(payments::stripe_webhook)
         .service(admin::orders::admin_list_orders)
         .service(admin::orders::admin_get_order)
-        .service(admin::orders::admin_order_action);
+        .service(admin::orders::admin_order_action)
+        .service(refunds::admin_refund_order)
+        .service(refunds::admin_list_order_refunds)
+        .service(complaints::open_order_complaint)
+        .service(complaints::list_order_complaints)
+        .service(complaints::add_order_complaint_message)
+        .service(complaints::admin_list_complaints)
+        .service(complaints::admin_get_complaint)
+        .service(complaints::admin_answer_complaint)
+        .service(complaints::admin_close_complaint)
+        .service(admin::coupons::admin_list_coupons)
+        .service(admin::coupons::admin_create_coupon)
+        .service(admin::coupons::admin_get_coupon)
+        .service(admin::coupons::admin_replace_coupon)
+        .service(admin::coupons::admin_delete_coupon);
 }

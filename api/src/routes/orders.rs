@@ -509,11 +509,24 @@ pub struct OrderDto {
     pub status_changed_at: DateTime<Utc>,
     /// When it was paid (RFC 3339, UTC); `null` until then.
     pub paid_at: Option<DateTime<Utc>>,
+    /// For staff only (absent for customers and guests): why the checkout
+    /// was held (`source_country_differs`, `many_orders_from_source`,
+    /// `failed_payments_from_source`, `amount_far_above_usual`); empty
+    /// when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!([]))]
+    pub fraud_signals: Option<Vec<String>>,
 }
 
 impl OrderDto {
-    fn new(o: Order, event: fn(OrderEvent) -> OrderEventDto) -> Self {
+    fn new(o: Order, event: fn(OrderEvent) -> OrderEventDto, staff: bool) -> Self {
         let s = o.summary;
+        let fraud_signals = staff.then(|| {
+            s.fraud_signals
+                .iter()
+                .map(|f| f.as_str().to_owned())
+                .collect()
+        });
         let currency = s.totals.currency.as_str().to_owned();
         Self {
             id: s.id.as_uuid(),
@@ -539,19 +552,20 @@ impl OrderDto {
             created_at: s.created_at,
             status_changed_at: s.status_changed_at,
             paid_at: s.paid_at,
+            fraud_signals,
         }
     }
 
     /// The order as its customer (or guest) sees it.
     #[must_use]
     pub fn for_holder(o: Order) -> Self {
-        Self::new(o, customer_event)
+        Self::new(o, customer_event, false)
     }
 
     /// The order as staff see it: who changed it, and their notes.
     #[must_use]
     pub fn for_staff(o: Order) -> Self {
-        Self::new(o, staff_event)
+        Self::new(o, staff_event, true)
     }
 }
 
@@ -953,6 +967,8 @@ mod tests {
             created_at: chrono::Utc::now(),
             status_changed_at: chrono::Utc::now(),
             paid_at: None,
+            coupon: None,
+            fraud_signals: Vec::new(),
         };
         assert_eq!(one_more(20), 21);
         let items: Vec<OrderSummary> = (0..3).map(|_| summary()).collect();

@@ -10,7 +10,8 @@ mod service;
 pub use import::{ImportError, ImportMode, ImportReport, ImportRow, LineError, Progress};
 pub use index::{COMPACT_AFTER, CatalogueIndex, CatalogueView, Counts};
 pub use plan::{
-    Format, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, Slug, Style,
+    Format, FormatKind, ImageUrl, NewFormat, NewPlan, Plan, PlanError, PlanSpecs, Rating, Slug,
+    Style,
 };
 pub use query::{
     After, FacetSelection, Order, PRICE_BANDS, PriceBand, ProductQuery, QueryError,

@@ -282,6 +282,36 @@ pub struct Plan {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Its approved reviews' ratings (SHOP-6), `None` before the first.
+    pub rating: Option<Rating>,
+}
+
+/// The approved reviews of a plan: how many, and the sum of their
+/// ratings (1 to 5 each), kept as they are approved and withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rating {
+    /// Approved reviews.
+    pub count: u32,
+    /// Sum of their ratings.
+    pub sum: u64,
+}
+
+impl Rating {
+    /// The rating when any review counts: `None` for none.
+    #[must_use]
+    pub fn of(count: i64, sum: i64) -> Option<Self> {
+        let count = u32::try_from(count).ok().filter(|c| *c > 0)?;
+        let sum = u64::try_from(sum).ok()?;
+        Some(Self { count, sum })
+    }
+
+    /// The average rating, to one decimal (4.5).
+    #[must_use]
+    pub fn average(&self) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let mean = self.sum as f64 / f64::from(self.count.max(1));
+        (mean * 10.0).round() / 10.0
+    }
 }
 
 impl Plan {
@@ -395,6 +425,7 @@ impl NewPlan {
             published: self.published,
             created_at: now,
             updated_at: now,
+            rating: None,
         })
     }
 }

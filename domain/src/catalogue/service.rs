@@ -200,6 +200,7 @@ impl<S: CatalogueStore> Catalogue<S> {
         let mut plan = new.into_plan(now)?;
         plan.id = old.id;
         plan.created_at = old.created_at;
+        plan.rating = old.rating;
         // Formats of the same kind keep their id, so carts can keep pointing at them.
         for f in &mut plan.formats {
             if let Some(prev) = old.formats.iter().find(|o| o.kind == f.kind) {

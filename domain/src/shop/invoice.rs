@@ -907,6 +907,8 @@ mod tests {
                 created_at: t0(),
                 status_changed_at: t0(),
                 paid_at: Some(t0()),
+                coupon: None,
+                fraud_signals: Vec::new(),
             },
             subject: SubjectId::from_uuid(Uuid::now_v7()),
             lines,

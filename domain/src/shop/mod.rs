@@ -2,10 +2,15 @@
 //! from the catalogue through [`Offers`]; a client never sends one.
 
 pub mod cart;
+pub mod complaint;
+pub mod coupon;
+pub mod download;
+pub mod fraud;
 pub mod invoice;
 pub mod order;
 pub mod payment;
 pub mod pricing;
+pub mod refund;
 
 use crate::catalogue::{CatalogueView, FormatKind};
 use crate::identity::BlindIndex;

@@ -272,6 +272,10 @@ pub struct OrderSummary {
     pub status_changed_at: DateTime<Utc>,
     /// Paid.
     pub paid_at: Option<DateTime<Utc>>,
+    /// The coupon used, by its code.
+    pub coupon: Option<String>,
+    /// Why the checkout was held for staff (empty when it was not).
+    pub fraud_signals: Vec<super::fraud::Signal>,
 }
 
 /// A whole order.
@@ -306,6 +310,9 @@ pub struct NewOrder {
     pub key_hash: Vec<u8>,
     /// The keyed hash of the request.
     pub fingerprint: Vec<u8>,
+    /// The keyed hash of the checkout's source (fraud counts), never the
+    /// address.
+    pub source_key: String,
     /// Lines.
     pub lines: Vec<OrderLine>,
     /// Shipping.
@@ -349,6 +356,16 @@ pub trait OrderRepo: Send + Sync {
         filter: &OrderFilter,
         limit: u64,
     ) -> Result<Vec<OrderSummary>, StorageError>;
+    /// Orders from a source (its keyed hash) placed since `orders_since`,
+    /// and those of them that failed since `failed_since`.
+    async fn source_activity(
+        &self,
+        source_key: &str,
+        orders_since: DateTime<Utc>,
+        failed_since: DateTime<Utc>,
+    ) -> Result<(u64, u64), StorageError>;
+    /// The mean total of the last `last` orders, cents.
+    async fn usual_total(&self, last: u64) -> Result<Option<i64>, StorageError>;
     /// Moves an order from `from` to `to`, recording the event; false when
     /// it was no longer in `from` (a concurrent change won).
     async fn transition(
@@ -384,6 +401,11 @@ pub struct CheckoutInput {
     pub payment_method: PaymentMethod,
     /// Language of the mails.
     pub language: Language,
+    /// A coupon's code.
+    pub coupon: Option<super::coupon::CouponCode>,
+    /// The country of the checkout's source address, when a country
+    /// database knows it (a fraud signal when it is not the billing one).
+    pub source_country: Option<String>,
 }
 
 /// What a checkout answers.
@@ -554,11 +576,30 @@ async fn try_checkout(
             kind: o.kind,
         })
         .collect();
+    let email_bidx = index.email(&input.email);
+    let coupon = match &input.coupon {
+        Some(code) => {
+            let goods = offered.iter().try_fold(0i64, |sum, (l, o)| {
+                o.price
+                    .amount_minor()
+                    .checked_mul(i64::from(l.quantity))
+                    .and_then(|t| sum.checked_add(t))
+            });
+            let goods = goods
+                .and_then(|g| Money::new(g, Currency::EUR).ok())
+                .ok_or_else(|| ServiceError::Conflict("the cart's amounts overflow".into()))?;
+            Some(
+                super::coupon::discount_for(uow.as_ref(), code, goods, Some(&email_bidx), now)
+                    .await?,
+            )
+        }
+        None => None,
+    };
     let est = pricing::estimate(
         &inputs,
         country,
         now.date_naive(),
-        None,
+        coupon.as_ref().map(|(_, d)| *d),
         input.shipping_method,
     )
     .map_err(pricing_err)?;
@@ -601,6 +642,25 @@ async fn try_checkout(
         vat: t.vat.amount_minor(),
         total: t.gross.amount_minor(),
     };
+    let (orders_last_hour, failed_last_day) = uow
+        .orders()
+        .source_activity(
+            &origin.source.key,
+            now - chrono::Duration::hours(1),
+            now - chrono::Duration::days(1),
+        )
+        .await?;
+    let fraud_signals = super::fraud::signals(
+        &super::fraud::FraudPolicy::default(),
+        &super::fraud::Facts {
+            source_country: input.source_country.clone(),
+            billing_country: input.billing.country.clone(),
+            orders_last_hour: orders_last_hour + 1,
+            failed_last_day,
+            total: totals.total,
+            usual_total: uow.orders().usual_total(100).await?,
+        },
+    );
     let (subject, customer) = match (cart.customer_id, holder.customer) {
         (Some(c), _) | (None, Some(c)) => (SubjectId::customer(c), Some(c)),
         (None, None) => subject_for_email(uow.as_ref(), index, &input.email, now).await?,
@@ -610,7 +670,12 @@ async fn try_checkout(
         id,
         number: number(id),
         customer_id: customer,
-        status: OrderStatus::PendingPayment,
+        // Staff look at a held order before it is paid or delivered.
+        status: if fraud_signals.is_empty() {
+            OrderStatus::PendingPayment
+        } else {
+            OrderStatus::OnHold
+        },
         payment_method: input.payment_method,
         country: country.as_str().to_owned(),
         totals,
@@ -618,14 +683,19 @@ async fn try_checkout(
         created_at: now,
         status_changed_at: now,
         paid_at: None,
+        coupon: coupon
+            .as_ref()
+            .map(|(c, _)| c.rules.code.as_str().to_owned()),
+        fraud_signals,
     };
     let new = NewOrder {
         summary,
         cart: cart_id,
         subject,
-        email_bidx: index.email(&input.email),
+        email_bidx: email_bidx.clone(),
         key_hash: request.key_hash().to_vec(),
         fingerprint: request.fingerprint().to_vec(),
+        source_key: origin.source.key.clone(),
         lines,
         shipping,
         buyer: BuyerDetails {
@@ -646,6 +716,14 @@ async fn try_checkout(
         return Ok(None);
     }
     uow.orders().insert(&new).await?;
+    if let Some((c, _)) = &coupon
+        && !uow.coupons().record_use(c.id, id, &email_bidx, now).await?
+    {
+        return Err(ServiceError::field(
+            "coupon_code",
+            "this coupon has just been used as many times as it may",
+        ));
+    }
     crate::consent::record_in(
         uow.as_ref(),
         subject,

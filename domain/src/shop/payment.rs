@@ -60,6 +60,19 @@ pub trait PaymentProvider: Send + Sync {
     async fn retrieve_intent(&self, id: &str) -> Result<Intent, ProviderError>;
     /// Refunds `amount` cents of an intent; the refund's id.
     async fn refund(&self, intent: &str, amount: i64) -> Result<String, ProviderError>;
+    /// Refunds `amount` cents of an intent once per `key`: the provider
+    /// answers a retry with the same key with the refund made the first
+    /// time instead of making another. The refund's id. (The default
+    /// ignores the key: a provider that supports idempotency keys sends it.)
+    async fn refund_once(
+        &self,
+        intent: &str,
+        amount: i64,
+        key: &str,
+    ) -> Result<String, ProviderError> {
+        let _ = key;
+        self.refund(intent, amount).await
+    }
 }
 
 /// An order's payment at the provider, as stored.

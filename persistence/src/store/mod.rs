@@ -7,9 +7,12 @@ mod accounts;
 mod addresses;
 mod audit;
 mod blog;
+mod complaints;
 mod consents;
 mod contact;
 mod counters;
+mod coupons;
+mod downloads;
 mod idempotency;
 mod invoices;
 mod keys;
@@ -18,6 +21,9 @@ mod newsletter;
 mod outbox;
 mod payments;
 mod plans;
+mod recently_viewed;
+mod refunds;
+mod reviews;
 mod sessions;
 mod shop;
 mod tokens;
@@ -249,7 +255,25 @@ impl<C: Conn> Repos for SqlRepos<C> {
     fn invoices(&self) -> &dyn domain::shop::invoice::InvoiceRepo {
         self
     }
+    fn coupons(&self) -> &dyn domain::shop::coupon::CouponRepo {
+        self
+    }
     fn payments(&self) -> &dyn domain::shop::payment::PaymentRepo {
+        self
+    }
+    fn downloads(&self) -> &dyn domain::shop::download::DownloadRepo {
+        self
+    }
+    fn reviews(&self) -> &dyn domain::review::ReviewRepo {
+        self
+    }
+    fn recently_viewed(&self) -> &dyn domain::recently_viewed::RecentlyViewedRepo {
+        self
+    }
+    fn refunds(&self) -> &dyn domain::shop::refund::RefundRepo {
+        self
+    }
+    fn complaints(&self) -> &dyn domain::shop::complaint::ComplaintRepo {
         self
     }
 }

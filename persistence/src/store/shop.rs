@@ -8,6 +8,7 @@ use domain::identity::{CustomerId, Email};
 use domain::ids::{CartId, CartLineId, FormatId, OrderId, ProductId};
 use domain::money::Currency;
 use domain::shop::cart::{Cart, CartLine, CartRepo, CartStatus};
+use domain::shop::fraud::Signal;
 use domain::shop::order::{
     BuyerDetails, NewOrder, Order, OrderEvent, OrderFilter, OrderLine, OrderRepo, OrderShipping,
     OrderStatus, OrderSummary, OrderTotals, PaymentMethod,
@@ -15,7 +16,9 @@ use domain::shop::order::{
 use domain::subject::SubjectId;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, Func, OnConflict};
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{Conn, SqlRepos, corrupt, err};
@@ -274,6 +277,13 @@ fn summary(r: &order::Model) -> Result<OrderSummary, StorageError> {
         created_at: r.created_at,
         status_changed_at: r.status_changed_at,
         paid_at: r.paid_at,
+        coupon: r.coupon_code.clone(),
+        fraud_signals: r
+            .fraud_signals
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| Signal::parse(c).ok_or_else(|| corrupt("fraud signal")))
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -325,6 +335,14 @@ impl<C: Conn> OrderRepo for SqlRepos<C> {
             vat: Set(s.totals.vat),
             total: Set(s.totals.total),
             shipping: Set(shipping),
+            coupon_code: Set(s.coupon.clone()),
+            source_key: Set(o.source_key.clone()),
+            fraud_signals: Set(s
+                .fraud_signals
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(",")),
             key_hash: Set(o.key_hash.clone()),
             fingerprint: Set(o.fingerprint.clone()),
             lines_enc: Set(key.seal(&ORDER_LINES, row, &lines)),
@@ -470,6 +488,42 @@ impl<C: Conn> OrderRepo for SqlRepos<C> {
             .iter()
             .map(summary)
             .collect()
+    }
+
+    async fn source_activity(
+        &self,
+        source_key: &str,
+        orders_since: DateTime<Utc>,
+        failed_since: DateTime<Utc>,
+    ) -> Result<(u64, u64), StorageError> {
+        let orders = order::Entity::find()
+            .filter(order::Column::SourceKey.eq(source_key))
+            .filter(order::Column::CreatedAt.gte(orders_since))
+            .count(self.conn())
+            .await
+            .map_err(err("failed to count a source's orders"))?;
+        let failed = order::Entity::find()
+            .filter(order::Column::SourceKey.eq(source_key))
+            .filter(order::Column::CreatedAt.gte(failed_since))
+            .filter(order::Column::Status.eq(OrderStatus::Failed.as_str()))
+            .count(self.conn())
+            .await
+            .map_err(err("failed to count a source's failed orders"))?;
+        Ok((orders, failed))
+    }
+
+    async fn usual_total(&self, last: u64) -> Result<Option<i64>, StorageError> {
+        let totals: Vec<i64> = order::Entity::find()
+            .select_only()
+            .column(order::Column::Total)
+            .order_by_desc(order::Column::Id)
+            .limit(last)
+            .into_tuple()
+            .all(self.conn())
+            .await
+            .map_err(err("failed to read recent totals"))?;
+        let n = i64::try_from(totals.len()).unwrap_or(i64::MAX);
+        Ok((n > 0).then(|| totals.iter().fold(0i64, |s, t| s.saturating_add(*t)) / n))
     }
 
     async fn transition(

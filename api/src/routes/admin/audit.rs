@@ -130,6 +130,11 @@ pub struct AuditPage {
 /// - `article_changed`: an article was created, changed or deleted.
 /// - `comment_moderated`: a comment was approved, marked as spam or deleted.
 /// - `order_status_changed`: staff moved an order (marked it paid, held, released, completed or cancelled it); `reason` gives the move.
+/// - `coupon_changed`: staff created, replaced or deleted a coupon; `reason` says which and names its code.
+/// - `review_moderated`: staff approved or rejected a review of a plan; `reason` gives the new status.
+/// - `order_refunded`: staff refunded an order, fully or in part; `reason` gives the amount, the credit note, the move and staff's reason.
+/// - `complaint_answered`: staff answered a customer's complaint or refund request.
+/// - `complaint_changed`: staff closed a complaint or refund request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = AuditAction)]
@@ -184,6 +189,16 @@ pub enum AuditActionDto {
     CommentModerated,
     /// Staff changed an order's status.
     OrderStatusChanged,
+    /// Staff created, changed or deleted a coupon.
+    CouponChanged,
+    /// Staff moderated a review.
+    ReviewModerated,
+    /// Staff refunded an order.
+    OrderRefunded,
+    /// Staff answered a complaint.
+    ComplaintAnswered,
+    /// Staff closed a complaint.
+    ComplaintChanged,
 }
 
 impl From<AuditActionDto> for AuditAction {
@@ -214,6 +229,11 @@ impl From<AuditActionDto> for AuditAction {
             AuditActionDto::ArticleChanged => Self::ArticleChanged,
             AuditActionDto::CommentModerated => Self::CommentModerated,
             AuditActionDto::OrderStatusChanged => Self::OrderStatusChanged,
+            AuditActionDto::CouponChanged => Self::CouponChanged,
+            AuditActionDto::ReviewModerated => Self::ReviewModerated,
+            AuditActionDto::OrderRefunded => Self::OrderRefunded,
+            AuditActionDto::ComplaintAnswered => Self::ComplaintAnswered,
+            AuditActionDto::ComplaintChanged => Self::ComplaintChanged,
         }
     }
 }

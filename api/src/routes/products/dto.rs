@@ -220,6 +220,30 @@ fn metres(cm: u32) -> f64 {
     f64::from(cm) / 100.0
 }
 
+/// The approved reviews of a plan: their average rating and how many
+/// there are. `null` on a plan without any approved review.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"average": 4.5, "count": 12}))]
+#[schema(as = Rating)]
+pub struct RatingDto {
+    /// Mean of the approved reviews' ratings (each 1 to 5), rounded to
+    /// one decimal.
+    #[schema(example = 4.5, minimum = 1, maximum = 5)]
+    pub average: f64,
+    /// How many approved reviews the plan has (at least 1).
+    #[schema(example = 12, minimum = 1)]
+    pub count: u32,
+}
+
+impl From<domain::catalogue::Rating> for RatingDto {
+    fn from(r: domain::catalogue::Rating) -> Self {
+        Self {
+            average: r.average(),
+            count: r.count,
+        }
+    }
+}
+
 /// A plan as listed in the catalogue.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -231,7 +255,8 @@ fn metres(cm: u32) -> f64 {
     "garage_spaces": 2, "lot_width_m": 16.5, "lot_depth_m": 30.0,
     "from_price": {"amount": 80000, "currency": "EUR"},
     "cover_image_url": "https://images.boutique.example/plans/maison-contemporaine-129m2-3ch-21/1.jpg",
-    "format_kinds": ["pdf", "printed_set", "cad"]
+    "format_kinds": ["pdf", "printed_set", "cad"],
+    "rating": {"average": 4.5, "count": 12}
 }))]
 pub struct ProductSummary {
     /// Plan id (UUID v7).
@@ -259,6 +284,10 @@ pub struct ProductSummary {
     pub cover_image_url: Option<String>,
     /// The kinds of format it is sold in, cheapest first (each at most once).
     pub format_kinds: Vec<FormatKindDto>,
+    /// Average and count of its approved reviews
+    /// (`GET /v1/products/{product_id}/reviews` lists them); `null`
+    /// before the first is approved.
+    pub rating: Option<RatingDto>,
 }
 
 /// A plan with everything needed for its page.
@@ -282,7 +311,8 @@ pub struct ProductSummary {
         {"id": "01a21faf-9618-77eb-b003-08a97f30bade", "kind": "cad", "sku": "BTQ-021-CAD", "price": {"amount": 112000, "currency": "EUR"}, "requires_shipping": false}
     ],
     "created_at": "2026-11-20T09:30:00Z",
-    "updated_at": "2026-11-24T16:05:12Z"
+    "updated_at": "2026-11-24T16:05:12Z",
+    "rating": {"average": 4.5, "count": 12}
 }))]
 pub struct Product {
     /// Plan id (UUID v7).
@@ -317,6 +347,10 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
     /// When the plan last changed (RFC 3339, UTC).
     pub updated_at: DateTime<Utc>,
+    /// Average and count of its approved reviews
+    /// (`GET /v1/products/{product_id}/reviews` lists them); `null`
+    /// before the first is approved.
+    pub rating: Option<RatingDto>,
 }
 
 fn specs(plan: &Plan) -> SpecsDto {
@@ -353,6 +387,7 @@ impl From<&Plan> for ProductSummary {
             from_price: from_price(plan),
             cover_image_url: plan.images.first().map(|u| u.as_str().to_owned()),
             format_kinds: plan.formats.iter().map(|f| f.kind.into()).collect(),
+            rating: plan.rating.map(RatingDto::from),
         }
     }
 }
@@ -371,6 +406,7 @@ impl From<&Plan> for Product {
             formats: plan.formats.iter().map(FormatDto::from).collect(),
             created_at: plan.created_at,
             updated_at: plan.updated_at,
+            rating: plan.rating.map(RatingDto::from),
         }
     }
 }
@@ -387,7 +423,8 @@ impl From<&Plan> for Product {
         "garage_spaces": 2, "lot_width_m": 16.5, "lot_depth_m": 30.0,
         "from_price": {"amount": 80000, "currency": "EUR"},
         "cover_image_url": "https://images.boutique.example/plans/maison-contemporaine-129m2-3ch-21/1.jpg",
-        "format_kinds": ["pdf", "printed_set", "cad"]
+        "format_kinds": ["pdf", "printed_set", "cad"],
+        "rating": null
     }],
     "next_cursor": "cDJ8NE5XcE1qdE9iMFB6TWtGNnwxNzk1ODI3OTMwNjQ4MzI2fDAxYTIxZmFmLTk2MTgtNzdlYi1iMDAzLTA4YWE4Yjc4OTJhNw",
     "total": 4,

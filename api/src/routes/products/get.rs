@@ -1,6 +1,7 @@
 //! `GET` and `HEAD /v1/products/{id_or_slug}`: one published plan.
 
 use actix_web::{HttpRequest, HttpResponse, get, head, web};
+use domain::ids::ProductId;
 
 use super::cache::{self, GetAndHead, NotModified};
 use super::dto::Product;
@@ -13,7 +14,7 @@ fn find(
     state: &AppState,
     rendered: &RenderCache,
     id_or_slug: &str,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<(HttpResponse, ProductId), ApiError> {
     let rendered = rendered.get(state.catalogue.index());
     let plan = rendered
         .index()
@@ -23,19 +24,27 @@ fn find(
     // its tag changes when this plan does.
     let detail = rendered.detail(plan);
     let etag = cache::etag(req, &detail.tag);
-    Ok(cache::answer(req, etag, || detail.json.clone()))
+    Ok((cache::answer(req, etag, || detail.json.clone()), plan.id))
 }
 
-/// Get one published house plan, by id or slug, with its formats and prices.
+/// Get one published house plan, by id or slug, with its formats, prices
+/// and rating.
 ///
 /// The answer carries a strong `ETag`: send it back in `If-None-Match` to get
-/// a 304 while the plan has not changed.
+/// a 304 while the plan has not changed. Read with a bearer token, or with
+/// a guest cart's `X-Cart-Id` and `X-Cart-Secret`, the plan joins the
+/// reader's recently viewed plans (`GET /v1/me/recently-viewed`,
+/// `GET /v1/carts/{cart_id}/recently-viewed`); that is recorded after the
+/// answer, and an invalid token or secret is simply not recorded (the plan
+/// is public).
 #[utoipa::path(
     tag = "catalogue",
     operation_id = "get_product",
     params(
         ("id_or_slug" = String, Path, description = "The plan's id (UUID) or slug", example = "maison-contemporaine-73m2-1ch-01"),
         ("If-None-Match" = Option<String>, Header, description = "`ETag`s of answers already held (or `*`): a 304 when one is still current"),
+        ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id (a UUID), sent with its `X-Cart-Secret`: the plan joins the cart's recently viewed plans"),
+        ("X-Cart-Secret" = Option<String>, Header, description = "The secret of the cart named by `X-Cart-Id`"),
     ),
     responses(
         (status = 200, description = "The plan", body = Product, headers(
@@ -55,7 +64,9 @@ pub async fn get_product_get(
     rendered: web::Data<RenderCache>,
     id_or_slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    find(&req, &state, &rendered, &id_or_slug)
+    let (answer, id) = find(&req, &state, &rendered, &id_or_slug)?;
+    state.views.record(&state, &req, id);
+    Ok(answer)
 }
 
 /// The headers of one published house plan, without its body.
@@ -87,7 +98,7 @@ pub async fn get_product_head(
     rendered: web::Data<RenderCache>,
     id_or_slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    find(&req, &state, &rendered, &id_or_slug)
+    find(&req, &state, &rendered, &id_or_slug).map(|(answer, _)| answer)
 }
 
 /// `GET` and `HEAD /v1/products/{id_or_slug}`, registered together.
