@@ -128,3 +128,14 @@ def _ndjson(ctx, value):
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
     return (json.dumps(value) + "\n").encode()
+
+
+@schemathesis.serializer("application/pdf", "application/zip", "application/octet-stream")
+def _file(ctx, value):
+    """A plan's file upload: the document types the body as binary; what
+    is generated is sent as its bytes."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return repr(value).encode()

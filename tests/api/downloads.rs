@@ -371,7 +371,7 @@ async fn shop_5_downloads_follow_payment_limits_and_expiry() {
         Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
     )
     .await;
-    assert_problem(res, 404, "/problems/not-found").await;
+    assert_problem(res, 401, "/problems/unauthorized").await;
     let res = downloads_with(&app, &id, None, None).await;
     assert_problem(res, 401, "/problems/unauthorized").await;
 

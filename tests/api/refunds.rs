@@ -817,8 +817,8 @@ async fn shop_5_complaints_are_a_thread_both_sides_see() {
             .send()
             .await
             .unwrap(),
-        404,
-        "/problems/not-found",
+        401,
+        "/problems/unauthorized",
     )
     .await;
     assert_problem(

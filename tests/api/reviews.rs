@@ -504,7 +504,7 @@ async fn shop_2_recently_viewed_keeps_the_last_15_distinct_plans() {
         .send()
         .await
         .unwrap();
-    assert_problem(res, 404, "/problems/not-found").await;
+    assert_problem(res, 401, "/problems/unauthorized").await;
     let res = app.get(&path).await;
     assert_problem(res, 401, "/problems/unauthorized").await;
     // The customer's list did not change.

@@ -193,7 +193,7 @@ async fn shop_1_a_guest_cart_is_reached_only_with_its_secret_and_never_takes_a_p
     .send()
     .await
     .unwrap();
-    assert_problem(wrong, 404, "/problems/not-found").await;
+    assert_problem(wrong, 401, "/problems/unauthorized").await;
     let other = app.customer("autre@example.com").await;
     assert_problem(app.get_as(&path, &other).await, 404, "/problems/not-found").await;
     let other_add = app
@@ -530,7 +530,7 @@ async fn shop_5_a_guest_buys_a_printed_set_shipped_to_germany_once_whatever_the_
         .send()
         .await
         .unwrap();
-    assert_problem(forged, 404, "/problems/not-found").await;
+    assert_problem(forged, 401, "/problems/unauthorized").await;
 
     // The confirmation went out with the guest's link; the acceptance is in
     // the ledger; nothing of the buyer is in the database in clear.

@@ -218,16 +218,31 @@ fn line_id(raw: &str) -> Result<CartLineId, ApiError> {
 }
 
 /// Whoever calls: the signed-in customer, and the cart secret sent. With
-/// neither, 401 before anything is looked up (a wrong secret or another's
-/// cart is a 404, so ids cannot be probed).
-fn holder<'a>(auth: &MaybeAuth, req: &'a HttpRequest) -> Result<Holder<'a>, ApiError> {
+/// neither, or with a secret that is not this cart's, 401 before anything
+/// is looked up (a secret is a keyed hash of the id: checking it reveals
+/// nothing about the cart); another customer's cart is a 404, so ids
+/// cannot be probed.
+pub(crate) fn holder<'a>(
+    state: &SharedState,
+    auth: &MaybeAuth,
+    req: &'a HttpRequest,
+    id: CartId,
+) -> Result<Holder<'a>, ApiError> {
     let h = Holder {
         customer: auth.0.as_ref().map(|p| p.customer_id),
         secret: header(req, CART_SECRET_HEADER),
     };
-    if h.customer.is_none() && h.secret.is_none() {
+    let forged = h.secret.is_some_and(|s| {
+        !domain::shop::secret_matches(
+            state.index.as_ref(),
+            domain::shop::cart::CART_SECRET,
+            id.as_uuid(),
+            s,
+        )
+    });
+    if forged || (h.customer.is_none() && h.secret.is_none()) {
         return Err(ApiError::Unauthorized {
-            invalid_token: false,
+            invalid_token: forged,
         });
     }
     Ok(h)
@@ -247,7 +262,7 @@ async fn held(
         state.store.as_ref(),
         state.index.as_ref(),
         offers.as_ref(),
-        &holder(auth, req)?,
+        &holder(state, auth, req, id)?,
         id,
     )
     .await?)
@@ -324,7 +339,7 @@ pub async fn get_cart(
         state.store.as_ref(),
         state.index.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req)?,
+        &holder(&state, &auth, &req, id)?,
         id,
     )
     .await?;
@@ -402,7 +417,7 @@ pub async fn add_cart_item(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req)?,
+        &holder(&state, &auth, &req, id)?,
         id,
         ProductId::from_uuid(b.product_id),
         FormatId::from_uuid(b.format_id),
@@ -467,7 +482,7 @@ pub async fn update_cart_item(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req)?,
+        &holder(&state, &auth, &req, id)?,
         id,
         line,
         quantity,
@@ -513,7 +528,7 @@ pub async fn remove_cart_item(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req)?,
+        &holder(&state, &auth, &req, id)?,
         id,
         line,
     )
@@ -578,7 +593,7 @@ pub async fn set_cart_email(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req)?,
+        &holder(&state, &auth, &req, id)?,
         id,
         &email,
     )
@@ -1546,7 +1561,7 @@ pub async fn checkout_cart(
         state.index.as_ref(),
         state.clock.as_ref(),
         offers.as_ref(),
-        &holder(&auth, &req)?,
+        &holder(&state, &auth, &req, id)?,
         id,
         &input,
         &request,

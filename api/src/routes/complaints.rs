@@ -21,10 +21,9 @@ use crate::body::{Body, Params};
 use crate::problem::{ApiError, BodyErrors, MaybeSignedInErrors, Problem, SignedInErrors};
 use crate::routes::admin::customers::reason;
 use crate::routes::common::{PageParams, cursor_after, validate};
-use crate::routes::orders::{order_holder, order_id};
+use crate::routes::orders::order_holder;
 use crate::state::SharedState;
 
-const NOT_YOURS: &str = "No order has this id, or it is not yours.";
 const NOT_OURS: &str = "No complaint of this order has this id.";
 const UNKNOWN: &str = "No complaint has this id.";
 
@@ -293,8 +292,7 @@ pub async fn open_order_complaint(
     path: web::Path<String>,
     body: Body<OpenComplaintRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let holder = order_holder(&auth, &req)?;
-    let id = order_id(&path, NOT_YOURS)?;
+    let (holder, id) = order_holder(&state, &auth, &req, &path)?;
     let b = body.read().await?;
     validate(&b)?;
     let c = complaint::open(
@@ -333,8 +331,7 @@ pub async fn list_order_complaints(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<web::Json<ComplaintList>, ApiError> {
-    let holder = order_holder(&auth, &req)?;
-    let id = order_id(&path, NOT_YOURS)?;
+    let (holder, id) = order_holder(&state, &auth, &req, &path)?;
     let items =
         complaint::of_order(state.store.as_ref(), state.index.as_ref(), &holder, id).await?;
     Ok(web::Json(ComplaintList {
@@ -376,9 +373,8 @@ pub async fn add_order_complaint_message(
     path: web::Path<(String, String)>,
     body: Body<ComplaintMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let holder = order_holder(&auth, &req)?;
     let (order, complaint) = path.into_inner();
-    let order = order_id(&order, NOT_YOURS)?;
+    let (holder, order) = order_holder(&state, &auth, &req, &order)?;
     let complaint = complaint_id(&complaint, NOT_OURS)?;
     let b = body.read().await?;
     validate(&b)?;

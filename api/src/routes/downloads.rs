@@ -22,10 +22,8 @@ use crate::auth::{MaybeAuth, Staff};
 use crate::body::Params;
 use crate::problem::{ApiError, MaybeSignedInErrors, Problem, SignedInErrors};
 use crate::routes::common::header;
-use crate::routes::orders::{OrderStatusDto, order_holder, order_id};
+use crate::routes::orders::{OrderStatusDto, order_holder};
 use crate::state::SharedState;
-
-const NOT_YOURS: &str = "No order has this id, or it is not yours.";
 
 /// The media type of a plan's file:
 ///
@@ -265,8 +263,7 @@ pub async fn list_order_downloads(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<web::Json<OrderDownloadsDto>, ApiError> {
-    let holder = order_holder(&auth, &req)?;
-    let id = order_id(&path, NOT_YOURS)?;
+    let (holder, id) = order_holder(&state, &auth, &req, &path)?;
     let downloads = download::list(
         state.store.as_ref(),
         state.index.as_ref(),

@@ -21,11 +21,9 @@ use crate::body::Params;
 use crate::i18n::Lang;
 use crate::problem::{ApiError, MaybeSignedInErrors, Problem};
 use crate::routes::auth::LanguageDto;
-use crate::routes::orders::{PaymentMethodDto, PostalAddressDto, order_id};
+use crate::routes::orders::{PaymentMethodDto, PostalAddressDto};
 use crate::routes::products::dto::MoneyDto;
 use crate::state::SharedState;
-
-const NOT_YOURS: &str = "No order has this id, or it is not yours.";
 
 /// What a document is:
 ///
@@ -583,9 +581,8 @@ pub async fn get_order_invoice(
     path: web::Path<String>,
     params: Params<InvoiceParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let holder = crate::routes::orders::order_holder(&auth, &req)?;
+    let (holder, id) = crate::routes::orders::order_holder(&state, &auth, &req, &path)?;
     let p = params.read()?;
-    let id = order_id(&path, NOT_YOURS)?;
     let docs = invoice::read(state.store.as_ref(), state.index.as_ref(), &holder, id).await?;
     if !wants_pdf(&req, p.format) {
         return Ok(HttpResponse::Ok()

@@ -752,16 +752,20 @@ pub(crate) fn one_more(limit: usize) -> u64 {
 
 const NOT_YOURS: &str = "No order has this id, or it is not yours.";
 
-/// Whoever calls: the signed-in customer, and the order secret sent. With
-/// neither, 401 before anything is looked up (a wrong secret or another's
-/// order is a 404, so ids cannot be probed).
+/// Whoever calls, and the order: the signed-in customer and the order
+/// secret sent. With neither, or a secret that is not this order's, 401
+/// before anything is looked up; another customer's order is a 404, so ids
+/// cannot be probed.
 ///
 /// # Errors
-/// 401 without a token or a secret.
+/// 401 without a token or a secret, or with a wrong secret; 404 for a
+/// malformed id.
 pub(crate) fn order_holder<'a>(
+    state: &SharedState,
     auth: &MaybeAuth,
     req: &'a HttpRequest,
-) -> Result<OrderHolder<'a>, ApiError> {
+    raw_id: &str,
+) -> Result<(OrderHolder<'a>, OrderId), ApiError> {
     let h = OrderHolder {
         customer: auth.0.as_ref().map(|p| p.customer_id),
         secret: header(req, ORDER_SECRET_HEADER),
@@ -771,7 +775,22 @@ pub(crate) fn order_holder<'a>(
             invalid_token: false,
         });
     }
-    Ok(h)
+    let id = order_id(raw_id, NOT_YOURS)?;
+    // A secret is a keyed hash of the id: a wrong one is refused without
+    // looking anything up.
+    if h.secret.is_some_and(|s| {
+        !domain::shop::secret_matches(
+            state.index.as_ref(),
+            domain::shop::order::ORDER_SECRET,
+            id.as_uuid(),
+            s,
+        )
+    }) {
+        return Err(ApiError::Unauthorized {
+            invalid_token: true,
+        });
+    }
+    Ok((h, id))
 }
 
 pub(crate) fn order_id(raw: &str, not_found: &'static str) -> Result<OrderId, ApiError> {
@@ -833,8 +852,7 @@ pub async fn get_order(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<web::Json<OrderDto>, ApiError> {
-    let id = order_id(&path, NOT_YOURS)?;
-    let holder = order_holder(&auth, &req)?;
+    let (holder, id) = order_holder(&state, &auth, &req, &path)?;
     let o = order::read(state.store.as_ref(), state.index.as_ref(), &holder, id).await?;
     Ok(web::Json(OrderDto::for_holder(o)))
 }
@@ -882,8 +900,7 @@ pub async fn cancel_order(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = order_id(&path, NOT_YOURS)?;
-    let holder = order_holder(&auth, &req)?;
+    let (holder, id) = order_holder(&state, &auth, &req, &path)?;
     let o = order::cancel(
         state.store.as_ref(),
         state.index.as_ref(),

@@ -11,10 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::MaybeAuth;
 use crate::problem::{ApiError, MaybeSignedInErrors, Problem};
 use crate::routes::common::header;
-use crate::routes::orders::order_id;
 use crate::state::SharedState;
-
-const NOT_YOURS: &str = "No order has this id, or it is not yours.";
 
 /// The header Stripe signs its webhooks with.
 pub const STRIPE_SIGNATURE: &str = "stripe-signature";
@@ -121,8 +118,7 @@ pub async fn start_order_payment(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<web::Json<PaymentDto>, ApiError> {
-    let id = order_id(&path, NOT_YOURS)?;
-    let holder = crate::routes::orders::order_holder(&auth, &req)?;
+    let (holder, id) = crate::routes::orders::order_holder(&state, &auth, &req, &path)?;
     let o = order::read(state.store.as_ref(), state.index.as_ref(), &holder, id).await?;
     Ok(web::Json(start(&state, &o).await?))
 }

@@ -8,15 +8,12 @@ use chrono::{DateTime, Utc};
 use domain::catalogue::CatalogueView;
 use domain::ids::{CartId, ProductId};
 use domain::recently_viewed::Viewer;
-use domain::shop::cart::Holder;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Auth, MaybeAuth};
 use crate::problem::{ApiError, MaybeSignedInErrors, Problem, SignedInErrors};
-use crate::routes::carts::CART_SECRET_HEADER;
-use crate::routes::common::header;
 use crate::routes::products::dto::MoneyDto;
 use crate::state::SharedState;
 
@@ -146,18 +143,10 @@ pub async fn list_cart_recently_viewed(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<web::Json<RecentlyViewed>, ApiError> {
-    let holder = Holder {
-        customer: auth.0.as_ref().map(|p| p.customer_id),
-        secret: header(&req, CART_SECRET_HEADER),
-    };
-    if holder.customer.is_none() && holder.secret.is_none() {
-        return Err(ApiError::Unauthorized {
-            invalid_token: false,
-        });
-    }
     let cart: CartId = path
         .parse()
         .map_err(|_| ApiError::NotFound("No cart has this id, or it is not yours.".into()))?;
+    let holder = crate::routes::carts::holder(&state, &auth, &req, cart)?;
     let views = domain::recently_viewed::of_cart(
         state.store.as_ref(),
         state.index.as_ref(),
