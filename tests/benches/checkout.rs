@@ -94,18 +94,22 @@ fn main() -> anyhow::Result<()> {
             .await?
             .json()
             .await?;
-        let items: Vec<Value> = page["items"]
-            .as_array()
-            .context("a catalogue page")?
-            .iter()
-            .filter_map(|p| {
-                let pdf = p["formats"]
-                    .as_array()?
-                    .iter()
-                    .find(|f| f["kind"] == "pdf")?;
-                Some(json!({"product_id": p["id"], "format_id": pdf["id"]}))
-            })
-            .collect();
+        let mut items: Vec<Value> = Vec::new();
+        for p in page["items"].as_array().context("a catalogue page")? {
+            // Lists show summaries; a plan's formats are in its detail.
+            let detail: Value = client
+                .get(format!("{base}/v1/products/{}", p["id"].as_str().unwrap_or_default()))
+                .send()
+                .await?
+                .json()
+                .await?;
+            if let Some(pdf) = detail["formats"]
+                .as_array()
+                .and_then(|f| f.iter().find(|f| f["kind"] == "pdf"))
+            {
+                items.push(json!({"product_id": detail["id"], "format_id": pdf["id"]}));
+            }
+        }
         if items.is_empty() {
             bail!("no plan with a PDF format: start the server with --demo");
         }
