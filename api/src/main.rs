@@ -345,6 +345,7 @@ async fn catalogue(action: CatalogueAction, clock: Arc<dyn Clock>) -> anyhow::Re
                     }
                     anyhow::bail!("{} error(s): nothing was imported", lines.len())
                 }
+                Err(ImportError::Raced(why)) => anyhow::bail!("{why}"),
                 Err(ImportError::Storage(e)) => Err(e.into()),
             }
         }

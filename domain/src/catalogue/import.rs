@@ -57,6 +57,11 @@ pub enum ImportError {
     /// [`MAX_REPORTED`]).
     #[error("{} error(s) in the file", .0.len())]
     Lines(Vec<LineError>),
+    /// A slug or SKU of the file was taken by a plan written meanwhile (the
+    /// rows were checked before the write): nothing was written; import
+    /// again to see which.
+    #[error("written meanwhile: {0}")]
+    Raced(String),
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -224,8 +229,10 @@ impl<S: CatalogueStore> Catalogue<S> {
                 uow.plans().update(plan).await
             };
             written.map_err(|e| match e {
-                PlanWriteError::Storage(s) => s,
-                PlanWriteError::Invalid(i) => StorageError::msg(format!("import write: {i}")),
+                PlanWriteError::Storage(s) => ImportError::Storage(s),
+                PlanWriteError::Invalid(i) => ImportError::Raced(format!(
+                    "{i}: a plan written while the file was checked took it; nothing was imported"
+                )),
             })?;
         }
         uow.audit()

@@ -127,6 +127,13 @@ fn format_of(
     responses(
         (status = 200, description = "Imported", body = ImportResult),
         (status = 400, description = "Rows break rules (`errors[].field` is `lines[<line>].<field>`), or the file is not UTF-8, has no rows, or lacks the CSV header: nothing was written", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A slug or SKU of the file was taken by a plan created while the file was being checked (`/problems/conflict`): nothing was written; import again", body = Problem, content_type = "application/problem+json", example = json!({
+            "type": "/problems/conflict",
+            "title": "The request conflicts with the current state",
+            "status": 409,
+            "detail": "another format already uses this SKU: a plan written while the file was checked took it; nothing was imported",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })),
         (status = 413, description = "The file is larger than 64 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither `format` nor a `Content-Type` of `text/csv` or `application/x-ndjson`", body = Problem, content_type = "application/problem+json"),
         SignedInErrors,
@@ -182,6 +189,7 @@ pub async fn admin_import_products(
             }
             Err(ApiError::Validation(f))
         }
+        Err(ImportError::Raced(why)) => Err(ApiError::Conflict(why)),
         Err(ImportError::Storage(s)) => Err(s.into()),
     }
 }

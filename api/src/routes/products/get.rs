@@ -43,7 +43,7 @@ fn find(
     params(
         ("id_or_slug" = String, Path, description = "The plan's id (UUID) or slug", example = "maison-contemporaine-73m2-1ch-01"),
         ("If-None-Match" = Option<String>, Header, description = "`ETag`s of answers already held (or `*`): a 304 when one is still current"),
-        ("X-Cart-Id" = Option<uuid::Uuid>, Header, description = "A guest's cart id (a UUID), sent with its `X-Cart-Secret`: the plan joins the cart's recently viewed plans"),
+        ("X-Cart-Id" = Option<String>, Header, description = "A guest's cart id (a UUID), sent with its `X-Cart-Secret`: the plan joins the cart's recently viewed plans. Anything else is ignored: the plan is answered all the same", example = "01a21fb3-1a2b-7c3d-8e4f-5a6b7c8d9e0f"),
         ("X-Cart-Secret" = Option<String>, Header, description = "The secret of the cart named by `X-Cart-Id`"),
     ),
     responses(
