@@ -55,6 +55,22 @@ export function advice(type: ProblemType): string {
       return "That is too large.";
     case "/problems/too-many-requests":
       return "Too many attempts: wait a moment.";
+    case "/problems/cart-closed":
+      return "This cart was already checked out: start a new one.";
+    case "/problems/idempotency-key-conflict":
+      return "This order was already placed with other details.";
+    case "/problems/items-unavailable":
+      return "Some items are no longer for sale: remove them.";
+    case "/problems/illegal-transition":
+      return "The order cannot do that in its current state.";
+    case "/problems/refund-exceeds-payment":
+      return "That is more than what is left to refund.";
+    case "/problems/download-link-expired":
+      return "This download link has expired: ask for your downloads again.";
+    case "/problems/download-limit-reached":
+      return "This file was downloaded as many times as allowed.";
+    case "/problems/payment-provider-unavailable":
+      return "Card payment is unavailable right now: try again, or pay by transfer.";
     case "/problems/internal-error":
     case "/problems/service-unavailable":
       return "Something went wrong on our side; try again later.";
