@@ -47,7 +47,7 @@ impl ViewRecorder {
     /// bearer token with a valid signature, else a cart id with its secret.
     fn claimed(state: &AppState, req: &HttpRequest) -> Option<Claimed> {
         let now = state.clock.now();
-        if let Some(token) = bearer(req) {
+        if let Some(token) = crate::auth::bearer(req) {
             // Not checked: the session (the drain task does).
             let claims = state.tokens.verify(token, now)?;
             return Some(Claimed::Session {
@@ -102,10 +102,4 @@ impl ViewRecorder {
             }
         }))
     }
-}
-
-fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get("authorization")?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

@@ -17,7 +17,8 @@ pub use domain::identity::Principal;
 use crate::problem::ApiError;
 use crate::state::SharedState;
 
-fn bearer(req: &HttpRequest) -> Option<&str> {
+/// The token of an `Authorization: Bearer` header, if any.
+pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
