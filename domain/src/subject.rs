@@ -90,6 +90,42 @@ pub trait GuestRepo: Send + Sync {
         id: SubjectId,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), crate::error::StorageError>;
+    /// Attaches the guest subject to an account, unless it is attached
+    /// to another one (false then).
+    async fn attach(
+        &self,
+        id: SubjectId,
+        customer: CustomerId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, crate::error::StorageError>;
+}
+
+/// Attaches what the account's address did as a guest to the account,
+/// once its owner proved the address is theirs (a set-password or reset
+/// link was used): the account then lists those orders (and their
+/// complaints). Their fields stay sealed under the guest subject's key,
+/// which the account's erasure destroys with its own. Answers how many
+/// orders were attached.
+///
+/// # Errors
+/// Storage failure.
+pub async fn attach_guest_history(
+    repos: &dyn crate::store::Repos,
+    index: &dyn crate::identity::BlindIndex,
+    customer: CustomerId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, crate::error::StorageError> {
+    let Some(account) = repos.accounts().get(customer).await? else {
+        return Ok(0);
+    };
+    let bidx = index.email(&account.email);
+    let Some(guest) = repos.guests().find(&bidx).await? else {
+        return Ok(0);
+    };
+    if !repos.guests().attach(guest, customer, now).await? {
+        return Ok(0);
+    }
+    repos.orders().attach_guest(guest, &bidx, customer).await
 }
 
 /// The data subject of whoever writes from `email`: the account's, when

@@ -1629,8 +1629,9 @@ fn elsewhere<T>() -> Result<T, StorageError> {
 
 #[async_trait]
 impl crate::subject::GuestRepo for Elsewhere {
+    // Keeps none, so finds none: a reset still attaches nothing here.
     async fn find(&self, _: &[u8]) -> Result<Option<SubjectId>, StorageError> {
-        elsewhere()
+        Ok(None)
     }
     async fn insert(
         &self,
@@ -1641,6 +1642,14 @@ impl crate::subject::GuestRepo for Elsewhere {
         elsewhere()
     }
     async fn touch(&self, _: SubjectId, _: DateTime<Utc>) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn attach(
+        &self,
+        _: SubjectId,
+        _: CustomerId,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
         elsewhere()
     }
 }
@@ -1987,6 +1996,14 @@ impl crate::shop::cart::CartRepo for Elsewhere {
 #[async_trait]
 impl crate::shop::order::OrderRepo for Elsewhere {
     async fn insert(&self, _: &crate::shop::order::NewOrder) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn attach_guest(
+        &self,
+        _: SubjectId,
+        _: &[u8],
+        _: CustomerId,
+    ) -> Result<u64, StorageError> {
         elsewhere()
     }
     async fn get(

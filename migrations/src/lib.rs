@@ -18,6 +18,7 @@ mod m20261207_000003_payments;
 mod m20261209_000001_downloads;
 mod m20261210_000001_reviews;
 mod m20261212_000001_refunds_and_complaints;
+mod m20261214_000001_guest_attach;
 
 pub use m20261129_000001_consent::document_hash;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_downloads::Migration),
             Box::new(m20261210_000001_reviews::Migration),
             Box::new(m20261212_000001_refunds_and_complaints::Migration),
+            Box::new(m20261214_000001_guest_attach::Migration),
         ]
     }
 }

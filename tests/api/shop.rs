@@ -997,3 +997,150 @@ async fn shop_3_shop_5_the_country_database_locates_estimates_and_flags_checkout
         ]
     );
 }
+
+/// A guest's checkout of one PDF of a new plan, with `extra` fields in the
+/// body: the answer's JSON.
+async fn guest_buys(app: &TestApp, slug: &str, email: &str, extra: &Value) -> Value {
+    let (product, pdf, _) = plan_for_sale(app, slug, 9_000).await;
+    let (cart, secret) = guest_cart(app).await;
+    add(
+        app,
+        &cart,
+        &secret,
+        &json!({"product_id": product, "format_id": pdf}),
+    )
+    .await;
+    let mut body = buyer(email, "FR", false);
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let res = checkout(app, &cart, &secret, &format!("k-{slug}"), &body).await;
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+/// The orders a token's customer lists.
+async fn my_orders(app: &TestApp, token: &str) -> Vec<String> {
+    let res = app.get_as("/v1/me/orders", token).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn reset_with(app: &TestApp, mail: &str) {
+    let res = app
+        .post_json(
+            "/v1/auth/password/reset",
+            &json!({"token": crate::helpers::link_token(mail), "new_password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+}
+
+#[tokio::test]
+async fn acc_2_an_account_asked_for_at_checkout_comes_with_the_order_and_a_set_password_link() {
+    let app = spawn_app().await;
+    let placed = guest_buys(
+        &app,
+        "maison-acc",
+        "nouvelle@example.fr",
+        &json!({"create_account": true}),
+    )
+    .await;
+    // Not signed in: the buyer reads the order with its secret, and the
+    // answer says nothing of the account.
+    assert!(placed["access_secret"].is_string());
+    assert!(placed["customer_id"].is_null());
+    let order = placed["id"].as_str().unwrap();
+    let mails = app.mails_to("nouvelle@example.fr").await;
+    assert_eq!(mails.len(), 2, "the confirmation and the account's link");
+    let link = mails
+        .iter()
+        .find(|m| m.contains("set-password?token=") || m.contains("reset-password?token="))
+        .expect("a set-password link");
+    reset_with(&app, link).await;
+    let token = app
+        .login("nouvelle@example.fr", crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(my_orders(&app, &token).await, vec![order.to_owned()]);
+    let res = app.get_as(&format!("/v1/orders/{order}"), &token).await;
+    assert_eq!(res.status(), 200);
+
+    // The same box ticked with an address that has an account: the same
+    // answer, no second account, no link; the order is that account's.
+    let again = guest_buys(
+        &app,
+        "maison-acc-2",
+        "nouvelle@example.fr",
+        &json!({"create_account": true}),
+    )
+    .await;
+    assert!(again["access_secret"].is_string());
+    assert!(again["customer_id"].is_null());
+    let mails = app.mails_to("nouvelle@example.fr").await;
+    assert_eq!(
+        mails
+            .iter()
+            .filter(|m| m.contains("set-password?token="))
+            .count(),
+        1
+    );
+    let listed = my_orders(&app, &token).await;
+    assert_eq!(listed.len(), 2);
+    assert!(listed.contains(&again["id"].as_str().unwrap().to_owned()));
+}
+
+#[tokio::test]
+async fn shop_5_a_guests_orders_join_the_account_once_its_owner_proves_the_address() {
+    let app = spawn_app().await;
+    let placed = guest_buys(&app, "maison-avant", "plus-tard@example.fr", &json!({})).await;
+    let order = placed["id"].as_str().unwrap().to_owned();
+    // Registering with a password proves nothing about the address: the
+    // guest's order stays apart.
+    let token = app.customer("plus-tard@example.fr").await;
+    assert!(my_orders(&app, &token).await.is_empty());
+    assert_problem(
+        app.get_as(&format!("/v1/orders/{order}"), &token).await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+    // A reset link reached the address: the order is now the account's.
+    let res = app
+        .post_json(
+            "/v1/auth/password/forgot",
+            &json!({"email": "plus-tard@example.fr"}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let mail = app.mails_to("plus-tard@example.fr").await;
+    let link = mail
+        .iter()
+        .rev()
+        .find(|m| m.contains("reset-password?token="))
+        .unwrap();
+    reset_with(&app, link).await;
+    let token = app
+        .login("plus-tard@example.fr", crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(my_orders(&app, &token).await, vec![order.clone()]);
+    // The guest's secret still reads it.
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/orders/{order}")))
+        .header(ORDER_SECRET, placed["access_secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["customer_id"].is_null(),
+        "a secret's holder learns nothing of the account"
+    );
+}

@@ -465,6 +465,7 @@ pub async fn reset_password(
     domain::identity::reset_password(
         state.store.as_ref(),
         &state.hasher,
+        state.index.as_ref(),
         state.clock.as_ref(),
         &state.identity,
         &b.token,

@@ -1308,6 +1308,14 @@ pub struct CheckoutRequest {
         example = "BIENVENUE10"
     )]
     pub coupon_code: Option<String>,
+    /// `true` when a guest ticked "create an account" (ACC-2): unless the
+    /// address has one already, an account is opened with this order, and
+    /// a set-password link (or, as the shop is set up, a password) is sent
+    /// by e-mail. The answer is the same either way. Ignored when signed in;
+    /// `false` when absent. Counts towards the registrations allowed from
+    /// one source (429 `/problems/too-many-requests` past them).
+    #[serde(default)]
+    pub create_account: bool,
 }
 
 /// The language of a buyer who did not say: English when `Accept-Language`
@@ -1528,6 +1536,7 @@ async fn checkout_input(
             "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
         })),
         MaybeSignedInErrors,
+        crate::problem::ThrottledErrors,
     )
 )]
 #[post("/v1/carts/{cart_id}/checkout")]
@@ -1544,6 +1553,7 @@ pub async fn checkout_cart(
     let (b, request) = body.read_required().await?;
     validate(&b)?;
     let customer = auth.0.as_ref().map(|p| p.customer_id);
+    let b_create_account = b.create_account;
     let input = checkout_input(&state, customer, &req, b).await?;
     if input.payment_method == order::PaymentMethod::Stripe && state.payments.is_none() {
         return Err(ApiError::Validation({
@@ -1555,6 +1565,21 @@ pub async fn checkout_cart(
             f
         }));
     }
+    let setup = if b_create_account && auth.0.is_none() {
+        Some(
+            domain::identity::throttle_new_account(
+                state.store.as_ref(),
+                &state.hasher,
+                &state.random,
+                state.clock.as_ref(),
+                &state.identity,
+                &caller.0,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let offers = state.catalogue.index();
     let placed = order::checkout(
         state.store.as_ref(),
@@ -1566,9 +1591,15 @@ pub async fn checkout_cart(
         &input,
         &request,
         &caller.0,
+        setup.as_ref().map(|setup| order::AccountOpening {
+            random: &state.random,
+            config: &state.identity,
+            setup,
+        }),
     )
     .await?;
-    let guest = placed.order.summary.customer_id.is_none();
+    // Whoever is not signed in reads the order with its secret.
+    let guest = customer.is_none();
     let location = format!("/v1/orders/{}", placed.order.summary.id);
     // The order is committed whatever Stripe answers: a payment that could
     // not be started now is asked for again with POST /v1/orders/{id}/payment.
@@ -1581,7 +1612,7 @@ pub async fn checkout_cart(
         None
     };
     let body = PlacedOrder {
-        order: OrderDto::for_holder(placed.order),
+        order: OrderDto::for_holder(placed.order, customer),
         access_secret: guest.then_some(placed.secret),
         payment,
     };

@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::identity::PostalAddress;
-use domain::ids::OrderId;
+use domain::ids::{CustomerId, OrderId};
 use domain::shop::order::{
     self, Order, OrderEvent, OrderHolder, OrderLine, OrderShipping, OrderStatus, OrderSummary,
     OrderTotals, PaymentMethod,
@@ -556,10 +556,17 @@ impl OrderDto {
         }
     }
 
-    /// The order as its customer (or guest) sees it.
+    /// The order as its customer (or guest) sees it. The account it is
+    /// attached to shows only to that account: a guest who bought with an
+    /// address that has one learns nothing about it.
     #[must_use]
-    pub fn for_holder(o: Order) -> Self {
-        Self::new(o, customer_event, false)
+    pub fn for_holder(o: Order, viewer: Option<CustomerId>) -> Self {
+        let own = o.summary.customer_id.is_some() && o.summary.customer_id == viewer;
+        let mut dto = Self::new(o, customer_event, false);
+        if !own {
+            dto.customer_id = None;
+        }
+        dto
     }
 
     /// The order as staff see it: who changed it, and their notes.
@@ -854,7 +861,7 @@ pub async fn get_order(
 ) -> Result<web::Json<OrderDto>, ApiError> {
     let (holder, id) = order_holder(&state, &auth, &req, &path)?;
     let o = order::read(state.store.as_ref(), state.index.as_ref(), &holder, id).await?;
-    Ok(web::Json(OrderDto::for_holder(o)))
+    Ok(web::Json(OrderDto::for_holder(o, holder.customer)))
 }
 
 /// Cancel an order that still waits for its payment: its customer with
@@ -909,7 +916,7 @@ pub async fn cancel_order(
         id,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(OrderDto::for_holder(o)))
+    Ok(HttpResponse::Ok().json(OrderDto::for_holder(o, holder.customer)))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub use ports::{
 };
 pub use principal::Principal;
 pub use profile::{add_address, delete_address, profile, replace_address, update_profile};
-pub use register::{Registration, register};
+pub use register::{Registration, Setup, open_account, register, throttle_new_account};
 pub use session::SessionPolicy;
 pub use sessions::{logout_others, refresh};
 pub use staff::{

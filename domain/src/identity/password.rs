@@ -99,6 +99,7 @@ pub async fn forgot_password(
 pub async fn reset_password(
     store: &dyn Store,
     hasher: &dyn PasswordHasher,
+    index: &dyn BlindIndex,
     clock: &dyn Clock,
     config: &IdentityConfig,
     token: &str,
@@ -127,6 +128,8 @@ pub async fn reset_password(
     };
     uow.accounts().set_password(id, hash, false, now).await?;
     uow.sessions().revoke_others(id, None, now).await?;
+    // The link reached the address: what it did as a guest is the account's.
+    crate::subject::attach_guest_history(uow.as_ref(), index, id, now).await?;
     uow.audit()
         .append(
             NewAuditEntry::new(

@@ -57,15 +57,7 @@ pub async fn register(
 ) -> Result<(), IdentityError> {
     lockdown::check_source(store, clock, origin).await?;
     check_versions(store.reader().as_ref(), &r).await?;
-    lockdown::throttle(
-        store,
-        &config.lockout,
-        clock,
-        CounterKind::Registrations,
-        config.lockout.registrations,
-        origin,
-    )
-    .await?;
+    throttle_registrations(store, clock, config, origin).await?;
     let now = clock.now();
     let chosen_hash = match &r.password {
         Some(p) => Some(hasher.hash(p.expose().to_owned()).await?),
@@ -89,14 +81,7 @@ pub async fn register(
         uow.commit().await?;
         return Ok(());
     }
-    let (hash, must_change, generated) = match (chosen_hash, config.account_setup) {
-        (Some(h), _) => (Some(h), false, None),
-        (None, AccountSetup::Link) => (None, false, None),
-        (None, AccountSetup::GeneratedPassword) => {
-            let pw = random.password();
-            (Some(hasher.hash(pw.clone()).await?), true, Some(pw))
-        }
-    };
+    let setup = Setup::decide(hasher, random, config, chosen_hash).await?;
     let id = CustomerId::new();
     let new = NewCustomer {
         email: r.email.clone(),
@@ -106,33 +91,10 @@ pub async fn register(
         language: r.language,
     };
     let uow = store.begin().await?;
-    uow.keys().create(SubjectId::customer(id), now).await?;
-    match uow
-        .accounts()
-        .create(id, &new, hash, must_change, now)
-        .await
-    {
-        Ok(()) => {}
-        // Lost a race with another registration of the same address: the
-        // answer stays the same.
-        Err(super::AccountWriteError::EmailTaken) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    }
-    let mail = match (&r.password, generated) {
-        (Some(_), _) => Mail::Welcome,
-        (None, Some(password)) => Mail::AccountGeneratedPassword { password },
-        (None, None) => Mail::AccountSetupLink {
-            link: issue_link(
-                uow.as_ref(),
-                random,
-                config,
-                id,
-                TokenPurpose::SetPassword,
-                config.set_password_ttl,
-                now,
-            )
-            .await?,
-        },
+    // Lost a race with another registration of the same address: the
+    // answer stays the same.
+    let Some(mail) = open_account(uow.as_ref(), random, config, setup, id, &new, now).await? else {
+        return Ok(());
     };
     uow.outbox()
         .enqueue(
@@ -170,6 +132,144 @@ pub async fn register(
         .await?;
     uow.commit().await?;
     Ok(())
+}
+
+/// The limit on accounts opened from one source, shared by registration and
+/// the checkout's "create an account": each may cost a hash and sends a
+/// mail. Then how the new account's owner will get in.
+///
+/// # Errors
+/// [`IdentityError::Limited`] past the limit or from a banned source;
+/// storage or hashing failure.
+pub async fn throttle_new_account(
+    store: &dyn Store,
+    hasher: &dyn PasswordHasher,
+    random: &dyn Randomness,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    origin: &Origin,
+) -> Result<Setup, IdentityError> {
+    lockdown::check_source(store, clock, origin).await?;
+    throttle_registrations(store, clock, config, origin).await?;
+    Setup::decide(hasher, random, config, None).await
+}
+
+async fn throttle_registrations(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    config: &IdentityConfig,
+    origin: &Origin,
+) -> Result<(), IdentityError> {
+    lockdown::throttle(
+        store,
+        &config.lockout,
+        clock,
+        CounterKind::Registrations,
+        config.lockout.registrations,
+        origin,
+    )
+    .await
+}
+
+/// How the owner of a new account gets in, decided before its unit of work
+/// (a hash costs time a transaction should not wait for).
+#[derive(Clone)]
+pub struct Setup {
+    hash: Option<String>,
+    must_change: bool,
+    chosen: bool,
+    generated: Option<String>,
+}
+
+// Neither the hash nor a generated password may reach a log line.
+impl std::fmt::Debug for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setup")
+            .field("chosen", &self.chosen)
+            .field("generated", &self.generated.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Setup {
+    /// The chosen password's hash when one was given; else a set-password
+    /// link or a generated password, as configured (ACC-2).
+    ///
+    /// # Errors
+    /// Hashing failure.
+    pub async fn decide(
+        hasher: &dyn PasswordHasher,
+        random: &dyn Randomness,
+        config: &IdentityConfig,
+        chosen_hash: Option<String>,
+    ) -> Result<Self, IdentityError> {
+        Ok(match (chosen_hash, config.account_setup) {
+            (Some(h), _) => Self {
+                hash: Some(h),
+                must_change: false,
+                chosen: true,
+                generated: None,
+            },
+            (None, AccountSetup::Link) => Self {
+                hash: None,
+                must_change: false,
+                chosen: false,
+                generated: None,
+            },
+            (None, AccountSetup::GeneratedPassword) => {
+                let pw = random.password();
+                Self {
+                    hash: Some(hasher.hash(pw.clone()).await?),
+                    must_change: true,
+                    chosen: false,
+                    generated: Some(pw),
+                }
+            }
+        })
+    }
+}
+
+/// Creates a customer account, with its data key, in `uow`, and answers
+/// the mail that lets its owner in (welcome, set-password link or generated
+/// password), or `None` when the address has an account already.
+///
+/// # Errors
+/// Storage failure.
+pub async fn open_account(
+    uow: &dyn crate::store::Repos,
+    random: &dyn Randomness,
+    config: &IdentityConfig,
+    setup: Setup,
+    id: CustomerId,
+    new: &NewCustomer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Mail>, IdentityError> {
+    uow.keys().create(SubjectId::customer(id), now).await?;
+    match uow
+        .accounts()
+        .create(id, new, setup.hash, setup.must_change, now)
+        .await
+    {
+        Ok(()) => {}
+        Err(super::AccountWriteError::EmailTaken) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Some(match (setup.chosen, setup.generated) {
+        (true, _) => Mail::Welcome,
+        (false, Some(password)) => Mail::AccountGeneratedPassword { password },
+        (false, None) => Mail::AccountSetupLink {
+            link: issue_link(
+                uow,
+                random,
+                config,
+                id,
+                TokenPurpose::SetPassword,
+                config.set_password_ttl,
+                now,
+            )
+            .await?,
+        },
+    }))
 }
 
 /// Refuses versions other than those in force: the ledger must prove what

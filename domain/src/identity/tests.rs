@@ -376,6 +376,7 @@ impl World {
         reset_password(
             &self.store,
             &self.hasher,
+            &self.index,
             &self.clock,
             &self.config,
             token,

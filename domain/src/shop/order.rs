@@ -345,6 +345,14 @@ pub trait OrderRepo: Send + Sync {
     async fn insert(&self, order: &NewOrder) -> Result<(), StorageError>;
     /// One order, opened.
     async fn get(&self, id: OrderId) -> Result<Option<Order>, StorageError>;
+    /// Gives the account the orders (and their complaints) a guest subject
+    /// placed with this e-mail's blind index; answers how many orders.
+    async fn attach_guest(
+        &self,
+        guest: SubjectId,
+        email_bidx: &[u8],
+        customer: CustomerId,
+    ) -> Result<u64, StorageError>;
     /// The order made from a cart, with its key and request hashes.
     async fn of_cart(
         &self,
@@ -408,6 +416,18 @@ pub struct CheckoutInput {
     pub source_country: Option<String>,
 }
 
+/// The buyer asked for an account at checkout (ACC-2): opened with the
+/// order when the address has none, with the mail that lets them in.
+#[derive(Clone, Copy)]
+pub struct AccountOpening<'a> {
+    /// Makes the set-password link or the password.
+    pub random: &'a dyn crate::identity::Randomness,
+    /// How accounts are set up.
+    pub config: &'a crate::identity::IdentityConfig,
+    /// Decided before the unit of work.
+    pub setup: &'a crate::identity::Setup,
+}
+
 /// What a checkout answers.
 #[derive(Debug, Clone)]
 pub struct Placed {
@@ -458,12 +478,14 @@ pub async fn checkout(
     input: &CheckoutInput,
     request: &crate::idempotency::IdempotentRequest,
     origin: &Origin,
+    opening: Option<AccountOpening<'_>>,
 ) -> Result<Placed, ServiceError> {
     // A concurrent checkout that committed first makes this one's close
-    // fail; the second attempt then finds that order.
+    // fail (or a registration of the address, the account's creation); the
+    // second attempt then finds that order (or account).
     for _ in 0..2 {
         if let Some(placed) = try_checkout(
-            store, index, clock, offers, holder, cart_id, input, request, origin,
+            store, index, clock, offers, holder, cart_id, input, request, origin, opening,
         )
         .await?
         {
@@ -484,6 +506,7 @@ async fn try_checkout(
     input: &CheckoutInput,
     request: &crate::idempotency::IdempotentRequest,
     origin: &Origin,
+    opening: Option<AccountOpening<'_>>,
 ) -> Result<Option<Placed>, ServiceError> {
     let now = clock.now();
     let uow = store.begin().await?;
@@ -661,9 +684,38 @@ async fn try_checkout(
             usual_total: uow.orders().usual_total(100).await?,
         },
     );
-    let (subject, customer) = match (cart.customer_id, holder.customer) {
-        (Some(c), _) | (None, Some(c)) => (SubjectId::customer(c), Some(c)),
-        (None, None) => subject_for_email(uow.as_ref(), index, &input.email, now).await?,
+    let (subject, customer, opened) = match (cart.customer_id, holder.customer, opening) {
+        (Some(c), _, _) | (None, Some(c), _) => (SubjectId::customer(c), Some(c), None),
+        (None, None, Some(o)) if uow.accounts().login_record(&input.email).await?.is_none() => {
+            let id = CustomerId::new();
+            let new = crate::identity::NewCustomer {
+                email: input.email.clone(),
+                name: input.name.clone(),
+                phone: input
+                    .phone
+                    .as_deref()
+                    .and_then(|p| crate::identity::Phone::parse(p).ok()),
+                role: crate::identity::Role::Customer,
+                language: input.language,
+            };
+            let opened = crate::identity::open_account(
+                uow.as_ref(),
+                o.random,
+                o.config,
+                o.setup.clone(),
+                id,
+                &new,
+                now,
+            )
+            .await?;
+            // None: the address was registered meanwhile; try again.
+            let Some(mail) = opened else { return Ok(None) };
+            (SubjectId::customer(id), Some(id), Some((id, mail)))
+        }
+        (None, None, _) => {
+            let (s, c) = subject_for_email(uow.as_ref(), index, &input.email, now).await?;
+            (s, c, None)
+        }
     };
     let id = OrderId::new();
     let summary = OrderSummary {
@@ -747,26 +799,44 @@ async fn try_checkout(
         .await?;
     }
     let secret = access_secret(index, ORDER_SECRET, id.as_uuid());
+    let to_buyer = |mail| Envelope {
+        to: input.email.clone(),
+        name: Some(input.name.clone()),
+        language: input.language,
+        mail,
+    };
     uow.outbox()
         .enqueue(
             subject,
-            &Envelope {
-                to: input.email.clone(),
-                name: Some(input.name.clone()),
-                language: input.language,
-                mail: Mail::OrderConfirmation {
-                    order: id,
-                    number: new.summary.number.clone(),
-                    total: Money::new(totals.total, totals.currency)
-                        .map_err(money_err)?
-                        .to_string(),
-                    payment_method: input.payment_method.as_str().to_owned(),
-                    secret: customer.is_none().then(|| secret.clone()),
-                },
-            },
+            &to_buyer(Mail::OrderConfirmation {
+                order: id,
+                number: new.summary.number.clone(),
+                total: Money::new(totals.total, totals.currency)
+                    .map_err(money_err)?
+                    .to_string(),
+                payment_method: input.payment_method.as_str().to_owned(),
+                // Whoever is not signed in reads the order with it,
+                // even when it went to an account.
+                secret: holder.customer.is_none().then(|| secret.clone()),
+            }),
             now,
         )
         .await?;
+    if let Some((id, mail)) = opened {
+        uow.outbox().enqueue(subject, &to_buyer(mail), now).await?;
+        uow.audit()
+            .append(
+                crate::audit::NewAuditEntry::new(
+                    crate::audit::Actor::Anonymous,
+                    AuditAction::AccountCreated,
+                    Some(AuditTarget::Customer(id)),
+                    origin.source.display.clone(),
+                )
+                .because("account asked for at checkout"),
+                now,
+            )
+            .await?;
+    }
     let order = uow
         .orders()
         .get(id)

@@ -10,6 +10,8 @@ pub struct Model {
     pub email_bidx: Vec<u8>,
     pub created_at: DateTimeUtc,
     pub last_used_at: DateTimeUtc,
+    pub customer_id: Option<Uuid>,
+    pub attached_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

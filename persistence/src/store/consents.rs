@@ -8,6 +8,7 @@ use domain::StorageError;
 use domain::consent::{
     ConsentEvent, ConsentRepo, ConsentStatus, NewConsentEvent, Purpose, PurposeKey,
 };
+use domain::ids::CustomerId;
 use domain::legal::DocumentRef;
 use domain::subject::{GuestRepo, SubjectId};
 use sea_orm::ActiveValue::Set;
@@ -252,6 +253,8 @@ impl<C: Conn> GuestRepo for SqlRepos<C> {
             email_bidx: Set(email_bidx.to_vec()),
             created_at: Set(now),
             last_used_at: Set(now),
+            customer_id: Set(None),
+            attached_at: Set(None),
         })
         .on_conflict(
             OnConflict::column(gs::Column::EmailBidx)
@@ -274,5 +277,27 @@ impl<C: Conn> GuestRepo for SqlRepos<C> {
             .await
             .map_err(err("failed to touch a guest subject"))?;
         Ok(())
+    }
+
+    async fn attach(
+        &self,
+        id: SubjectId,
+        customer: CustomerId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let done = gs::Entity::update_many()
+            .col_expr(gs::Column::CustomerId, Expr::value(customer.as_uuid()))
+            .col_expr(gs::Column::AttachedAt, Expr::value(now))
+            .col_expr(gs::Column::LastUsedAt, Expr::value(now))
+            .filter(gs::Column::Id.eq(id.as_uuid()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(gs::Column::CustomerId.is_null())
+                    .add(gs::Column::CustomerId.eq(customer.as_uuid())),
+            )
+            .exec(self.conn())
+            .await
+            .map_err(err("failed to attach a guest subject"))?;
+        Ok(done.rows_affected == 1)
     }
 }

@@ -22,7 +22,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Conn, SqlRepos, corrupt, err};
-use crate::entities::{cart, cart_line, order, order_event};
+use crate::entities::{cart, cart_line, complaint, order, order_event};
 use crate::sealed::{CART_EMAIL, ORDER_BUYER, ORDER_LINES};
 
 fn decrypt(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
@@ -510,6 +510,33 @@ impl<C: Conn> OrderRepo for SqlRepos<C> {
             .await
             .map_err(err("failed to count a source's failed orders"))?;
         Ok((orders, failed))
+    }
+
+    async fn attach_guest(
+        &self,
+        guest: SubjectId,
+        email_bidx: &[u8],
+        customer: CustomerId,
+    ) -> Result<u64, StorageError> {
+        let done = order::Entity::update_many()
+            .col_expr(order::Column::CustomerId, Expr::value(customer.as_uuid()))
+            .filter(order::Column::EmailBidx.eq(email_bidx.to_vec()))
+            .filter(order::Column::SubjectId.eq(guest.as_uuid()))
+            .filter(order::Column::CustomerId.is_null())
+            .exec(self.conn())
+            .await
+            .map_err(err("failed to attach a guest's orders"))?;
+        complaint::Entity::update_many()
+            .col_expr(
+                complaint::Column::CustomerId,
+                Expr::value(customer.as_uuid()),
+            )
+            .filter(complaint::Column::SubjectId.eq(guest.as_uuid()))
+            .filter(complaint::Column::CustomerId.is_null())
+            .exec(self.conn())
+            .await
+            .map_err(err("failed to attach a guest's complaints"))?;
+        Ok(done.rows_affected)
     }
 
     async fn usual_total(&self, last: u64) -> Result<Option<i64>, StorageError> {
