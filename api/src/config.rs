@@ -197,6 +197,23 @@ pub struct Config {
     #[arg(long, env = "BOUTIQUE_OUTBOX_INTERVAL_SECS", default_value_t = 2)]
     pub outbox_interval_secs: u64,
 
+    /// Retention periods changed from the privacy policy's defaults, as
+    /// `category=period` pairs separated by commas (`carts=15d,closed_orders=2y`;
+    /// units `h`, `d`, `mo`, `y`; `inactivity_warning` is the warning's
+    /// advance). `GET /v1/admin/retention/policies` lists the categories.
+    #[arg(long, env = "BOUTIQUE_RETENTION", default_value = "")]
+    pub retention: String,
+
+    /// Seconds between two runs of the retention job (at most an hour
+    /// keeps every period to the hour).
+    #[arg(long, env = "BOUTIQUE_RETENTION_INTERVAL_SECS", default_value_t = 3600)]
+    pub retention_interval_secs: u64,
+
+    /// Items purged per unit of work by a retention run: small enough that
+    /// the shop's writes never wait long behind it.
+    #[arg(long, env = "BOUTIQUE_RETENTION_BATCH", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub retention_batch: u64,
+
     /// Run background jobs in this instance (mail delivery, ...).
     #[arg(long, env = "BOUTIQUE_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     pub jobs: bool,
@@ -333,6 +350,9 @@ impl std::fmt::Debug for Config {
             reset_link_minutes,
             hash_concurrency,
             outbox_interval_secs,
+            retention,
+            retention_interval_secs,
+            retention_batch,
             jobs,
             seller_file,
             stripe_secret_key,
@@ -375,6 +395,9 @@ impl std::fmt::Debug for Config {
             .field("reset_link_minutes", reset_link_minutes)
             .field("hash_concurrency", hash_concurrency)
             .field("outbox_interval_secs", outbox_interval_secs)
+            .field("retention", retention)
+            .field("retention_interval_secs", retention_interval_secs)
+            .field("retention_batch", retention_batch)
             .field("jobs", jobs)
             .field("seller_file", seller_file)
             .field("stripe_secret_key", &secret(stripe_secret_key))
@@ -463,6 +486,9 @@ impl Config {
             reset_link_minutes: 60,
             hash_concurrency: Some(2),
             outbox_interval_secs: 1,
+            retention: String::new(),
+            retention_interval_secs: 3600,
+            retention_batch: 500,
             jobs: true,
             seller_file: None,
             stripe_secret_key: None,

@@ -37,7 +37,88 @@ pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
         config: state.newsletter.clone(),
         interval: Duration::from_secs(state.config.outbox_interval_secs.max(1)),
     }));
+    jobs.push(Arc::new(RetentionJob {
+        store: Arc::clone(&state.store),
+        clock: Arc::clone(&state.clock),
+        policies: state.retention.clone(),
+        batch: state.config.retention_batch,
+        interval: Duration::from_secs(state.config.retention_interval_secs.max(1)),
+    }));
     jobs
+}
+
+/// The retention job's name, also its lease's.
+pub const RETENTION: &str = "retention";
+
+/// Purges what is past its retention period (RET-1..6), hourly by default.
+pub struct RetentionJob {
+    store: Arc<dyn domain::store::Store>,
+    clock: Arc<dyn Clock>,
+    policies: domain::retention::Policies,
+    batch: u64,
+    interval: Duration,
+}
+
+#[async_trait]
+impl Job for RetentionJob {
+    fn name(&self) -> &'static str {
+        RETENTION
+    }
+
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    async fn run_once(&self) -> Result<usize, JobError> {
+        let report = domain::retention::run(
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            &self.policies,
+            domain::retention::Mode::Apply,
+            self.batch,
+            domain::audit::Actor::System,
+        )
+        .await?;
+        if report.total() > 0 || report.warned > 0 {
+            tracing::info!(summary = %report.summary(), "retention run");
+        }
+        Ok(usize::try_from(report.total()).unwrap_or(usize::MAX))
+    }
+}
+
+/// A retention run now, outside the schedule (an admin's request, the
+/// command line), under the job's lease: `None` when another instance is
+/// running it.
+///
+/// # Errors
+/// Storage failure.
+pub async fn retention_now(
+    state: &AppState,
+    by: domain::audit::Actor,
+) -> Result<Option<domain::retention::Report>, domain::StorageError> {
+    if !state
+        .leases
+        .acquire(
+            RETENTION,
+            &state.instance_id,
+            chrono::Duration::minutes(30),
+            state.clock.now(),
+        )
+        .await?
+    {
+        return Ok(None);
+    }
+    let report = domain::retention::run(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &state.retention,
+        domain::retention::Mode::Apply,
+        state.config.retention_batch,
+        by,
+    )
+    .await;
+    let _ = state.leases.release(RETENTION, &state.instance_id).await;
+    report.map(Some)
 }
 
 /// Runs jobs on their intervals while holding their leases.

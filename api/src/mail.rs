@@ -546,6 +546,18 @@ pub fn render(
                 "Hello{name},\n\nYour account's e-mail address was just replaced. If this was not you, contact us at once.\n"
             ),
         ),
+        (Mail::InactiveAccountWarning { erased_on }, true) => (
+            "Votre compte Boutique sera bientôt supprimé".to_owned(),
+            format!(
+                "Bonjour{name},\n\nVous ne vous êtes pas connecté à votre compte depuis bientôt six mois. Comme l'annonce notre politique de confidentialité, il sera supprimé le {erased_on}, avec les données qu'il contient (les factures restent conservées comme la loi l'impose).\n\nPour le garder, il vous suffit de vous connecter avant cette date.\n"
+            ),
+        ),
+        (Mail::InactiveAccountWarning { erased_on }, false) => (
+            "Your Boutique account will soon be deleted".to_owned(),
+            format!(
+                "Hello{name},\n\nYou have not signed in to your account for almost six months. As our privacy policy says, it will be deleted on {erased_on}, with the data it holds (invoices are kept as the law requires).\n\nTo keep it, simply sign in before then.\n"
+            ),
+        ),
     }
 }
 
@@ -570,6 +582,9 @@ mod tests {
             },
             Mail::PasswordChanged,
             Mail::EmailChanged,
+            Mail::InactiveAccountWarning {
+                erased_on: "2027-06-01".into(),
+            },
             Mail::NewsletterConfirmation {
                 link: "https://x/y".into(),
             },

@@ -76,6 +76,24 @@ enum Command {
         #[command(subcommand)]
         action: CatalogueAction,
     },
+    /// Purge what is past its retention period (RET-1..6).
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionAction {
+    /// Run the retention job once, as `serve` does hourly: prints the count
+    /// per category. Refused while another instance runs it.
+    Run {
+        #[command(flatten)]
+        config: Config,
+        /// Only count what would be purged; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -276,6 +294,37 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Catalogue { action } => catalogue(action, clock).await,
+        Command::Retention {
+            action: RetentionAction::Run { config, dry_run },
+        } => {
+            let db = open_database(&config, true).await?;
+            let state = api::app::AppState::new(config, db, clock).await?;
+            let report = if dry_run {
+                domain::retention::run(
+                    state.store.as_ref(),
+                    state.clock.as_ref(),
+                    &state.retention,
+                    domain::retention::Mode::DryRun,
+                    state.config.retention_batch,
+                    domain::audit::Actor::System,
+                )
+                .await?
+            } else {
+                api::jobs::retention_now(&state, domain::audit::Actor::System)
+                    .await?
+                    .context("another instance is running the retention job; try again later")?
+            };
+            for (category, n) in &report.purged {
+                println!("{category:<28} {n}");
+            }
+            println!(
+                "{} {} in all; {} account owner(s) warned",
+                if dry_run { "would purge" } else { "purged" },
+                report.total(),
+                report.warned
+            );
+            Ok(())
+        }
         Command::Keys {
             action: KeysAction::Rotate { config },
         } => {

@@ -72,6 +72,8 @@ pub struct AppState {
     pub files: Arc<dyn domain::shop::download::FileStore>,
     /// Download limit and link lifetime.
     pub downloads: domain::shop::download::DownloadPolicy,
+    /// The retention rules in force (RET-1..6).
+    pub retention: domain::retention::Policies,
 }
 
 /// The seller from `BOUTIQUE_SELLER_FILE`; without one, a placeholder in
@@ -174,6 +176,8 @@ impl AppState {
                 limit: config.download_limit,
                 link_ttl: chrono::Duration::hours(i64::from(config.download_link_hours)),
             },
+            retention: domain::retention::Policies::with_overrides(&config.retention)
+                .map_err(|e| anyhow::anyhow!("BOUTIQUE_RETENTION: {e}"))?,
             catalogue,
             store,
             clock,

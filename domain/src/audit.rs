@@ -72,6 +72,9 @@ pub enum AuditAction {
     ComplaintAnswered,
     /// Staff closed a complaint or refund request.
     ComplaintChanged,
+    /// A retention run purged what was past its period (counts per
+    /// category in the reason).
+    RetentionRun,
 }
 
 impl AuditAction {
@@ -107,6 +110,7 @@ impl AuditAction {
         Self::OrderRefunded,
         Self::ComplaintAnswered,
         Self::ComplaintChanged,
+        Self::RetentionRun,
     ];
 
     /// The stable wire name.
@@ -143,6 +147,7 @@ impl AuditAction {
             Self::OrderRefunded => "order_refunded",
             Self::ComplaintAnswered => "complaint_answered",
             Self::ComplaintChanged => "complaint_changed",
+            Self::RetentionRun => "retention_run",
         }
     }
 

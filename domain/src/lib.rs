@@ -21,6 +21,7 @@ pub mod money;
 pub mod newsletter;
 pub mod pagination;
 pub mod recently_viewed;
+pub mod retention;
 pub mod review;
 pub mod service;
 pub mod shop;

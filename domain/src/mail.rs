@@ -32,6 +32,12 @@ pub enum Mail {
     },
     /// The password was changed or reset.
     PasswordChanged,
+    /// The account has been inactive long enough to be erased soon
+    /// (RET-2): a login keeps it.
+    InactiveAccountWarning {
+        /// The day of the erasure (`YYYY-MM-DD`).
+        erased_on: String,
+    },
     /// The e-mail address was changed (sent to the old one).
     EmailChanged,
     /// Confirm a newsletter subscription (double opt-in, 7 days).
@@ -120,6 +126,7 @@ impl Mail {
             Self::PasswordReset { .. } => "password_reset",
             Self::PasswordChanged => "password_changed",
             Self::EmailChanged => "email_changed",
+            Self::InactiveAccountWarning { .. } => "inactive_account_warning",
             Self::NewsletterConfirmation { .. } => "newsletter_confirmation",
             Self::CampaignLetter { .. } => Self::CAMPAIGN_LETTER,
             Self::ContactAcknowledgement { .. } => "contact_acknowledgement",

@@ -76,6 +76,8 @@ pub trait Repos: Send + Sync {
     fn refunds(&self) -> &dyn crate::shop::refund::RefundRepo;
     /// Complaints and refund requests on orders, with their threads.
     fn complaints(&self) -> &dyn crate::shop::complaint::ComplaintRepo;
+    /// Purges of what is past its retention period.
+    fn retention(&self) -> &dyn crate::retention::RetentionRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

@@ -458,6 +458,9 @@ impl Repos for MemRepos {
     fn complaints(&self) -> &dyn crate::shop::complaint::ComplaintRepo {
         &Elsewhere
     }
+    fn retention(&self) -> &dyn crate::retention::RetentionRepo {
+        &Elsewhere
+    }
 }
 
 fn missing(what: &str) -> StorageError {
@@ -2355,6 +2358,31 @@ impl crate::shop::complaint::ComplaintRepo for Elsewhere {
         _: &crate::shop::complaint::ComplaintFilter,
         _: u64,
     ) -> Result<Vec<crate::shop::complaint::ComplaintSummary>, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::retention::RetentionRepo for Elsewhere {
+    async fn count(
+        &self,
+        _: crate::retention::Category,
+        _: &crate::retention::Limits,
+    ) -> Result<u64, StorageError> {
+        elsewhere()
+    }
+    async fn purge(
+        &self,
+        _: crate::retention::Category,
+        _: &crate::retention::Limits,
+        _: u64,
+    ) -> Result<u64, StorageError> {
+        elsewhere()
+    }
+    async fn to_warn(&self, _: DateTime<Utc>, _: u64) -> Result<Vec<CustomerId>, StorageError> {
+        elsewhere()
+    }
+    async fn warned(&self, _: CustomerId, _: DateTime<Utc>) -> Result<(), StorageError> {
         elsewhere()
     }
 }

@@ -4,10 +4,12 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::common::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone)]
 enum GuestSubjects {
     Table,
     CustomerId,
@@ -17,36 +19,26 @@ enum GuestSubjects {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // SQLite adds one column per statement.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(GuestSubjects::Table)
-                    .add_column(uuid_null(GuestSubjects::CustomerId))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(GuestSubjects::Table)
-                    .add_column(timestamp_with_time_zone_null(GuestSubjects::AttachedAt))
-                    .to_owned(),
-            )
-            .await
+        add_columns(
+            manager,
+            GuestSubjects::Table,
+            vec![
+                uuid_null(GuestSubjects::CustomerId),
+                timestamp_with_time_zone_null(GuestSubjects::AttachedAt),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for col in [GuestSubjects::AttachedAt, GuestSubjects::CustomerId] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(GuestSubjects::Table)
-                        .drop_column(col)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        drop_columns(
+            manager,
+            GuestSubjects::Table,
+            vec![
+                GuestSubjects::AttachedAt.into_iden(),
+                GuestSubjects::CustomerId.into_iden(),
+            ],
+        )
+        .await
     }
 }

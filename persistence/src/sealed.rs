@@ -203,6 +203,7 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
             "created_at",
             "updated_at",
             "last_active_at",
+            "inactivity_warned_at",
         ],
         why: "the e-mail is found by a keyed blind index; the password only as an argon2id hash; display preferences are screen options",
     },
@@ -757,6 +758,30 @@ mod tests {
         assert!(schema.iter().any(|(t, _)| t == "customers"), "{schema:?}");
         let problems = check_schema(&schema);
         assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// RET-6: every table with personal data is purged by some retention
+    /// rule, and every rule names tables that exist.
+    #[tokio::test]
+    async fn ret_6_every_personal_table_has_a_retention_rule() {
+        use domain::retention::Category;
+        let rules: Vec<_> = Category::ALL.iter().map(|c| c.default_rule()).collect();
+        let missing: Vec<&str> = PERSONAL_TABLES
+            .iter()
+            .map(|t| t.name)
+            .filter(|name| !rules.iter().any(|r| r.tables.contains(name)))
+            .collect();
+        assert!(missing.is_empty(), "no retention rule purges {missing:?}");
+        let schema = sqlite_schema().await;
+        for r in &rules {
+            for t in r.tables {
+                assert!(
+                    schema.iter().any(|(name, _)| name == t),
+                    "{} names {t}, which is not a table",
+                    r.category
+                );
+            }
+        }
     }
 
     #[test]

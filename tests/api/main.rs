@@ -23,6 +23,7 @@ mod openapi;
 mod payments;
 mod privacy;
 mod refunds;
+mod retention;
 mod reviews;
 mod roles;
 mod security;

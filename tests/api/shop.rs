@@ -21,7 +21,11 @@ fn cents(v: &Value) -> i64 {
 
 /// A published plan: PDF at `price` cents, printed set at `price` + 150.00.
 /// Returns (product id, pdf format id, printed set format id).
-async fn plan_for_sale(app: &TestApp, slug: &str, price: u32) -> (String, String, String) {
+pub(crate) async fn plan_for_sale(
+    app: &TestApp,
+    slug: &str,
+    price: u32,
+) -> (String, String, String) {
     let p = app.add_plan(plan(slug, 3, 120, price)).await;
     let pdf = p
         .formats
@@ -37,7 +41,7 @@ async fn plan_for_sale(app: &TestApp, slug: &str, price: u32) -> (String, String
 }
 
 /// A new guest cart: (id, secret).
-async fn guest_cart(app: &TestApp) -> (String, String) {
+pub(crate) async fn guest_cart(app: &TestApp) -> (String, String) {
     let res = app.post_json("/v1/carts", &json!({})).await;
     assert_eq!(res.status(), 201);
     assert!(
@@ -61,7 +65,12 @@ fn as_guest(app: &TestApp, method: Method, path: &str, secret: &str) -> reqwest:
         .header(SECRET, secret)
 }
 
-async fn add(app: &TestApp, cart: &str, secret: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn add(
+    app: &TestApp,
+    cart: &str,
+    secret: &str,
+    body: &Value,
+) -> reqwest::Response {
     as_guest(
         app,
         Method::POST,
@@ -1000,16 +1009,8 @@ async fn shop_3_shop_5_the_country_database_locates_estimates_and_flags_checkout
 
 /// A guest's checkout of one PDF of a new plan, with `extra` fields in the
 /// body: the answer's JSON.
-async fn guest_buys(app: &TestApp, slug: &str, email: &str, extra: &Value) -> Value {
-    let (product, pdf, _) = plan_for_sale(app, slug, 9_000).await;
-    let (cart, secret) = guest_cart(app).await;
-    add(
-        app,
-        &cart,
-        &secret,
-        &json!({"product_id": product, "format_id": pdf}),
-    )
-    .await;
+pub(crate) async fn guest_buys(app: &TestApp, slug: &str, email: &str, extra: &Value) -> Value {
+    let (cart, secret) = cart_with_pdf(app, slug).await;
     let mut body = buyer(email, "FR", false);
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
@@ -1019,8 +1020,22 @@ async fn guest_buys(app: &TestApp, slug: &str, email: &str, extra: &Value) -> Va
     res.json().await.unwrap()
 }
 
+/// A guest cart holding the PDF of a new plan `slug`: (id, secret).
+pub(crate) async fn cart_with_pdf(app: &TestApp, slug: &str) -> (String, String) {
+    let (product, pdf, _) = plan_for_sale(app, slug, 9_000).await;
+    let (cart, secret) = guest_cart(app).await;
+    add(
+        app,
+        &cart,
+        &secret,
+        &json!({"product_id": product, "format_id": pdf}),
+    )
+    .await;
+    (cart, secret)
+}
+
 /// The orders a token's customer lists.
-async fn my_orders(app: &TestApp, token: &str) -> Vec<String> {
+pub(crate) async fn my_orders(app: &TestApp, token: &str) -> Vec<String> {
     let res = app.get_as("/v1/me/orders", token).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();

@@ -53,6 +53,7 @@ pub use sessions::{logout_others, refresh};
 pub use staff::{
     CustomerLookup, CustomerRecord, NewStaff, create_staff, lift_block, read_customer, set_role,
 };
+pub(crate) use support::notify as notify_account;
 pub use support::token_hash;
 
 pub use crate::ids::{AddressId, CustomerId, SessionId};

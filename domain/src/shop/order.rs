@@ -717,6 +717,11 @@ async fn try_checkout(
             (s, c, None)
         }
     };
+    // An order keeps its account active (RET-2 counts from the last login
+    // or order).
+    if let Some(c) = customer {
+        uow.accounts().touch(c, now).await?;
+    }
     let id = OrderId::new();
     let summary = OrderSummary {
         id,

@@ -9,6 +9,10 @@ pub struct Model {
     pub id: i32,
     pub last_seq: i64,
     pub last_hash: String,
+    /// The last entry dropped at the end of its retention period (0: none).
+    pub pruned_seq: i64,
+    /// Its hash: where the kept chain starts.
+    pub pruned_hash: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -122,6 +122,7 @@ impl<C: Conn> AccountRepo for SqlRepos<C> {
             created_at: Set(now),
             updated_at: Set(now),
             last_active_at: Set(now),
+            inactivity_warned_at: Set(None),
         })
         .exec(self.conn())
         .await

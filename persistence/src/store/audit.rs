@@ -97,7 +97,14 @@ async fn append_on(
 /// # Errors
 /// Storage failure.
 pub async fn verify_log(conn: &impl ConnectionTrait) -> Result<Verification, StorageError> {
-    let (mut seq, mut prev) = (0i64, String::new());
+    let head = audit_head::Entity::find_by_id(1)
+        .one(conn)
+        .await
+        .map_err(err("failed to read the audit head"))?
+        .ok_or_else(|| StorageError::msg("audit head missing"))?;
+    // Entries past their retention period are gone: the chain starts
+    // after the last one dropped.
+    let (mut seq, mut prev) = (head.pruned_seq, head.pruned_hash.clone());
     loop {
         let batch: Vec<AuditRecord> = audit_entry::Entity::find()
             .filter(audit_entry::Column::Seq.gt(seq))
@@ -122,11 +129,6 @@ pub async fn verify_log(conn: &impl ConnectionTrait) -> Result<Verification, Sto
             }
         }
     }
-    let head = audit_head::Entity::find_by_id(1)
-        .one(conn)
-        .await
-        .map_err(err("failed to read the audit head"))?
-        .ok_or_else(|| StorageError::msg("audit head missing"))?;
     // Entries removed from the end leave the head pointing past the log.
     if head.last_seq != seq || head.last_hash != prev {
         return Ok(Verification {

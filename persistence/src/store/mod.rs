@@ -23,6 +23,7 @@ mod payments;
 mod plans;
 mod recently_viewed;
 mod refunds;
+mod retention;
 mod reviews;
 mod sessions;
 mod shop;
@@ -274,6 +275,9 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn complaints(&self) -> &dyn domain::shop::complaint::ComplaintRepo {
+        self
+    }
+    fn retention(&self) -> &dyn domain::retention::RetentionRepo {
         self
     }
 }

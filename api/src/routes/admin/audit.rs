@@ -135,6 +135,8 @@ pub struct AuditPage {
 /// - `order_refunded`: staff refunded an order, fully or in part; `reason` gives the amount, the credit note, the move and staff's reason.
 /// - `complaint_answered`: staff answered a customer's complaint or refund request.
 /// - `complaint_changed`: staff closed a complaint or refund request.
+/// - `retention_run`: a retention run purged what was past its period (the
+///   reason lists the counts per category).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = AuditAction)]
@@ -199,6 +201,8 @@ pub enum AuditActionDto {
     ComplaintAnswered,
     /// Staff closed a complaint.
     ComplaintChanged,
+    /// A retention run.
+    RetentionRun,
 }
 
 impl From<AuditActionDto> for AuditAction {
@@ -234,6 +238,7 @@ impl From<AuditActionDto> for AuditAction {
             AuditActionDto::OrderRefunded => Self::OrderRefunded,
             AuditActionDto::ComplaintAnswered => Self::ComplaintAnswered,
             AuditActionDto::ComplaintChanged => Self::ComplaintChanged,
+            AuditActionDto::RetentionRun => Self::RetentionRun,
         }
     }
 }

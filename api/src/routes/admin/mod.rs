@@ -8,4 +8,5 @@ pub mod customers;
 pub mod import;
 pub mod orders;
 pub mod products;
+pub mod retention;
 pub mod staff;
