@@ -75,6 +75,10 @@ pub enum AuditAction {
     /// A retention run purged what was past its period (counts per
     /// category in the reason).
     RetentionRun,
+    /// A customer downloaded the export of their data (DSR-1).
+    PersonalDataExported,
+    /// An account was erased at its owner's request (DSR-2).
+    AccountErased,
 }
 
 impl AuditAction {
@@ -111,6 +115,8 @@ impl AuditAction {
         Self::ComplaintAnswered,
         Self::ComplaintChanged,
         Self::RetentionRun,
+        Self::PersonalDataExported,
+        Self::AccountErased,
     ];
 
     /// The stable wire name.
@@ -148,6 +154,8 @@ impl AuditAction {
             Self::ComplaintAnswered => "complaint_answered",
             Self::ComplaintChanged => "complaint_changed",
             Self::RetentionRun => "retention_run",
+            Self::PersonalDataExported => "personal_data_exported",
+            Self::AccountErased => "account_erased",
         }
     }
 

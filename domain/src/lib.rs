@@ -23,6 +23,7 @@ pub mod pagination;
 pub mod recently_viewed;
 pub mod retention;
 pub mod review;
+pub mod rights;
 pub mod service;
 pub mod shop;
 pub mod store;

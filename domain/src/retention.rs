@@ -41,6 +41,18 @@ impl Period {
         }
     }
 
+    /// The moment `self` after `at`: when what counts from `at` ends.
+    #[must_use]
+    pub fn after(self, at: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Self::Hours(h) => at + chrono::Duration::hours(i64::from(h)),
+            Self::Days(d) => at + chrono::Duration::days(i64::from(d)),
+            Self::Months(m) => at
+                .checked_add_months(Months::new(m))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        }
+    }
+
     /// Roughly in days, to compare periods.
     #[must_use]
     pub fn approx_days(self) -> u64 {

@@ -78,6 +78,8 @@ pub trait Repos: Send + Sync {
     fn complaints(&self) -> &dyn crate::shop::complaint::ComplaintRepo;
     /// Purges of what is past its retention period.
     fn retention(&self) -> &dyn crate::retention::RetentionRepo;
+    /// Exports and erasures of a person's data.
+    fn rights(&self) -> &dyn crate::rights::RightsRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

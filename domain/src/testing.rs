@@ -461,6 +461,9 @@ impl Repos for MemRepos {
     fn retention(&self) -> &dyn crate::retention::RetentionRepo {
         &Elsewhere
     }
+    fn rights(&self) -> &dyn crate::rights::RightsRepo {
+        &Elsewhere
+    }
 }
 
 fn missing(what: &str) -> StorageError {
@@ -2358,6 +2361,26 @@ impl crate::shop::complaint::ComplaintRepo for Elsewhere {
         _: &crate::shop::complaint::ComplaintFilter,
         _: u64,
     ) -> Result<Vec<crate::shop::complaint::ComplaintSummary>, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+impl crate::rights::RightsRepo for Elsewhere {
+    async fn export(
+        &self,
+        _: CustomerId,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, StorageError> {
+        elsewhere()
+    }
+    async fn held(&self, _: CustomerId) -> Result<crate::rights::Held, StorageError> {
+        elsewhere()
+    }
+    async fn erase(
+        &self,
+        _: CustomerId,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<(String, u64)>, StorageError> {
         elsewhere()
     }
 }

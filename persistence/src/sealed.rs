@@ -185,6 +185,17 @@ pub struct PersonalTable {
     pub retention: &'static str,
 }
 
+/// Whether an export shows a clear column: keyed hashes and password
+/// hashes mean nothing to the person and would help an attacker.
+#[must_use]
+pub fn exported(column: &str) -> bool {
+    !(column.ends_with("_bidx")
+        || column.ends_with("_hash")
+        || column == "hash"
+        || column == "fingerprint"
+        || column == "key")
+}
+
 /// Every table with personal data.
 pub const PERSONAL_TABLES: &[PersonalTable] = &[
     PersonalTable {

@@ -25,6 +25,7 @@ mod privacy;
 mod refunds;
 mod retention;
 mod reviews;
+mod rights;
 mod roles;
 mod security;
 mod shop;

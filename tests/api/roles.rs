@@ -23,6 +23,8 @@ enum Who {
     Holder,
     /// Any signed-in account.
     SignedIn,
+    /// Customers' accounts only (staff accounts are not theirs to erase).
+    Customer,
     /// Shop managers and admins.
     Staff,
     /// Admins only.
@@ -59,6 +61,8 @@ const MATRIX: &[(&str, Who)] = &[
     ("update_me", Who::SignedIn),
     ("change_email", Who::SignedIn),
     ("change_password", Who::SignedIn),
+    ("export_my_data", Who::SignedIn),
+    ("erase_my_account", Who::Customer),
     ("list_addresses", Who::SignedIn),
     ("create_address", Who::SignedIn),
     ("get_address", Who::SignedIn),
@@ -294,6 +298,7 @@ async fn staff_1_every_operation_answers_each_role_as_its_rule_says() {
         {
             let allowed = match who {
                 Who::Public | Who::Holder | Who::SignedIn => true,
+                Who::Customer => level == Who::SignedIn,
                 Who::Staff => level != Who::SignedIn,
                 Who::Admin => level == Who::Admin,
             };

@@ -83,7 +83,7 @@ pub(crate) async fn add(
     .unwrap()
 }
 
-fn buyer(email: &str, country: &str, printed: bool) -> Value {
+pub(crate) fn buyer(email: &str, country: &str, printed: bool) -> Value {
     let address = json!({
         "full_name": "Jeanne Martin", "line1": "Friedrichstraße 12",
         "postal_code": "10117", "city": "Berlin", "country": country
@@ -427,7 +427,7 @@ async fn shop_3_shop_4_estimates_tax_at_destination_and_ship_printed_sets_by_zon
     assert_problem(bad, 400, "/problems/validation-failed").await;
 }
 
-async fn raw_dump(app: &TestApp) -> Vec<u8> {
+pub(crate) async fn raw_dump(app: &TestApp) -> Vec<u8> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir(app.storage.dir.path()).unwrap() {
         let p = entry.unwrap().path();
@@ -629,21 +629,7 @@ async fn shop_5_orders_move_only_along_their_state_machine_and_staff_reads_are_a
         let product = product.clone();
         let pdf = pdf.clone();
         async move {
-            let cart: Value = app
-                .with(Method::POST, "/v1/carts", &token)
-                .json(&json!({}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let id = cart["id"].as_str().unwrap().to_owned();
-            app.with(Method::POST, &format!("/v1/carts/{id}/items"), &token)
-                .json(&json!({"product_id": product, "format_id": pdf}))
-                .send()
-                .await
-                .unwrap();
+            let id = customer_cart(app, &token, &product, &pdf).await;
             let res = app
                 .with(Method::POST, &format!("/v1/carts/{id}/checkout"), &token)
                 .header("Idempotency-Key", format!("order-{n}"))
@@ -1032,6 +1018,33 @@ pub(crate) async fn cart_with_pdf(app: &TestApp, slug: &str) -> (String, String)
     )
     .await;
     (cart, secret)
+}
+
+/// A signed-in customer's cart holding one format: its id.
+pub(crate) async fn customer_cart(
+    app: &TestApp,
+    token: &str,
+    product: &str,
+    format: &str,
+) -> String {
+    let cart: Value = app
+        .with(Method::POST, "/v1/carts", token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = cart["id"].as_str().unwrap().to_owned();
+    let res = app
+        .with(Method::POST, &format!("/v1/carts/{id}/items"), token)
+        .json(&json!({"product_id": product, "format_id": format}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    id
 }
 
 /// The orders a token's customer lists.

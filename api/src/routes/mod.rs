@@ -58,6 +58,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(me::addresses::get_address)
         .service(me::addresses::replace_address)
         .service(me::addresses::delete_address)
+        .service(me::data::export_my_data)
+        .service(me::data::erase_my_account)
         .service(me::sessions::list_sessions)
         .service(me::sessions::revoke_session)
         .service(me::sessions::revoke_other_sessions)

@@ -34,6 +34,7 @@ pub use lockdown::{check_source, record_probe};
 pub use lockout::{LockoutPolicy, Verdict};
 pub use login::{Credentials, LoginOutcome, login};
 pub use logout::{logout, revoke_session};
+pub(crate) use password::confirm_password;
 pub use password::{
     LinkToken, change_email, change_password, check_link_token, forgot_password, reset_password,
     throttle_password_requests,

@@ -10,7 +10,7 @@ use domain::StorageError;
 use domain::identity::{Block, CounterKey, CounterRepo, CustomerId, SourceId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 
 use super::{Conn, SqlRepos, err};
 use crate::entities::security_counter as sc;
@@ -40,14 +40,7 @@ impl<C: Conn> CounterRepo for SqlRepos<C> {
         // One statement, so concurrent attempts each get their own count:
         // an update-then-insert lets two first attempts both start at 1.
         let backend = self.conn().get_database_backend();
-        let sql = BUMP.replace(
-            '$',
-            if backend == DbBackend::Postgres {
-                "$"
-            } else {
-                "?"
-            },
-        );
+        let sql = super::sql_for(backend, BUMP);
         let row = self
             .conn()
             .query_one_raw(Statement::from_sql_and_values(

@@ -25,6 +25,7 @@ mod recently_viewed;
 mod refunds;
 mod retention;
 mod reviews;
+mod rights;
 mod sessions;
 mod shop;
 mod tokens;
@@ -53,6 +54,16 @@ use crate::vault::DataKey;
 /// A connection the repositories run on: the pool or a transaction.
 pub(crate) trait Conn: ConnectionTrait + TransactionTrait + Send + Sync + 'static {}
 impl<T: ConnectionTrait + TransactionTrait + Send + Sync + 'static> Conn for T {}
+
+/// A statement written with `$n` parameters, for the connected database
+/// (SQLite reads them as `?n`).
+pub(crate) fn sql_for(backend: sea_orm::DbBackend, sql: &str) -> String {
+    if backend == sea_orm::DbBackend::Postgres {
+        sql.to_owned()
+    } else {
+        sql.replace('$', "?")
+    }
+}
 
 pub(crate) fn err(context: &'static str) -> impl Fn(sea_orm::DbErr) -> StorageError {
     move |e| StorageError::new(context, e)
@@ -278,6 +289,9 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn retention(&self) -> &dyn domain::retention::RetentionRepo {
+        self
+    }
+    fn rights(&self) -> &dyn domain::rights::RightsRepo {
         self
     }
 }

@@ -10,10 +10,10 @@ use domain::StorageError;
 use domain::audit::{Actor, AuditAction, AuditTarget, AuditTrail, NewAuditEntry};
 use domain::identity::CustomerId;
 use domain::retention::{Category, Limits, RetentionRepo};
-use sea_orm::{DbBackend, Statement, Value};
+use sea_orm::{Statement, Value};
 use uuid::Uuid;
 
-use super::{Conn, SqlRepos, err};
+use super::{Conn, SqlRepos, err, sql_for};
 
 /// Orders in these statuses, past the cutoff, by id.
 fn orders_in(statuses: &str) -> String {
@@ -257,14 +257,6 @@ const ERASE_ACCOUNT: &[&str] = &[
     "DELETE FROM customer_addresses WHERE customer_id = $1",
     "DELETE FROM customers WHERE id = $1",
 ];
-
-fn sql_for(backend: DbBackend, sql: &str) -> String {
-    if backend == DbBackend::Postgres {
-        sql.to_owned()
-    } else {
-        sql.replace('$', "?")
-    }
-}
 
 impl<C: Conn> SqlRepos<C> {
     async fn exec(&self, sql: &str, values: Vec<Value>) -> Result<u64, StorageError> {

@@ -137,6 +137,9 @@ pub struct AuditPage {
 /// - `complaint_changed`: staff closed a complaint or refund request.
 /// - `retention_run`: a retention run purged what was past its period (the
 ///   reason lists the counts per category).
+/// - `personal_data_exported`: a customer downloaded the export of their
+///   data.
+/// - `account_erased`: a customer erased their account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = AuditAction)]
@@ -203,6 +206,10 @@ pub enum AuditActionDto {
     ComplaintChanged,
     /// A retention run.
     RetentionRun,
+    /// A customer's data export.
+    PersonalDataExported,
+    /// An account erased by its owner.
+    AccountErased,
 }
 
 impl From<AuditActionDto> for AuditAction {
@@ -239,6 +246,8 @@ impl From<AuditActionDto> for AuditAction {
             AuditActionDto::ComplaintAnswered => Self::ComplaintAnswered,
             AuditActionDto::ComplaintChanged => Self::ComplaintChanged,
             AuditActionDto::RetentionRun => Self::RetentionRun,
+            AuditActionDto::PersonalDataExported => Self::PersonalDataExported,
+            AuditActionDto::AccountErased => Self::AccountErased,
         }
     }
 }

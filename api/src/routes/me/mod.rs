@@ -4,6 +4,7 @@
 
 pub mod addresses;
 pub mod consents;
+pub mod data;
 pub mod profile;
 pub mod sessions;
 

@@ -1,0 +1,244 @@
+//! Data-subject rights (DSR-1, DSR-2): a customer downloads everything held
+//! about them, and erases their account with a receipt; afterwards no
+//! seeded personal value can be read anywhere in the database, except
+//! what the law keeps.
+
+use domain::identity::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app};
+use crate::shop::{buyer, cart_with_pdf, customer_cart, plan_for_sale};
+
+const EMAIL: &str = "camille.export@example.fr";
+
+/// Distinctive values the customer leaves in every corner of the shop.
+const SEEDED: &[&str] = &[
+    EMAIL,
+    "Camille Exportée",
+    "17 rue de l'Exportation",
+    "99 avenue Singulière",
+    "Mon plan ne s'ouvre pas, message unique",
+    "Texte du formulaire singulier",
+    "Titre d'avis singulier",
+];
+
+/// A customer who registered, saved an address, bought and paid a plan,
+/// complained, wrote through the contact form, subscribed to the
+/// newsletter, reviewed the plan and viewed it. Returns their token.
+async fn seeded_customer(app: &TestApp) -> String {
+    let res = app
+        .post_json(
+            "/v1/auth/register",
+            &json!({"email": EMAIL, "name": "Camille Exportée", "phone": "+33 6 98 76 54 32",
+                    "password": PASSWORD, "accept_privacy_policy": true, "privacy_policy_version": 1}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let token = app.login(EMAIL, PASSWORD).await;
+    let res = app
+        .with(Method::POST, "/v1/me/addresses", &token)
+        .json(&json!({"kind": "shipping", "full_name": "Camille Exportée", "line1": "17 rue de l'Exportation",
+                      "postal_code": "69003", "city": "Lyon", "country": "FR"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    // An order, as a signed-in customer.
+    let (product, pdf, _) = plan_for_sale(app, "maison-exportee", 9_000).await;
+    let cart = customer_cart(app, &token, &product, &pdf).await;
+    let mut body = buyer(EMAIL, "FR", false);
+    body["name"] = json!("Camille Exportée");
+    body["billing_address"]["line1"] = json!("99 avenue Singulière");
+    let res = app
+        .with(Method::POST, &format!("/v1/carts/{cart}/checkout"), &token)
+        .header("Idempotency-Key", "export-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let order: Value = res.json().await.unwrap();
+    let order = order["id"].as_str().unwrap().to_owned();
+    let manager = app.staff("gerant@boutique.test", Role::ShopManager).await;
+    let res = app
+        .with(
+            Method::POST,
+            &format!("/v1/admin/orders/{order}/actions"),
+            &manager,
+        )
+        .json(&json!({"action": "mark_paid"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .with(
+            Method::POST,
+            &format!("/v1/orders/{order}/complaints"),
+            &token,
+        )
+        .json(&json!({"kind": "complaint", "message": "Mon plan ne s'ouvre pas, message unique"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = app
+        .with(Method::POST, "/v1/contact-messages", &token)
+        .json(
+            &json!({"name": "Camille Exportée", "email": EMAIL, "topic": "order_question",
+                      "message": "Texte du formulaire singulier", "accept_privacy_policy": true}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let res = app
+        .post_json(
+            "/v1/newsletter/subscriptions",
+            &json!({"email": EMAIL, "language": "fr", "consent": true}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let res = app
+        .with(
+            Method::POST,
+            &format!("/v1/products/{product}/reviews"),
+            &token,
+        )
+        .json(&json!({"rating": 5, "title": "Titre d'avis singulier", "text": "Très bien."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    app.get_as("/v1/products/maison-exportee", &token).await;
+    app.app.background.idle().await;
+    // Another customer's data must stay out of the export.
+    let other = cart_with_pdf(app, "maison-autre").await;
+    drop(other);
+    token
+}
+
+#[tokio::test]
+async fn dsr_1_the_export_holds_every_seeded_value_and_nobody_else_s() {
+    let app = spawn_app().await;
+    let token = seeded_customer(&app).await;
+    let res = app.get_as("/v1/me/export", &token).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let export: Value = res.json().await.unwrap();
+    assert_eq!(export["format"], "boutique-export/1");
+    let text = export.to_string();
+    for value in SEEDED {
+        let escaped = serde_json::to_string(value).unwrap();
+        assert!(
+            text.contains(escaped.trim_matches('"')),
+            "{value} missing from the export"
+        );
+    }
+    let tables = export["tables"].as_object().unwrap();
+    for t in [
+        "customers",
+        "customer_addresses",
+        "sessions",
+        "consent_events",
+        "consent_state",
+        "orders",
+        "order_events",
+        "invoices",
+        "complaints",
+        "complaint_messages",
+        "contact_messages",
+        "newsletter_subscribers",
+        "reviews",
+        "recently_viewed",
+        "outbox",
+        "audit_log",
+    ] {
+        assert!(
+            !tables[t].as_array().unwrap().is_empty(),
+            "{t} is empty in the export"
+        );
+    }
+    // No keyed hash or password hash leaves.
+    assert!(!text.contains("password_hash"));
+    assert!(!text.contains("$argon2"));
+    assert!(!text.contains("email_bidx"));
+    // Only this customer's carts.
+    assert_eq!(tables["carts"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn dsr_2_an_erasure_needs_the_password_leaves_nothing_readable_and_keeps_the_invoice() {
+    let app = spawn_app().await;
+    let token = seeded_customer(&app).await;
+    let me: Value = app.get_as("/v1/me", &token).await.json().await.unwrap();
+    let id: uuid::Uuid = me["id"].as_str().unwrap().parse().unwrap();
+    let erase = |password: &str| {
+        app.with(Method::DELETE, "/v1/me", &token)
+            .json(&json!({"password": password}))
+            .send()
+    };
+    let res = erase("pas le bon mot de passe").await.unwrap();
+    assert_eq!(res.status(), 400);
+    let res = erase(PASSWORD).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let receipt: Value = res.json().await.unwrap();
+    let erased: Vec<&str> = receipt["erased"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["category"].as_str().unwrap())
+        .collect();
+    for t in ["customers", "orders", "reviews", "contact_messages"] {
+        assert!(erased.contains(&t), "{t} not in {erased:?}");
+    }
+    let kept: Vec<&str> = receipt["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept, ["invoices", "security_log", "consent_proofs"]);
+    assert!(receipt["kept"][0]["until"].as_str().unwrap() > "2036");
+
+    // The session is gone with the account.
+    assert_problem(
+        app.get_as("/v1/me", &token).await,
+        401,
+        "/problems/unauthorized",
+    )
+    .await;
+    // The data key is gone: what any copy of the database still holds of
+    // theirs is noise; and nothing seeded is in the database in clear.
+    assert!(app.app.keys.get(id).await.unwrap().is_none());
+    let dump = crate::shop::raw_dump(&app).await;
+    let dump = String::from_utf8_lossy(&dump);
+    for value in SEEDED {
+        assert!(!dump.contains(value), "{value} is still readable");
+    }
+    assert_eq!(
+        app.app
+            .db
+            .query_strings("SELECT CAST(COUNT(*) AS TEXT) FROM invoices")
+            .await
+            .unwrap(),
+        ["1"]
+    );
+    // The address can register again.
+    let res = app
+        .post_json(
+            "/v1/auth/register",
+            &json!({"email": EMAIL, "name": "Camille", "password": PASSWORD,
+                    "accept_privacy_policy": true, "privacy_policy_version": 1}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    app.login(EMAIL, PASSWORD).await;
+}
