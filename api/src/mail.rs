@@ -552,6 +552,18 @@ pub fn render(
                 "Bonjour{name},\n\nVous ne vous êtes pas connecté à votre compte depuis bientôt six mois. Comme l'annonce notre politique de confidentialité, il sera supprimé le {erased_on}, avec les données qu'il contient (les factures restent conservées comme la loi l'impose).\n\nPour le garder, il vous suffit de vous connecter avant cette date.\n"
             ),
         ),
+        (Mail::BreachNotice { fr, .. }, true) => (
+            "Incident de sécurité concernant vos données".to_owned(),
+            format!(
+                "Bonjour{name},\n\nNous devons vous informer d'un incident de sécurité qui concerne vos données personnelles.\n\n{fr}\n\nPour toute question, ou pour exercer vos droits, répondez à ce message ou écrivez-nous par le formulaire de contact.\n"
+            ),
+        ),
+        (Mail::BreachNotice { en, .. }, false) => (
+            "A security incident concerning your data".to_owned(),
+            format!(
+                "Hello{name},\n\nWe must tell you of a security incident that concerns your personal data.\n\n{en}\n\nFor any question, or to exercise your rights, answer this message or write to us through the contact form.\n"
+            ),
+        ),
         (Mail::InactiveAccountWarning { erased_on }, false) => (
             "Your Boutique account will soon be deleted".to_owned(),
             format!(
@@ -584,6 +596,10 @@ mod tests {
             Mail::EmailChanged,
             Mail::InactiveAccountWarning {
                 erased_on: "2027-06-01".into(),
+            },
+            Mail::BreachNotice {
+                fr: "Une copie de sauvegarde a été exposée.".into(),
+                en: "A backup copy was exposed.".into(),
             },
             Mail::NewsletterConfirmation {
                 link: "https://x/y".into(),

@@ -79,6 +79,10 @@ pub enum AuditAction {
     PersonalDataExported,
     /// An account was erased at its owner's request (DSR-2).
     AccountErased,
+    /// A breach was recorded in the register.
+    BreachRecorded,
+    /// The authority or the people concerned were told of a breach.
+    BreachNotified,
 }
 
 impl AuditAction {
@@ -117,6 +121,8 @@ impl AuditAction {
         Self::RetentionRun,
         Self::PersonalDataExported,
         Self::AccountErased,
+        Self::BreachRecorded,
+        Self::BreachNotified,
     ];
 
     /// The stable wire name.
@@ -156,6 +162,8 @@ impl AuditAction {
             Self::RetentionRun => "retention_run",
             Self::PersonalDataExported => "personal_data_exported",
             Self::AccountErased => "account_erased",
+            Self::BreachRecorded => "breach_recorded",
+            Self::BreachNotified => "breach_notified",
         }
     }
 
@@ -217,6 +225,8 @@ pub enum AuditTarget {
     Order(crate::ids::OrderId),
     /// A coupon.
     Coupon(uuid::Uuid),
+    /// A breach of the register.
+    Breach(uuid::Uuid),
     /// A review of a plan.
     Review(crate::ids::ReviewId),
     /// A complaint or refund request on an order.
@@ -239,6 +249,7 @@ impl fmt::Display for AuditTarget {
             Self::Subject(id) => write!(f, "subject:{id}"),
             Self::Order(id) => write!(f, "order:{id}"),
             Self::Coupon(id) => write!(f, "coupon:{id}"),
+            Self::Breach(id) => write!(f, "breach:{id}"),
             Self::Review(id) => write!(f, "review:{id}"),
             Self::Complaint(id) => write!(f, "complaint:{id}"),
         }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod blog;
+pub mod breach;
 pub mod catalogue;
 pub mod clock;
 pub mod consent;

@@ -38,6 +38,13 @@ pub enum Mail {
         /// The day of the erasure (`YYYY-MM-DD`).
         erased_on: String,
     },
+    /// A personal data breach concerns the recipient (BR-1).
+    BreachNotice {
+        /// What the shop says, in French.
+        fr: String,
+        /// The same, in English.
+        en: String,
+    },
     /// The e-mail address was changed (sent to the old one).
     EmailChanged,
     /// Confirm a newsletter subscription (double opt-in, 7 days).
@@ -127,6 +134,7 @@ impl Mail {
             Self::PasswordChanged => "password_changed",
             Self::EmailChanged => "email_changed",
             Self::InactiveAccountWarning { .. } => "inactive_account_warning",
+            Self::BreachNotice { .. } => "breach_notice",
             Self::NewsletterConfirmation { .. } => "newsletter_confirmation",
             Self::CampaignLetter { .. } => Self::CAMPAIGN_LETTER,
             Self::ContactAcknowledgement { .. } => "contact_acknowledgement",

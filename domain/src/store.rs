@@ -80,6 +80,8 @@ pub trait Repos: Send + Sync {
     fn retention(&self) -> &dyn crate::retention::RetentionRepo;
     /// Exports and erasures of a person's data.
     fn rights(&self) -> &dyn crate::rights::RightsRepo;
+    /// The breach register.
+    fn breaches(&self) -> &dyn crate::breach::BreachRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

@@ -464,6 +464,9 @@ impl Repos for MemRepos {
     fn rights(&self) -> &dyn crate::rights::RightsRepo {
         &Elsewhere
     }
+    fn breaches(&self) -> &dyn crate::breach::BreachRepo {
+        &Elsewhere
+    }
 }
 
 fn missing(what: &str) -> StorageError {
@@ -2361,6 +2364,43 @@ impl crate::shop::complaint::ComplaintRepo for Elsewhere {
         _: &crate::shop::complaint::ComplaintFilter,
         _: u64,
     ) -> Result<Vec<crate::shop::complaint::ComplaintSummary>, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+#[allow(unused_variables)]
+impl crate::breach::BreachRepo for Elsewhere {
+    async fn insert(&self, b: &crate::breach::Breach) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn get(&self, id: Uuid) -> Result<Option<crate::breach::Breach>, StorageError> {
+        elsewhere()
+    }
+    async fn list(&self) -> Result<Vec<crate::breach::Breach>, StorageError> {
+        elsewhere()
+    }
+    async fn authority_notified(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        reference: Option<&str>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn people_notified(
+        &self,
+        id: Uuid,
+        n: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn customers_after(
+        &self,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Vec<CustomerId>, StorageError> {
         elsewhere()
     }
 }

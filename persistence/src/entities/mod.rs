@@ -6,6 +6,7 @@ pub mod article_comment;
 pub mod audit_entry;
 pub mod audit_head;
 pub mod auth_token;
+pub mod breach;
 pub mod cart;
 pub mod cart_line;
 pub mod catalogue_change;

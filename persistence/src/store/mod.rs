@@ -7,6 +7,7 @@ mod accounts;
 mod addresses;
 mod audit;
 mod blog;
+mod breaches;
 mod complaints;
 mod consents;
 mod contact;
@@ -292,6 +293,9 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn rights(&self) -> &dyn domain::rights::RightsRepo {
+        self
+    }
+    fn breaches(&self) -> &dyn domain::breach::BreachRepo {
         self
     }
 }

@@ -140,6 +140,9 @@ pub struct AuditPage {
 /// - `personal_data_exported`: a customer downloaded the export of their
 ///   data.
 /// - `account_erased`: a customer erased their account.
+/// - `breach_recorded`: an admin recorded a breach in the register.
+/// - `breach_notified`: the supervisory authority or the people concerned
+///   were told of a breach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = AuditAction)]
@@ -210,6 +213,10 @@ pub enum AuditActionDto {
     PersonalDataExported,
     /// An account erased by its owner.
     AccountErased,
+    /// A breach recorded.
+    BreachRecorded,
+    /// A breach notified.
+    BreachNotified,
 }
 
 impl From<AuditActionDto> for AuditAction {
@@ -248,6 +255,8 @@ impl From<AuditActionDto> for AuditAction {
             AuditActionDto::RetentionRun => Self::RetentionRun,
             AuditActionDto::PersonalDataExported => Self::PersonalDataExported,
             AuditActionDto::AccountErased => Self::AccountErased,
+            AuditActionDto::BreachRecorded => Self::BreachRecorded,
+            AuditActionDto::BreachNotified => Self::BreachNotified,
         }
     }
 }

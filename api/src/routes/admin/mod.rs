@@ -3,6 +3,7 @@
 //! admins manage staff, locks and the audit log.
 
 pub mod audit;
+pub mod breaches;
 pub mod coupons;
 pub mod customers;
 pub mod import;
