@@ -214,6 +214,29 @@ pub struct Config {
     #[arg(long, env = "BOUTIQUE_RETENTION_BATCH", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub retention_batch: u64,
 
+    /// The age recipient (`age1...`, from `age-keygen`) backups are
+    /// encrypted to. Set: `serve` backs up every 24 hours. Unset: no
+    /// scheduled backups, and `boutique backup create` refuses.
+    #[arg(long, env = "BOUTIQUE_BACKUP_RECIPIENT")]
+    pub backup_recipient: Option<String>,
+
+    /// Where backups go (default: `<data dir>/backups`).
+    #[arg(long, env = "BOUTIQUE_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// How many backups are kept (the oldest go first).
+    #[arg(long, env = "BOUTIQUE_BACKUP_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub backup_keep: u64,
+
+    /// Seconds between two scheduled backups.
+    #[arg(long, env = "BOUTIQUE_BACKUP_INTERVAL_SECS", default_value_t = 86_400)]
+    pub backup_interval_secs: u64,
+
+    /// The folder of `pg_dump` and `psql` (default: found on `PATH`, then
+    /// under `/usr/lib/postgresql/*/bin`).
+    #[arg(long, env = "BOUTIQUE_PG_BIN_DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+
     /// Run background jobs in this instance (mail delivery, ...).
     #[arg(long, env = "BOUTIQUE_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     pub jobs: bool,
@@ -269,7 +292,7 @@ const REDACTED: &str = "<redacted>";
 /// `url` with its password, and the value of any query parameter that looks
 /// like one, replaced by [`REDACTED`]; the whole URL when it cannot be read
 /// with confidence.
-fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         // `sqlite:path`, `sqlite::memory:`: no authority, so no password,
         // unless it is a malformed URL with credentials.
@@ -353,6 +376,11 @@ impl std::fmt::Debug for Config {
             retention,
             retention_interval_secs,
             retention_batch,
+            backup_recipient,
+            backup_dir,
+            backup_keep,
+            backup_interval_secs,
+            pg_bin_dir,
             jobs,
             seller_file,
             stripe_secret_key,
@@ -398,6 +426,11 @@ impl std::fmt::Debug for Config {
             .field("retention", retention)
             .field("retention_interval_secs", retention_interval_secs)
             .field("retention_batch", retention_batch)
+            .field("backup_recipient", backup_recipient)
+            .field("backup_dir", backup_dir)
+            .field("backup_keep", backup_keep)
+            .field("backup_interval_secs", backup_interval_secs)
+            .field("pg_bin_dir", pg_bin_dir)
             .field("jobs", jobs)
             .field("seller_file", seller_file)
             .field("stripe_secret_key", &secret(stripe_secret_key))
@@ -435,6 +468,14 @@ impl Config {
         self.files_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("files"))
+    }
+
+    /// Where backups go.
+    #[must_use]
+    pub fn backups_dir(&self) -> PathBuf {
+        self.backup_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
     }
 
     /// Whether the embedded SQLite database is used.
@@ -489,6 +530,11 @@ impl Config {
             retention: String::new(),
             retention_interval_secs: 3600,
             retention_batch: 500,
+            backup_recipient: None,
+            backup_dir: None,
+            backup_keep: 14,
+            backup_interval_secs: 86_400,
+            pg_bin_dir: None,
             jobs: true,
             seller_file: None,
             stripe_secret_key: None,

@@ -37,6 +37,19 @@ pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
         config: state.newsletter.clone(),
         interval: Duration::from_secs(state.config.outbox_interval_secs.max(1)),
     }));
+    if let Some(to) = state.config.backup_recipient.as_deref() {
+        match persistence::backup::recipient(to) {
+            Ok(to) => jobs.push(Arc::new(BackupJob {
+                db: state.db.clone(),
+                config: Arc::clone(&state.config),
+                clock: Arc::clone(&state.clock),
+                to,
+            })),
+            Err(e) => {
+                tracing::error!(error = %e, "BOUTIQUE_BACKUP_RECIPIENT: no scheduled backups")
+            }
+        }
+    }
     jobs.push(Arc::new(RetentionJob {
         store: Arc::clone(&state.store),
         clock: Arc::clone(&state.clock),
@@ -45,6 +58,61 @@ pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
         interval: Duration::from_secs(state.config.retention_interval_secs.max(1)),
     }));
     jobs
+}
+
+/// Backs the database up (BK-1), every 24 hours by default, keeping the
+/// newest `BOUTIQUE_BACKUP_KEEP`.
+pub struct BackupJob {
+    db: persistence::Db,
+    config: Arc<crate::config::Config>,
+    clock: Arc<dyn Clock>,
+    to: age::x25519::Recipient,
+}
+
+#[async_trait]
+impl Job for BackupJob {
+    fn name(&self) -> &'static str {
+        "backup"
+    }
+
+    fn interval(&self) -> Duration {
+        Duration::from_secs(self.config.backup_interval_secs.max(60))
+    }
+
+    async fn run_once(&self) -> Result<usize, JobError> {
+        let file = backup_now(&self.db, &self.config, self.clock.now(), &self.to)
+            .await
+            .map_err(|e| JobError(e.to_string()))?;
+        tracing::info!(file = %file.display(), "backup written");
+        Ok(1)
+    }
+}
+
+/// Writes a backup now and prunes the old ones; answers its path.
+///
+/// # Errors
+/// [`persistence::backup::BackupError`].
+pub async fn backup_now(
+    db: &persistence::Db,
+    config: &crate::config::Config,
+    now: chrono::DateTime<chrono::Utc>,
+    to: &age::x25519::Recipient,
+) -> Result<std::path::PathBuf, persistence::backup::BackupError> {
+    let dir = config.backups_dir();
+    let file = persistence::backup::create(
+        db,
+        &config.database_url(),
+        &dir,
+        to,
+        config.pg_bin_dir.as_deref(),
+        now,
+    )
+    .await?;
+    persistence::backup::prune(
+        &dir,
+        usize::try_from(config.backup_keep).unwrap_or(usize::MAX),
+    )?;
+    Ok(file)
 }
 
 /// The retention job's name, also its lease's.

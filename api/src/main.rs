@@ -81,6 +81,43 @@ enum Command {
         #[command(subcommand)]
         action: RetentionAction,
     },
+    /// Back the database up, check a backup, restore one (BK-1).
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BackupAction {
+    /// Write an encrypted backup now (to BOUTIQUE_BACKUP_DIR, for
+    /// BOUTIQUE_BACKUP_RECIPIENT), as `serve` does every 24 hours, and
+    /// keep the newest BOUTIQUE_BACKUP_KEEP.
+    Create {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Check that a backup decrypts with the identity and holds a whole
+    /// database.
+    Verify {
+        /// The backup file.
+        file: std::path::PathBuf,
+        /// The age identity file (`age-keygen -o backup-key.txt`).
+        #[arg(long, env = "BOUTIQUE_BACKUP_IDENTITY")]
+        identity: std::path::PathBuf,
+    },
+    /// Restore a backup into an empty database (DATABASE_URL, or the
+    /// embedded SQLite file, which must not exist yet). The key store is
+    /// not in backups: erased people stay unreadable.
+    Restore {
+        #[command(flatten)]
+        config: Config,
+        /// The backup file.
+        file: std::path::PathBuf,
+        /// The age identity file.
+        #[arg(long, env = "BOUTIQUE_BACKUP_IDENTITY")]
+        identity: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -294,6 +331,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Catalogue { action } => catalogue(action, clock).await,
+        Command::Backup { action } => backup(action).await,
         Command::Retention {
             action: RetentionAction::Run { config, dry_run },
         } => {
@@ -332,6 +370,40 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let state = api::app::AppState::new(config, db, clock).await?;
             let n = state.keys.rewrap_all().await?;
             println!("re-wrapped {n} data keys under the current master key");
+            Ok(())
+        }
+    }
+}
+
+async fn backup(action: BackupAction) -> anyhow::Result<()> {
+    use persistence::backup;
+    match action {
+        BackupAction::Create { config } => {
+            let to = config
+                .backup_recipient
+                .as_deref()
+                .context("set BOUTIQUE_BACKUP_RECIPIENT to an age recipient (age1...)")?;
+            let to = backup::recipient(to)?;
+            let db = open_database(&config, true).await?;
+            let file = api::jobs::backup_now(&db, &config, chrono::Utc::now(), &to).await?;
+            println!("{}", file.display());
+            Ok(())
+        }
+        BackupAction::Verify { file, identity } => {
+            let key = backup::identity(&identity)?;
+            let v = backup::verify(&file, &key).await?;
+            println!("ok: a whole {} database, {} bytes", v.kind, v.bytes);
+            Ok(())
+        }
+        BackupAction::Restore {
+            config,
+            file,
+            identity,
+        } => {
+            let key = backup::identity(&identity)?;
+            let url = config.database_url();
+            backup::restore(&file, &key, &url, config.pg_bin_dir.as_deref()).await?;
+            println!("restored into {}", api::config::redact_url(&url));
             Ok(())
         }
     }

@@ -3,6 +3,7 @@
 //! Nothing of sea-orm leaves this crate: callers see domain types, the
 //! [`SqlStore`] (units of work) and a few operational handles.
 
+pub mod backup;
 mod catalogue;
 mod db;
 mod entities;

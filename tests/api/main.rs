@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod backups;
 mod breaches;
 mod catalogue;
 mod catalogue_cache;
