@@ -42,6 +42,12 @@ impl Geo {
         })
     }
 
+    /// Whether a database is in use.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        self.reader.is_some()
+    }
+
     /// The ISO 3166-1 alpha-2 code of `ip`'s country, when known.
     #[must_use]
     pub fn country(&self, ip: IpAddr) -> Option<String> {

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod money;
 pub mod newsletter;
 pub mod pagination;
+pub mod processing;
 pub mod recently_viewed;
 pub mod retention;
 pub mod review;

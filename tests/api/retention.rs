@@ -315,3 +315,51 @@ async fn ret_two_servers_running_retention_at_once_purge_once() {
     assert_eq!(purged, 3);
     assert_eq!(rows(&one, "carts").await, 0);
 }
+
+#[tokio::test]
+async fn ret_6_the_record_of_processing_follows_the_configuration() {
+    let app = crate::helpers::spawn_app_with(|c| c.retention = "carts=15d".into()).await;
+    let res = app.get("/v1/privacy/processing-register").await;
+    assert_eq!(res.status(), 200);
+    let r: Value = res.json().await.unwrap();
+    let orders = r["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "orders")
+        .unwrap();
+    assert!(
+        orders["retention"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("carts: 15d")),
+        "{orders}"
+    );
+    assert!(r["tables"].is_null(), "the public form has no table list");
+    for name in ["newsletter", "marketing_email"] {
+        assert!(
+            r["activities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["name"] == name && a["legal_basis"] == "consent"),
+            "{name}"
+        );
+    }
+    app.staff(ADMIN, Role::Admin).await;
+    let token = app.login(ADMIN, PASSWORD).await;
+    let admin: Value = app
+        .get_as("/v1/admin/privacy/processing-register", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tables = admin["tables"].as_array().unwrap();
+    assert!(tables.iter().any(|t| {
+        t["table"] == "orders"
+            && t["encrypted_columns"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("buyer_enc"))
+    }));
+}

@@ -117,6 +117,8 @@ const MATRIX: &[(&str, Who)] = &[
     ("admin_lift_block", Who::Admin),
     ("admin_list_retention_policies", Who::Admin),
     ("admin_record_breach", Who::Admin),
+    ("get_processing_register", Who::Public),
+    ("admin_get_processing_register", Who::Admin),
     ("admin_list_breaches", Who::Admin),
     ("admin_get_breach", Who::Admin),
     ("admin_record_authority_notification", Who::Admin),

@@ -17,6 +17,7 @@ pub mod meta;
 pub mod newsletter;
 pub mod orders;
 pub mod payments;
+pub mod privacy;
 pub mod products;
 pub mod recently_viewed;
 pub mod refunds;
@@ -89,6 +90,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(admin::retention::admin_list_retention_policies)
         .service(admin::retention::admin_preview_retention)
         .service(admin::retention::admin_run_retention)
+        .service(privacy::get_processing_register)
+        .service(privacy::admin_get_processing_register)
         .service(legal::list_legal_document_versions)
         .service(legal::get_legal_document)
         .service(legal::admin_publish_legal_version)
