@@ -321,9 +321,10 @@ pub struct NoticeInput {
     /// `all_customers` (every customer account) or `customers` (the accounts
     /// of `customer_ids`).
     pub audience: NoticeAudience,
-    /// With `customers`: the accounts concerned (UUIDs, at most 10,000).
-    #[validate(length(max = 10000))]
-    #[schema(max_items = 10000)]
+    /// With `customers`: the accounts concerned (UUIDs, at most 1,000 per
+    /// request: send several for more).
+    #[validate(length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub customer_ids: Option<Vec<Uuid>>,
     /// What the notice says in French: what happened, its likely
     /// consequences, what was done, what to do (1 to 5,000 characters).
