@@ -552,6 +552,72 @@ pub fn render(
                 "Bonjour{name},\n\nVous ne vous êtes pas connecté à votre compte depuis bientôt six mois. Comme l'annonce notre politique de confidentialité, il sera supprimé le {erased_on}, avec les données qu'il contient (les factures restent conservées comme la loi l'impose).\n\nPour le garder, il vous suffit de vous connecter avant cette date.\n"
             ),
         ),
+        (Mail::PrivacyRequestLink { kind, link }, true) => (
+            if kind == "erasure" {
+                "Confirmez l'effacement de vos données".to_owned()
+            } else {
+                "Confirmez votre demande de copie de vos données".to_owned()
+            },
+            format!(
+                "Bonjour{name},\n\nQuelqu'un (sans doute vous) a demandé, avec cette adresse, {}. Pour confirmer, ouvrez ce lien (valable 48 heures, utilisable une seule fois) :\n\n{link}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne sera fait.\n",
+                if kind == "erasure" {
+                    "l'effacement des données que nous détenons à son sujet"
+                } else {
+                    "une copie des données que nous détenons à son sujet"
+                }
+            ),
+        ),
+        (Mail::PrivacyRequestLink { kind, link }, false) => (
+            if kind == "erasure" {
+                "Confirm the erasure of your data".to_owned()
+            } else {
+                "Confirm your request for a copy of your data".to_owned()
+            },
+            format!(
+                "Hello{name},\n\nSomeone (probably you) asked with this address for {}. To confirm, open this link (valid 48 hours, single use):\n\n{link}\n\nIf you did not ask, ignore this message: nothing will be done.\n",
+                if kind == "erasure" {
+                    "the erasure of the data we hold about it"
+                } else {
+                    "a copy of the data we hold about it"
+                }
+            ),
+        ),
+        (Mail::PrivacyUseYourAccount, true) => (
+            "Vos données : passez par votre compte".to_owned(),
+            format!(
+                "Bonjour{name},\n\nUne demande de copie ou d'effacement de données a été faite avec l'adresse de votre compte. Connectez-vous : votre compte permet de télécharger toutes vos données et de le supprimer, à tout moment.\n"
+            ),
+        ),
+        (Mail::PrivacyUseYourAccount, false) => (
+            "Your data: use your account".to_owned(),
+            format!(
+                "Hello{name},\n\nA request for a copy or the erasure of data was made with your account's address. Sign in: your account lets you download all your data and delete it, at any time.\n"
+            ),
+        ),
+        (Mail::PrivacyExportReady { link }, true) => (
+            "La copie de vos données est prête".to_owned(),
+            format!(
+                "Bonjour{name},\n\nLa copie des données que nous détenons à votre sujet est prête. Téléchargez-la avec ce lien (valable 24 heures, utilisable une seule fois) :\n\n{link}\n"
+            ),
+        ),
+        (Mail::PrivacyExportReady { link }, false) => (
+            "The copy of your data is ready".to_owned(),
+            format!(
+                "Hello{name},\n\nThe copy of the data we hold about you is ready. Download it with this link (valid 24 hours, single use):\n\n{link}\n"
+            ),
+        ),
+        (Mail::ErasureReceipt { summary }, true) => (
+            "Vos données ont été effacées".to_owned(),
+            format!(
+                "Bonjour{name},\n\nComme vous l'avez demandé, vos données ont été effacées. Voici le reçu (ce que la loi nous oblige à conserver y figure, avec sa durée) :\n\n{summary}\n"
+            ),
+        ),
+        (Mail::ErasureReceipt { summary }, false) => (
+            "Your data were erased".to_owned(),
+            format!(
+                "Hello{name},\n\nAs you asked, your data were erased. Here is the receipt (what the law makes us keep is in it, with for how long):\n\n{summary}\n"
+            ),
+        ),
         (Mail::BreachNotice { fr, .. }, true) => (
             "Incident de sécurité concernant vos données".to_owned(),
             format!(
@@ -596,6 +662,17 @@ mod tests {
             Mail::EmailChanged,
             Mail::InactiveAccountWarning {
                 erased_on: "2027-06-01".into(),
+            },
+            Mail::PrivacyRequestLink {
+                kind: "erasure".into(),
+                link: "https://x/y".into(),
+            },
+            Mail::PrivacyUseYourAccount,
+            Mail::PrivacyExportReady {
+                link: "https://x/y".into(),
+            },
+            Mail::ErasureReceipt {
+                summary: "- orders: 1".into(),
             },
             Mail::BreachNotice {
                 fr: "Une copie de sauvegarde a été exposée.".into(),

@@ -38,6 +38,26 @@ pub enum Mail {
         /// The day of the erasure (`YYYY-MM-DD`).
         erased_on: String,
     },
+    /// Someone asked, with this address, for a copy or the erasure of data:
+    /// the link confirms it (DSR-4).
+    PrivacyRequestLink {
+        /// `export` or `erasure`.
+        kind: String,
+        /// The confirmation page's link.
+        link: String,
+    },
+    /// A request made with an account's address: the account does it.
+    PrivacyUseYourAccount,
+    /// The export is ready: a single-use link, valid a day.
+    PrivacyExportReady {
+        /// The download link.
+        link: String,
+    },
+    /// The data were erased: the receipt.
+    ErasureReceipt {
+        /// What went and what stays.
+        summary: String,
+    },
     /// A personal data breach concerns the recipient (BR-1).
     BreachNotice {
         /// What the shop says, in French.
@@ -135,6 +155,10 @@ impl Mail {
             Self::EmailChanged => "email_changed",
             Self::InactiveAccountWarning { .. } => "inactive_account_warning",
             Self::BreachNotice { .. } => "breach_notice",
+            Self::PrivacyRequestLink { .. } => "privacy_request_link",
+            Self::PrivacyUseYourAccount => "privacy_use_your_account",
+            Self::PrivacyExportReady { .. } => "privacy_export_ready",
+            Self::ErasureReceipt { .. } => "erasure_receipt",
             Self::NewsletterConfirmation { .. } => "newsletter_confirmation",
             Self::CampaignLetter { .. } => Self::CAMPAIGN_LETTER,
             Self::ContactAcknowledgement { .. } => "contact_acknowledgement",

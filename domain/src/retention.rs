@@ -151,6 +151,8 @@ pub enum Category {
     RecentlyViewed,
     /// Closed complaints and their threads.
     ClosedComplaints,
+    /// Requests of people without an account, and their answers.
+    PrivacyRequests,
     /// Guests of whom no data remains: their subject and data key.
     IdleGuests,
 }
@@ -158,7 +160,7 @@ pub enum Category {
 impl Category {
     /// Every category, in the order a run takes them (what holds other
     /// data first, so what it frees is purged in the same run).
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 24] = [
         Self::InactiveAccounts,
         Self::Carts,
         Self::UnpaidOrders,
@@ -181,6 +183,7 @@ impl Category {
         Self::RecentlyViewed,
         Self::ClosedComplaints,
         Self::ConsentProofs,
+        Self::PrivacyRequests,
         Self::IdleGuests,
     ];
 
@@ -210,6 +213,7 @@ impl Category {
             Self::DownloadLog => "download_log",
             Self::RecentlyViewed => "recently_viewed",
             Self::ClosedComplaints => "closed_complaints",
+            Self::PrivacyRequests => "privacy_requests",
             Self::IdleGuests => "idle_guests",
         }
     }
@@ -365,6 +369,12 @@ impl Category {
                 "RET-6",
                 "closed complaints and their messages, after closing",
                 &["complaints", "complaint_messages"],
+            ),
+            Self::PrivacyRequests => (
+                Months(12),
+                "RET-6",
+                "export and erasure requests of people without an account (proof they were answered; the address in them sealed), after they were made",
+                &["privacy_requests"],
             ),
             Self::IdleGuests => (
                 Days(30),

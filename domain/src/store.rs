@@ -82,6 +82,8 @@ pub trait Repos: Send + Sync {
     fn rights(&self) -> &dyn crate::rights::RightsRepo;
     /// The breach register.
     fn breaches(&self) -> &dyn crate::breach::BreachRepo;
+    /// Requests of people without an account (DSR-4).
+    fn privacy_requests(&self) -> &dyn crate::rights::requests::PrivacyRequestRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

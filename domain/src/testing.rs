@@ -467,6 +467,9 @@ impl Repos for MemRepos {
     fn breaches(&self) -> &dyn crate::breach::BreachRepo {
         &Elsewhere
     }
+    fn privacy_requests(&self) -> &dyn crate::rights::requests::PrivacyRequestRepo {
+        &Elsewhere
+    }
 }
 
 fn missing(what: &str) -> StorageError {
@@ -2364,6 +2367,45 @@ impl crate::shop::complaint::ComplaintRepo for Elsewhere {
         _: &crate::shop::complaint::ComplaintFilter,
         _: u64,
     ) -> Result<Vec<crate::shop::complaint::ComplaintSummary>, StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+#[allow(unused_variables)]
+impl crate::rights::requests::PrivacyRequestRepo for Elsewhere {
+    async fn insert(
+        &self,
+        r: &crate::rights::requests::StoredRequest,
+        token_hash: &[u8],
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn confirm(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::rights::requests::StoredRequest>, StorageError> {
+        elsewhere()
+    }
+    async fn set_download(
+        &self,
+        id: Uuid,
+        token_hash: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn take_download(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::rights::requests::StoredRequest>, StorageError> {
+        elsewhere()
+    }
+    async fn done(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StorageError> {
         elsewhere()
     }
 }

@@ -165,6 +165,7 @@ pub const SEALED: &[SealedColumn] = &[
     DOWNLOAD_IP,
     DOWNLOAD_USER_AGENT,
     COMPLAINT_MESSAGE,
+    PRIVACY_REQUEST_EMAIL,
 ];
 
 /// A table that holds personal data, with the columns it keeps in clear
@@ -195,6 +196,10 @@ pub fn exported(column: &str) -> bool {
         || column == "fingerprint"
         || column == "key")
 }
+
+/// `privacy_requests.email_enc`: where a request's mails go.
+pub const PRIVACY_REQUEST_EMAIL: SealedColumn =
+    subject("privacy_requests", "email_enc", "subject_id");
 
 /// Every table with personal data.
 pub const PERSONAL_TABLES: &[PersonalTable] = &[
@@ -643,6 +648,26 @@ account's answer is sealed; rows live 24 hours",
         retention: "with their complaint",
         clear: &["id", "complaint_id", "subject_id", "staff_id", "created_at"],
         why: "ids and timestamps only; the text is sealed under the order's subject",
+    },
+    PersonalTable {
+        name: "privacy_requests",
+        clock: "created_at",
+        retention: "1 year after the request (proof it was answered); the address unreadable once the person is erased",
+        clear: &[
+            "id",
+            "subject_id",
+            "kind",
+            "language",
+            "token_hash",
+            "expires_at",
+            "download_hash",
+            "download_expires_at",
+            "status",
+            "created_at",
+            "confirmed_at",
+            "done_at",
+        ],
+        why: "ids, hashes of single-use tokens, times; the address is sealed",
     },
 ];
 

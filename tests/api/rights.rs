@@ -242,3 +242,93 @@ async fn dsr_2_an_erasure_needs_the_password_leaves_nothing_readable_and_keeps_t
     assert_eq!(res.status(), 202);
     app.login(EMAIL, PASSWORD).await;
 }
+
+/// The path of the export link in a mail.
+fn export_path(mail: &str) -> String {
+    let start = mail.find("/v1/privacy/exports/").expect("an export link");
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c))
+        .collect()
+}
+
+#[tokio::test]
+async fn dsr_4_a_guest_gets_a_copy_then_an_erasure_confirmed_by_e_mail() {
+    let app = spawn_app().await;
+    let guest = "invitee.sans.compte@example.fr";
+    let placed = crate::shop::guest_buys(&app, "maison-invitee", guest, &json!({})).await;
+    app.customer("a.un.compte@example.fr").await;
+    let ask = |email: &str, kind: &str| {
+        app.client
+            .post(app.url("/v1/privacy/requests"))
+            .json(&json!({"email": email, "kind": kind}))
+            .send()
+    };
+    // The same answer whatever is held.
+    for email in [guest, "personne@example.fr", "a.un.compte@example.fr"] {
+        let res = ask(email, "export").await.unwrap();
+        assert_eq!(res.status(), 202);
+    }
+    app.app.background.idle().await;
+    assert!(app.mails_to("personne@example.fr").await.is_empty());
+    let account = app.mails_to("a.un.compte@example.fr").await.pop().unwrap();
+    assert!(account.contains("votre compte"), "{account}");
+    let link = app.mails_to(guest).await.pop().unwrap();
+    assert!(link.contains("/privacy/confirm?token="), "{link}");
+
+    // Nothing is sent before the link is used; then a single-use download.
+    let confirm = |token: String| {
+        app.client
+            .post(app.url("/v1/privacy/requests/confirmations"))
+            .json(&json!({"token": token}))
+            .send()
+    };
+    let token = crate::helpers::link_token(&link);
+    let res = confirm(token.clone()).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["status"], "export_sent");
+    assert_problem(
+        confirm(token).await.unwrap(),
+        400,
+        "/problems/validation-failed",
+    )
+    .await;
+    let ready = app.mails_to(guest).await.pop().unwrap();
+    let path = export_path(&ready);
+    let res = app.get(&path).await;
+    assert_eq!(res.status(), 200);
+    let export: Value = res.json().await.unwrap();
+    let text = export.to_string();
+    assert!(text.contains(guest));
+    assert!(text.contains(placed["id"].as_str().unwrap()));
+    assert!(!text.contains("a.un.compte@example.fr"));
+    assert_problem(app.get(&path).await, 410, "/problems/download-link-expired").await;
+
+    // The erasure, confirmed the same way; the receipt is mailed.
+    app.clock.advance(chrono::Duration::minutes(30));
+    assert_eq!(ask(guest, "erasure").await.unwrap().status(), 202);
+    app.app.background.idle().await;
+    let link = app.mails_to(guest).await.pop().unwrap();
+    let res = confirm(crate::helpers::link_token(&link)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["status"], "erased");
+    assert!(
+        done["receipt"]["erased"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["category"] == "orders")
+    );
+    let receipt = app.mails_to(guest).await.pop().unwrap();
+    assert!(receipt.contains("orders: 1"), "{receipt}");
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/orders/{}", placed["id"].as_str().unwrap())))
+        .header("X-Order-Secret", placed["access_secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}

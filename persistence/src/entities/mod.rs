@@ -40,6 +40,7 @@ pub mod order_event;
 pub mod outbox_message;
 pub mod payment;
 pub mod payment_event;
+pub mod privacy_request;
 pub mod product;
 pub mod product_format;
 pub mod product_rating;

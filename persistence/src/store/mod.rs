@@ -22,6 +22,7 @@ mod newsletter;
 mod outbox;
 mod payments;
 mod plans;
+mod privacy_requests;
 mod recently_viewed;
 mod refunds;
 mod retention;
@@ -296,6 +297,9 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn breaches(&self) -> &dyn domain::breach::BreachRepo {
+        self
+    }
+    fn privacy_requests(&self) -> &dyn domain::rights::requests::PrivacyRequestRepo {
         self
     }
 }

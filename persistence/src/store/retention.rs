@@ -166,6 +166,11 @@ fn plan(c: Category) -> (Vec<String>, String) {
             "event_id",
             "SELECT event_id FROM payment_events WHERE received_at < $1 ORDER BY event_id LIMIT $2",
         ),
+        Category::PrivacyRequests => one(
+            "privacy_requests",
+            "id",
+            "SELECT id FROM privacy_requests WHERE created_at < $1 ORDER BY id LIMIT $2",
+        ),
         Category::DownloadLog => one(
             "download_log",
             "id",
@@ -256,6 +261,8 @@ const ERASE_ACCOUNT: &[&str] = &[
     "DELETE FROM sessions WHERE customer_id = $1",
     "DELETE FROM customer_addresses WHERE customer_id = $1",
     "DELETE FROM customers WHERE id = $1",
+    // A guest erased at their request (DSR-4): their subject goes too.
+    "DELETE FROM guest_subjects WHERE id = $1",
 ];
 
 impl<C: Conn> SqlRepos<C> {

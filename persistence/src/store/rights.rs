@@ -235,7 +235,7 @@ impl<C: Conn> RightsRepo for SqlRepos<C> {
         let invoices = self
             .conn()
             .query_one_raw(one(
-                "SELECT COUNT(*) AS n, MAX(issued_at) AS last FROM invoices WHERE order_id IN (SELECT id FROM orders WHERE customer_id = $1)",
+                "SELECT COUNT(*) AS n, MAX(issued_at) AS last FROM invoices WHERE order_id IN (SELECT id FROM orders WHERE customer_id = $1 OR subject_id = $1)",
             ))
             .await
             .map_err(err("failed to count invoices"))?;

@@ -114,13 +114,19 @@ pub struct DataExport {
 #[get("/v1/me/export")]
 pub async fn export_my_data(state: SharedState, auth: Auth) -> Result<HttpResponse, ApiError> {
     let e = domain::rights::export(state.store.as_ref(), state.clock.as_ref(), &auth.0).await?;
+    Ok(export_response(e))
+}
+
+/// An export as the attachment both rights give.
+#[must_use]
+pub fn export_response(e: domain::rights::DataExport) -> HttpResponse {
     let body = DataExport {
         format: "boutique-export/1".to_owned(),
         generated_at: e.generated_at,
         customer_id: e.customer.as_uuid(),
         tables: e.tables,
     };
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!(
@@ -128,7 +134,7 @@ pub async fn export_my_data(state: SharedState, auth: Auth) -> Result<HttpRespon
                 e.generated_at.format("%Y-%m-%d")
             ),
         ))
-        .json(body))
+        .json(body)
 }
 
 /// The password confirming an erasure (the body of `DELETE /v1/me`).
@@ -233,23 +239,29 @@ pub async fn erase_my_account(
         b.password,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(ErasureReceipt {
-        customer_id: r.customer.as_uuid(),
-        erased_at: r.erased_at,
-        erased: r
-            .erased
-            .into_iter()
-            .map(|(category, count)| ErasedCount { category, count })
-            .collect(),
-        kept: r
-            .kept
-            .into_iter()
-            .map(|k| KeptData {
-                category: k.category.to_owned(),
-                count: k.count,
-                basis: k.basis.to_owned(),
-                until: k.until,
-            })
-            .collect(),
-    }))
+    Ok(HttpResponse::Ok().json(ErasureReceipt::from(r)))
+}
+
+impl From<domain::rights::ErasureReceipt> for ErasureReceipt {
+    fn from(r: domain::rights::ErasureReceipt) -> Self {
+        Self {
+            customer_id: r.customer.as_uuid(),
+            erased_at: r.erased_at,
+            erased: r
+                .erased
+                .into_iter()
+                .map(|(category, count)| ErasedCount { category, count })
+                .collect(),
+            kept: r
+                .kept
+                .into_iter()
+                .map(|k| KeptData {
+                    category: k.category.to_owned(),
+                    count: k.count,
+                    basis: k.basis.to_owned(),
+                    until: k.until,
+                })
+                .collect(),
+        }
+    }
 }

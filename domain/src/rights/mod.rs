@@ -2,6 +2,8 @@
 //! held about them, and the erasure of their account with a receipt
 //! saying what went, what stays, on which basis and until when.
 
+pub mod requests;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -150,6 +152,19 @@ pub async fn erase_account(
         )
         .await?;
     uow.commit().await?;
+    Ok(receipt(policies, p.customer_id, held, erased, now))
+}
+
+/// The receipt of an erasure: what went, and what the law keeps, why and
+/// until when.
+#[must_use]
+pub fn receipt(
+    policies: &Policies,
+    customer: CustomerId,
+    held: Held,
+    erased: Vec<(String, u64)>,
+    now: DateTime<Utc>,
+) -> ErasureReceipt {
     let archive = held.last_invoice.unwrap_or(now);
     let mut kept = vec![Kept {
         category: "security_log",
@@ -176,10 +191,45 @@ pub async fn erase_account(
             until: policies.period(Category::ConsentProofs).after(now),
         });
     }
-    Ok(ErasureReceipt {
-        customer: p.customer_id,
+    ErasureReceipt {
+        customer,
         erased_at: now,
         erased,
         kept,
-    })
+    }
+}
+
+impl ErasureReceipt {
+    /// The receipt as a mail says it.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let erased: Vec<String> = self
+            .erased
+            .iter()
+            .map(|(t, n)| format!("- {t}: {n}"))
+            .collect();
+        let kept: Vec<String> = self
+            .kept
+            .iter()
+            .map(|k| {
+                format!(
+                    "- {} ({}): {}; until {}",
+                    k.category,
+                    k.count,
+                    k.basis,
+                    k.until.format("%Y-%m-%d")
+                )
+            })
+            .collect();
+        format!(
+            "Erased on {}:\n{}\n\nKept:\n{}",
+            self.erased_at.format("%Y-%m-%d %H:%M UTC"),
+            if erased.is_empty() {
+                "- nothing was held".to_owned()
+            } else {
+                erased.join("\n")
+            },
+            kept.join("\n")
+        )
+    }
 }
