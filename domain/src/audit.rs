@@ -227,6 +227,8 @@ pub enum AuditTarget {
     Coupon(uuid::Uuid),
     /// A breach of the register.
     Breach(uuid::Uuid),
+    /// An invoice or credit note of the legal archive.
+    Invoice(uuid::Uuid),
     /// A review of a plan.
     Review(crate::ids::ReviewId),
     /// A complaint or refund request on an order.
@@ -250,6 +252,7 @@ impl fmt::Display for AuditTarget {
             Self::Order(id) => write!(f, "order:{id}"),
             Self::Coupon(id) => write!(f, "coupon:{id}"),
             Self::Breach(id) => write!(f, "breach:{id}"),
+            Self::Invoice(id) => write!(f, "invoice:{id}"),
             Self::Review(id) => write!(f, "review:{id}"),
             Self::Complaint(id) => write!(f, "complaint:{id}"),
         }

@@ -2060,6 +2060,12 @@ impl crate::shop::order::OrderRepo for Elsewhere {
 
 #[async_trait]
 impl crate::shop::invoice::InvoiceRepo for Elsewhere {
+    async fn by_number(
+        &self,
+        _: &str,
+    ) -> Result<Option<crate::shop::invoice::Invoice>, StorageError> {
+        elsewhere()
+    }
     async fn next_number(
         &self,
         _: crate::shop::invoice::InvoiceKind,

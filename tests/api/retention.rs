@@ -203,8 +203,34 @@ async fn ret_1_a_closed_order_leaves_at_one_year_and_its_invoice_after_ten() {
     assert_eq!(read_order(&app, &placed).await, 404);
     assert_eq!(rows(&app, "orders").await, 0);
     assert_eq!(rows(&app, "payments").await, 0);
-    // The invoice stays in the legal archive, under its own key.
+    // The invoice stays in the legal archive, under its own key, readable
+    // by an admin with a stated reason.
     assert_eq!(rows(&app, "invoices").await, 1);
+    let number = app
+        .app
+        .db
+        .query_strings("SELECT number FROM invoices")
+        .await
+        .unwrap()
+        .remove(0);
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let path = format!("/v1/admin/legal-archive/{number}");
+    assert_problem(
+        app.get_as(&path, &admin).await,
+        400,
+        "/problems/validation-failed",
+    )
+    .await;
+    let res = app
+        .with(Method::GET, &path, &admin)
+        .header("X-Access-Reason", "tax audit")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let invoice: Value = res.json().await.unwrap();
+    assert_eq!(invoice["number"], number.as_str());
+    assert_eq!(invoice["buyer_name"], "Jeanne Martin", "{invoice}");
 
     app.clock.advance(Duration::days(365 * 9));
     assert_eq!(

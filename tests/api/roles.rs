@@ -118,6 +118,7 @@ const MATRIX: &[(&str, Who)] = &[
     ("admin_list_retention_policies", Who::Admin),
     ("admin_record_breach", Who::Admin),
     ("get_processing_register", Who::Public),
+    ("admin_get_archived_invoice", Who::Admin),
     ("create_privacy_request", Who::Public),
     ("confirm_privacy_request", Who::Public),
     ("download_privacy_export", Who::Public),

@@ -620,6 +620,43 @@ pub async fn get_order_invoice(
         .body(pdf))
 }
 
+/// Read an invoice or credit note of the legal archive by its number
+/// (admins; audited with `X-Access-Reason`): what the law keeps 10 years
+/// after the order itself is gone (RET-1).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "admin_get_archived_invoice",
+    security(("bearer" = [])),
+    params(
+        ("number" = String, Path, description = "The number: `F-<year>-<6 digits>` (invoice) or `A-<year>-<6 digits>` (credit note)", example = "F-2026-000042", pattern = r"^[FA]-[0-9]{4}-[0-9]{6}$"),
+        ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside)", example = "tax audit 2027", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$"),
+    ),
+    responses(
+        (status = 200, description = "The document", body = InvoiceDocumentDto),
+        (status = 400, description = "`X-Access-Reason` is missing or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No invoice or credit note has this number", body = Problem, content_type = "application/problem+json"),
+        crate::problem::SignedInErrors,
+    )
+)]
+#[get("/v1/admin/legal-archive/{number}")]
+pub async fn admin_get_archived_invoice(
+    state: SharedState,
+    admin: crate::auth::Admin,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<web::Json<InvoiceDocumentDto>, ApiError> {
+    let why = crate::routes::admin::customers::reason(&req)?;
+    let inv = domain::shop::invoice::archive_read(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &admin.0,
+        &path,
+        &why,
+    )
+    .await?;
+    Ok(web::Json(document(&inv)?))
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::test::TestRequest;

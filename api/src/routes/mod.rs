@@ -92,6 +92,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(admin::retention::admin_run_retention)
         .service(privacy::get_processing_register)
         .service(privacy::admin_get_processing_register)
+        .service(invoices::admin_get_archived_invoice)
         .service(privacy::create_privacy_request)
         .service(privacy::confirm_privacy_request)
         .service(privacy::download_privacy_export)

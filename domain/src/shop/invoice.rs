@@ -25,8 +25,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::order::{Order, OrderHolder};
+use crate::audit::{AuditAction, AuditTarget, NewAuditEntry};
+use crate::clock::Clock;
 use crate::error::StorageError;
-use crate::identity::{BlindIndex, PostalAddress};
+use crate::identity::{BlindIndex, PostalAddress, Principal};
 use crate::ids::OrderId;
 use crate::money::Currency;
 use crate::service::ServiceError;
@@ -383,6 +385,8 @@ pub trait InvoiceRepo: Send + Sync {
     async fn of_order(&self, order: OrderId) -> Result<Vec<Invoice>, StorageError>;
     /// One document.
     async fn get(&self, id: InvoiceId) -> Result<Option<Invoice>, StorageError>;
+    /// An invoice or credit note by its number.
+    async fn by_number(&self, number: &str) -> Result<Option<Invoice>, StorageError>;
 }
 
 /// Why a document cannot be made.
@@ -828,6 +832,42 @@ pub async fn read(
             .filter(|d| d.kind == InvoiceKind::CreditNote)
             .collect(),
     })
+}
+
+/// Reads an invoice or credit note of the legal archive by its number
+/// (admins), the order long gone or not: what the law keeps 10 years, read
+/// only with a stated reason, and audited.
+///
+/// # Errors
+/// Not found; storage.
+pub async fn archive_read(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    admin: &Principal,
+    number: &str,
+    reason: &str,
+) -> Result<Invoice, ServiceError> {
+    let now = clock.now();
+    let uow = store.begin().await?;
+    let Some(inv) = uow.invoices().by_number(number).await? else {
+        return Err(ServiceError::NotFound(
+            "No invoice or credit note has this number.",
+        ));
+    };
+    uow.audit()
+        .append(
+            NewAuditEntry::new(
+                admin.actor(),
+                AuditAction::PersonalDataAccessed,
+                Some(AuditTarget::Invoice(inv.id.as_uuid())),
+                admin.source(),
+            )
+            .because(reason),
+            now,
+        )
+        .await?;
+    uow.commit().await?;
+    Ok(inv)
 }
 
 #[cfg(test)]

@@ -130,6 +130,19 @@ impl<C: Conn> InvoiceRepo for SqlRepos<C> {
         let key = self.archive_key().await?;
         Ok(Some(open_invoice(&key, &r)?))
     }
+
+    async fn by_number(&self, number: &str) -> Result<Option<Invoice>, StorageError> {
+        let Some(r) = invoice::Entity::find()
+            .filter(invoice::Column::Number.eq(number))
+            .one(self.conn())
+            .await
+            .map_err(err("failed to load an invoice"))?
+        else {
+            return Ok(None);
+        };
+        let key = self.archive_key().await?;
+        Ok(Some(open_invoice(&key, &r)?))
+    }
 }
 
 #[cfg(test)]

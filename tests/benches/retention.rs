@@ -1,0 +1,155 @@
+//! Retention benchmark (RET-6 at scale): seeds 1,000,000 expired records
+//! (500,000 abandoned carts and their 500,000 lines) on PostgreSQL, then
+//! times one retention run (bounded batches, as the hourly job makes it)
+//! while catalogue reads run against the same server, and prints the
+//! catalogue's latency before and during.
+//!
+//!   bash bench/retention.sh            # throwaway PostgreSQL 15
+//!   CARTS=100000 bash bench/retention.sh
+//!
+//! `BENCH_DATABASE_URL` / `BENCH_KEYSTORE_URL` name the PostgreSQL databases.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use api::app::Application;
+use api::config::Config;
+use domain::clock::{Clock, SystemClock};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Catalogue reads from `clients` loops until `stop`; latencies in ms.
+async fn load(base: String, clients: usize, stop: Arc<AtomicBool>) -> Vec<f64> {
+    api::stripe::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let client = client.clone();
+        let base = base.clone();
+        let stop = Arc::clone(&stop);
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            let paths = [
+                "/v1/products?limit=20",
+                "/v1/products?sort=price&bedrooms=3",
+            ];
+            let mut k = i;
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                if let Ok(r) = client.get(format!("{base}{}", paths[k % 2])).send().await {
+                    let _ = r.bytes().await;
+                    out.push(started.elapsed().as_secs_f64() * 1000.0);
+                }
+                k += 1;
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    all.sort_by(f64::total_cmp);
+    all
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let carts: u64 = std::env::var("CARTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500_000);
+    let dir = tempfile::tempdir()?;
+    let database_url =
+        std::env::var("BENCH_DATABASE_URL").context("BENCH_DATABASE_URL names PostgreSQL")?;
+    let mut config = Config::for_tests(database_url.clone(), dir.path().to_path_buf());
+    config.keystore_url = Some(std::env::var("BENCH_KEYSTORE_URL").context("BENCH_KEYSTORE_URL")?);
+    config.jobs = false;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = api::open_database(&config, true).await?;
+    let app = Application::build(config, db, Arc::clone(&clock)).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    api::demo::seed(&state.catalogue).await?;
+
+    eprintln!("seeding {carts} abandoned carts and their lines...");
+    let seeding = Instant::now();
+    state
+        .db
+        .execute_sql(&format!(
+            "INSERT INTO carts (id, customer_id, subject_id, email_enc, email_bidx, status, created_at, updated_at, last_activity_at) \
+             SELECT gen_random_uuid(), NULL, NULL, NULL, NULL, 'open', t, t, t \
+             FROM generate_series(1, {carts}), (SELECT now() - interval '40 days' AS t) AS x; \
+             INSERT INTO cart_lines (id, cart_id, product_id, format_id, quantity, added_at) \
+             SELECT gen_random_uuid(), id, gen_random_uuid(), gen_random_uuid(), 1, last_activity_at FROM carts; \
+             ANALYZE carts; ANALYZE cart_lines;"
+        ))
+        .await?;
+    let records = carts * 2;
+    eprintln!(
+        "seeded {records} records in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+
+    let clients = 8;
+    let stop = Arc::new(AtomicBool::new(false));
+    let before = tokio::spawn(load(base.clone(), clients, Arc::clone(&stop)));
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    stop.store(true, Ordering::Relaxed);
+    let before = before.await?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let during = tokio::spawn(load(base.clone(), clients, Arc::clone(&stop)));
+    let started = Instant::now();
+    let report = domain::retention::run(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &state.retention,
+        domain::retention::Mode::Apply,
+        state.config.retention_batch,
+        domain::audit::Actor::System,
+    )
+    .await?;
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let during = during.await?;
+    let left = state
+        .db
+        .query_strings(
+            "SELECT CAST((SELECT COUNT(*) FROM carts) + (SELECT COUNT(*) FROM cart_lines) AS TEXT)",
+        )
+        .await?;
+
+    println!("| PostgreSQL, {records} expired records ({carts} carts and their lines) | value |");
+    println!("|---|---|");
+    println!(
+        "| one retention run, batches of {} | {:.1} s ({} carts purged with their lines, {:.0} records/s; {} left) |",
+        state.config.retention_batch,
+        took.as_secs_f64(),
+        report.total(),
+        records as f64 / took.as_secs_f64(),
+        left.join("")
+    );
+    println!(
+        "| catalogue reads before, {clients} clients | {} requests, p50 {:.2} ms, p99 {:.2} ms |",
+        before.len(),
+        percentile(&before, 0.5),
+        percentile(&before, 0.99)
+    );
+    println!(
+        "| catalogue reads during the run, {clients} clients | {} requests, p50 {:.2} ms, p99 {:.2} ms |",
+        during.len(),
+        percentile(&during, 0.5),
+        percentile(&during, 0.99)
+    );
+    Ok(())
+}
