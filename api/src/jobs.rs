@@ -51,6 +51,7 @@ pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
         }
     }
     jobs.push(Arc::new(RetentionJob {
+        running: Arc::clone(&state.retention_running),
         store: Arc::clone(&state.store),
         clock: Arc::clone(&state.clock),
         policies: state.retention.clone(),
@@ -120,6 +121,7 @@ pub const RETENTION: &str = "retention";
 
 /// Purges what is past its retention period (RET-1..6), hourly by default.
 pub struct RetentionJob {
+    running: Arc<tokio::sync::Mutex<()>>,
     store: Arc<dyn domain::store::Store>,
     clock: Arc<dyn Clock>,
     policies: domain::retention::Policies,
@@ -138,6 +140,10 @@ impl Job for RetentionJob {
     }
 
     async fn run_once(&self) -> Result<usize, JobError> {
+        // An admin's run is under way here: this tick skips.
+        let Ok(_running) = self.running.try_lock() else {
+            return Ok(0);
+        };
         let report = domain::retention::run(
             self.store.as_ref(),
             self.clock.as_ref(),
@@ -164,6 +170,9 @@ pub async fn retention_now(
     state: &AppState,
     by: domain::audit::Actor,
 ) -> Result<Option<domain::retention::Report>, domain::StorageError> {
+    let Ok(_running) = state.retention_running.try_lock() else {
+        return Ok(None);
+    };
     if !state
         .leases
         .acquire(

@@ -74,6 +74,9 @@ pub struct AppState {
     pub downloads: domain::shop::download::DownloadPolicy,
     /// The retention rules in force (RET-1..6).
     pub retention: domain::retention::Policies,
+    /// Held while this instance runs retention: the lease keeps other
+    /// instances out, this keeps a second run of this one out.
+    pub retention_running: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The seller from `BOUTIQUE_SELLER_FILE`; without one, a placeholder in
@@ -176,6 +179,7 @@ impl AppState {
                 limit: config.download_limit,
                 link_ttl: chrono::Duration::hours(i64::from(config.download_link_hours)),
             },
+            retention_running: Arc::default(),
             retention: domain::retention::Policies::with_overrides(&config.retention)
                 .map_err(|e| anyhow::anyhow!("BOUTIQUE_RETENTION: {e}"))?,
             catalogue,

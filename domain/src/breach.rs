@@ -143,6 +143,9 @@ pub trait BreachRepo: Send + Sync {
         at: DateTime<Utc>,
         reference: Option<&str>,
     ) -> Result<(), StorageError>;
+    /// Claims the notice to every customer, once: false when it was sent
+    /// (or is being sent) already.
+    async fn claim_all(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StorageError>;
     /// Adds `n` people notified at `at`.
     async fn people_notified(
         &self,
@@ -289,6 +292,17 @@ pub async fn notify_people(
     );
     let (fr, en) = f.finish(|| Some((fr?, en?)))?;
     found(store.reader().as_ref(), id).await?;
+    // Every customer is told once, however many times (or at once) it is
+    // asked: the claim is one conditional update.
+    if audience == Audience::AllCustomers {
+        let uow = store.begin().await?;
+        if !uow.breaches().claim_all(id, clock.now()).await? {
+            return Err(ServiceError::Conflict(
+                "every customer was already sent the notice of this breach".into(),
+            ));
+        }
+        uow.commit().await?;
+    }
     let mail = Mail::BreachNotice { fr, en };
     let batch = batch.max(1);
     let mut sent = 0u64;

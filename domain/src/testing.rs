@@ -2444,6 +2444,9 @@ impl crate::breach::BreachRepo for Elsewhere {
     ) -> Result<(), StorageError> {
         elsewhere()
     }
+    async fn claim_all(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StorageError> {
+        elsewhere()
+    }
     async fn customers_after(
         &self,
         after: Option<CustomerId>,

@@ -24,6 +24,7 @@ enum Breaches {
     AuthorityReference,
     PeopleNotifiedAt,
     PeopleNotified,
+    AllNotifiedAt,
 }
 
 #[async_trait::async_trait]
@@ -48,6 +49,7 @@ impl MigrationTrait for Migration {
                     .col(string_null(Breaches::AuthorityReference))
                     .col(timestamp_with_time_zone_null(Breaches::PeopleNotifiedAt))
                     .col(big_integer(Breaches::PeopleNotified).default(0))
+                    .col(timestamp_with_time_zone_null(Breaches::AllNotifiedAt))
                     .to_owned(),
             )
             .await

@@ -23,6 +23,8 @@ pub struct Model {
     pub authority_reference: Option<String>,
     pub people_notified_at: Option<DateTimeUtc>,
     pub people_notified: i64,
+    /// When the notice to every customer was claimed (once).
+    pub all_notified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -61,6 +61,7 @@ impl<C: Conn> BreachRepo for SqlRepos<C> {
             authority_reference: Set(b.authority_reference.clone()),
             people_notified_at: Set(b.people_notified_at),
             people_notified: Set(count(b.people_notified)),
+            all_notified_at: Set(None),
         })
         .exec_without_returning(self.conn())
         .await
@@ -105,6 +106,17 @@ impl<C: Conn> BreachRepo for SqlRepos<C> {
             .await
             .map_err(err("failed to record a notification"))?;
         Ok(())
+    }
+
+    async fn claim_all(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StorageError> {
+        let done = breach::Entity::update_many()
+            .col_expr(breach::Column::AllNotifiedAt, Expr::value(at))
+            .filter(breach::Column::Id.eq(id))
+            .filter(breach::Column::AllNotifiedAt.is_null())
+            .exec(self.conn())
+            .await
+            .map_err(err("failed to claim a notice"))?;
+        Ok(done.rows_affected == 1)
     }
 
     async fn people_notified(

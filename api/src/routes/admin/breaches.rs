@@ -339,7 +339,8 @@ pub struct NoticeInput {
 
 /// Send the people concerned the notice of a breach (admins; audited):
 /// one e-mail each through the outbox, in their language. Answers once
-/// every notice is queued; the breach counts them.
+/// every notice is queued; the breach counts them. `all_customers` is sent
+/// once per breach, even when asked twice at the same time.
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_notify_breach",
@@ -349,6 +350,13 @@ pub struct NoticeInput {
     responses(
         (status = 200, description = "Queued: the breach with its count", body = BreachDto),
         (status = 404, description = "No breach has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`all_customers` was already sent the notice of this breach (once only)", body = Problem, content_type = "application/problem+json", example = json!({
+            "type": "/problems/conflict",
+            "title": "The request conflicts with the current state",
+            "status": 409,
+            "detail": "every customer was already sent the notice of this breach",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })),
         BodyErrors,
         SignedInErrors,
     )
