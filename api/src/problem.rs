@@ -286,6 +286,27 @@ pub enum SignedInErrors {
     Banned(Problem),
 }
 
+/// The 423 of an operation changing a customer's own data, refused while
+/// their data are restricted (GDPR art. 18).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // documentation only
+pub enum RestrictedErrors {
+    /// The customer's data are restricted at their request: changes are
+    /// refused until the shop lifts the restriction.
+    #[response(
+        status = 423,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "/problems/data-restricted",
+            "title": "The data are restricted",
+            "status": 423,
+            "detail": "Your data are restricted at your request (GDPR art. 18): they cannot be changed until the restriction is lifted; write to the shop to lift it.",
+            "request_id": "01a21faf-6bed-763f-b118-5f19d3069f85"
+        })
+    )]
+    Restricted(Problem),
+}
+
 /// The errors of an operation open to guests and signed-in customers alike
 /// (carts, orders read with their secret): a token is optional, but one
 /// that is sent must be valid.
@@ -539,6 +560,9 @@ pub enum ApiError {
     /// A file was downloaded as many times as an order allows.
     #[error("download limit reached")]
     DownloadLimitReached,
+    /// The customer's data are restricted (GDPR art. 18): frozen.
+    #[error("data restricted")]
+    DataRestricted,
     /// A refund above what is left of the order's payment.
     #[error("refund exceeds payment")]
     RefundExceedsPayment {
@@ -621,6 +645,7 @@ impl From<IdentityError> for ApiError {
             }
             IdentityError::EmailTaken => Self::EmailTaken,
             IdentityError::SelfDemotion => Self::SelfDemotion,
+            IdentityError::Restricted => Self::DataRestricted,
             IdentityError::NotFound => Self::NotFound("No resource of yours has this id.".into()),
             IdentityError::Invalid(f) => Self::Validation(f),
             IdentityError::Storage(e) => Self::Internal(e.into()),
@@ -732,6 +757,7 @@ pub const PROBLEM_TYPES: &[&str] = &[
     "/problems/refund-exceeds-payment",
     "/problems/download-link-expired",
     "/problems/download-limit-reached",
+    "/problems/data-restricted",
     "/problems/length-required",
     "/problems/payload-too-large",
     "/problems/uri-too-long",
@@ -867,6 +893,11 @@ pub const PROBLEM_DOCS: &[(&str, u16, &str)] = &[
         "The download link has expired (links work for a limited time once listed), was never valid, or its order was cancelled or refunded: list the order's downloads again (`GET /v1/orders/{order_id}/downloads`) for fresh links.",
     ),
     (
+        "/problems/data-restricted",
+        423,
+        "The customer's data are restricted at their request (GDPR art. 18): kept, left out of mailings, and frozen: changes are refused until the shop lifts the restriction.",
+    ),
+    (
         "/problems/download-limit-reached",
         410,
         "The file was downloaded as many times as an order allows (a limit per format and order): contact the shop.",
@@ -966,6 +997,7 @@ pub fn example_problem(status: u16) -> Option<Problem> {
         404 => ApiError::NotFound("No resource at this path.".into()),
         409 => ApiError::EmailTaken,
         410 => ApiError::DownloadLinkExpired,
+        423 => ApiError::DataRestricted,
         413 => ApiError::PayloadTooLarge(65_536),
         415 => ApiError::UnsupportedMediaType,
         422 => ApiError::IdempotencyKeyReused,
@@ -1055,6 +1087,7 @@ impl ApiError {
                 "download-link-expired",
                 "The download link has expired or is not valid",
             ),
+            Self::DataRestricted => ("data-restricted", "The data are restricted"),
             Self::DownloadLimitReached => (
                 "download-limit-reached",
                 "The download limit of this file is reached",
@@ -1134,6 +1167,10 @@ impl ApiError {
             }
             Self::DownloadLimitReached => {
                 "This file was downloaded as many times as the order allows; contact the shop if you need it again."
+                    .to_owned()
+            }
+            Self::DataRestricted => {
+                "Your data are restricted at your request (GDPR art. 18): they cannot be changed until the restriction is lifted; write to the shop to lift it."
                     .to_owned()
             }
             Self::TooManyRequests {
@@ -1293,6 +1330,7 @@ impl ResponseError for ApiError {
             | Self::RefundExceedsPayment { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::DownloadLinkExpired | Self::DownloadLimitReached => StatusCode::GONE,
+            Self::DataRestricted => StatusCode::LOCKED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -1495,6 +1533,7 @@ mod tests {
                 503,
                 "/problems/payment-provider-unavailable",
             ),
+            (ApiError::DataRestricted, 423, "/problems/data-restricted"),
             (
                 ApiError::DownloadLinkExpired,
                 410,

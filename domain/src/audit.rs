@@ -83,6 +83,9 @@ pub enum AuditAction {
     BreachRecorded,
     /// The authority or the people concerned were told of a breach.
     BreachNotified,
+    /// A request received by the DPO was recorded, verified, extended,
+    /// answered or lifted.
+    DpoRequestChanged,
 }
 
 impl AuditAction {
@@ -123,6 +126,7 @@ impl AuditAction {
         Self::AccountErased,
         Self::BreachRecorded,
         Self::BreachNotified,
+        Self::DpoRequestChanged,
     ];
 
     /// The stable wire name.
@@ -164,6 +168,7 @@ impl AuditAction {
             Self::AccountErased => "account_erased",
             Self::BreachRecorded => "breach_recorded",
             Self::BreachNotified => "breach_notified",
+            Self::DpoRequestChanged => "dpo_request_changed",
         }
     }
 
@@ -229,6 +234,8 @@ pub enum AuditTarget {
     Breach(uuid::Uuid),
     /// An invoice or credit note of the legal archive.
     Invoice(uuid::Uuid),
+    /// A request received by the DPO.
+    DpoRequest(uuid::Uuid),
     /// A review of a plan.
     Review(crate::ids::ReviewId),
     /// A complaint or refund request on an order.
@@ -253,6 +260,7 @@ impl fmt::Display for AuditTarget {
             Self::Coupon(id) => write!(f, "coupon:{id}"),
             Self::Breach(id) => write!(f, "breach:{id}"),
             Self::Invoice(id) => write!(f, "invoice:{id}"),
+            Self::DpoRequest(id) => write!(f, "dpo_request:{id}"),
             Self::Review(id) => write!(f, "review:{id}"),
             Self::Complaint(id) => write!(f, "complaint:{id}"),
         }

@@ -1051,7 +1051,13 @@ pub async fn run_campaigns(
             }
             let (batch, last, read) =
                 next_batch(uow.as_ref(), c.content.audience, c.cursor, config.batch).await?;
-            for r in &batch {
+            // Restricted data are left out of mailings (GDPR art. 18).
+            let subjects: Vec<Uuid> = batch.iter().map(|r| r.subject.as_uuid()).collect();
+            let frozen = uow.dpo().restricted_among(&subjects).await?;
+            for r in batch
+                .iter()
+                .filter(|r| !frozen.contains(&r.subject.as_uuid()))
+            {
                 let target = match c.content.audience {
                     Audience::Newsletter => {
                         UnsubscribeTarget::Subscriber(SubscriberId::from_uuid(r.id))

@@ -153,6 +153,8 @@ pub enum Category {
     ClosedComplaints,
     /// Requests of people without an account, and their answers.
     PrivacyRequests,
+    /// Requests received by the DPO, once answered.
+    DpoRequests,
     /// Guests of whom no data remains: their subject and data key.
     IdleGuests,
 }
@@ -160,7 +162,7 @@ pub enum Category {
 impl Category {
     /// Every category, in the order a run takes them (what holds other
     /// data first, so what it frees is purged in the same run).
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::InactiveAccounts,
         Self::Carts,
         Self::UnpaidOrders,
@@ -184,6 +186,7 @@ impl Category {
         Self::ClosedComplaints,
         Self::ConsentProofs,
         Self::PrivacyRequests,
+        Self::DpoRequests,
         Self::IdleGuests,
     ];
 
@@ -214,6 +217,7 @@ impl Category {
             Self::RecentlyViewed => "recently_viewed",
             Self::ClosedComplaints => "closed_complaints",
             Self::PrivacyRequests => "privacy_requests",
+            Self::DpoRequests => "dpo_requests",
             Self::IdleGuests => "idle_guests",
         }
     }
@@ -375,6 +379,12 @@ impl Category {
                 "RET-6",
                 "export and erasure requests of people without an account (proof they were answered; the address in them sealed), after they were made",
                 &["privacy_requests"],
+            ),
+            Self::DpoRequests => (
+                Months(36),
+                "RET-6",
+                "requests received by the DPO and how they were answered (proof, limitation period), after they were answered; staff notes sealed under the person's key",
+                &["dpo_requests"],
             ),
             Self::IdleGuests => (
                 Days(30),

@@ -84,6 +84,8 @@ pub trait Repos: Send + Sync {
     fn breaches(&self) -> &dyn crate::breach::BreachRepo;
     /// Requests of people without an account (DSR-4).
     fn privacy_requests(&self) -> &dyn crate::rights::requests::PrivacyRequestRepo;
+    /// Requests received by the DPO, and restrictions (DSR-3).
+    fn dpo(&self) -> &dyn crate::rights::dpo::DpoRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

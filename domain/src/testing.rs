@@ -470,6 +470,9 @@ impl Repos for MemRepos {
     fn privacy_requests(&self) -> &dyn crate::rights::requests::PrivacyRequestRepo {
         &Elsewhere
     }
+    fn dpo(&self) -> &dyn crate::rights::dpo::DpoRepo {
+        &Elsewhere
+    }
 }
 
 fn missing(what: &str) -> StorageError {
@@ -2374,6 +2377,41 @@ impl crate::shop::complaint::ComplaintRepo for Elsewhere {
         _: u64,
     ) -> Result<Vec<crate::shop::complaint::ComplaintSummary>, StorageError> {
         elsewhere()
+    }
+}
+
+#[async_trait]
+#[allow(unused_variables)]
+impl crate::rights::dpo::DpoRepo for Elsewhere {
+    async fn insert(&self, r: &crate::rights::dpo::DpoRequest) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn get(&self, id: Uuid) -> Result<Option<crate::rights::dpo::DpoRequest>, StorageError> {
+        elsewhere()
+    }
+    async fn list(&self) -> Result<Vec<crate::rights::dpo::DpoRequest>, StorageError> {
+        elsewhere()
+    }
+    async fn update(
+        &self,
+        r: &crate::rights::dpo::DpoRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn restrict(
+        &self,
+        customer: CustomerId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    // The in-memory store restricts no one.
+    async fn restricted(&self, customer: CustomerId) -> Result<bool, StorageError> {
+        Ok(false)
+    }
+    async fn restricted_among(&self, subjects: &[Uuid]) -> Result<Vec<Uuid>, StorageError> {
+        Ok(Vec::new())
     }
 }
 

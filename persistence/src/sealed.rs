@@ -166,6 +166,7 @@ pub const SEALED: &[SealedColumn] = &[
     DOWNLOAD_USER_AGENT,
     COMPLAINT_MESSAGE,
     PRIVACY_REQUEST_EMAIL,
+    DPO_NOTES,
 ];
 
 /// A table that holds personal data, with the columns it keeps in clear
@@ -201,6 +202,9 @@ pub fn exported(column: &str) -> bool {
 pub const PRIVACY_REQUEST_EMAIL: SealedColumn =
     subject("privacy_requests", "email_enc", "subject_id");
 
+/// `dpo_requests.notes_enc`: staff's notes on a request to the DPO.
+pub const DPO_NOTES: SealedColumn = subject("dpo_requests", "notes_enc", "customer_id");
+
 /// Every table with personal data.
 pub const PERSONAL_TABLES: &[PersonalTable] = &[
     PersonalTable {
@@ -220,6 +224,7 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
             "updated_at",
             "last_active_at",
             "inactivity_warned_at",
+            "restricted_at",
         ],
         why: "the e-mail is found by a keyed blind index; the password only as an argon2id hash; display preferences are screen options",
     },
@@ -668,6 +673,28 @@ account's answer is sealed; rows live 24 hours",
             "done_at",
         ],
         why: "ids, hashes of single-use tokens, times; the address is sealed",
+    },
+    PersonalTable {
+        name: "dpo_requests",
+        clock: "updated_at",
+        retention: "3 years after the answer (proof it was answered); the notes unreadable once the person is erased",
+        clear: &[
+            "id",
+            "customer_id",
+            "kind",
+            "channel",
+            "received_at",
+            "due_at",
+            "extended",
+            "verified_at",
+            "status",
+            "fulfilled_at",
+            "contact_message_id",
+            "recorded_by",
+            "created_at",
+            "updated_at",
+        ],
+        why: "ids, the right exercised, dates; staff's notes are sealed",
     },
 ];
 

@@ -3,6 +3,7 @@
 //! seeded personal value can be read anywhere in the database, except
 //! what the law keeps.
 
+use domain::clock::Clock;
 use domain::identity::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -331,4 +332,180 @@ async fn dsr_4_a_guest_gets_a_copy_then_an_erasure_confirmed_by_e_mail() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
+}
+
+async fn account_id(app: &TestApp, token: &str) -> String {
+    let me: Value = app.get_as("/v1/me", token).await.json().await.unwrap();
+    me["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn dsr_3_the_dpo_answers_requests_on_time_once_the_identity_is_verified() {
+    let app = spawn_app().await;
+    let admin = app.staff("dpo@boutique.test", Role::Admin).await;
+    let alice = app.customer("dpo-acces@example.fr").await;
+    let bob = app.customer("dpo-gel@example.fr").await;
+    let (alice_id, bob_id) = (account_id(&app, &alice).await, account_id(&app, &bob).await);
+    let now = app.clock.now();
+    let record = |customer: &str, kind: &str, days_ago: i64| {
+        app.with(Method::POST, "/v1/admin/privacy/requests", &admin)
+            .json(
+                &json!({"customer_id": customer, "kind": kind, "channel": "email",
+                          "received_at": (now - chrono::Duration::days(days_ago)).to_rfc3339()}),
+            )
+            .send()
+    };
+    let post = |path: String, body: Value| app.with(Method::POST, &path, &admin).json(&body).send();
+
+    // An access request: answered with the export once verified.
+    let res = record(&alice_id, "access", 2).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let access: Value = res.json().await.unwrap();
+    let access_path = format!(
+        "/v1/admin/privacy/requests/{}",
+        access["id"].as_str().unwrap()
+    );
+    assert_eq!(access["overdue"], false);
+    let res = post(
+        format!("{access_path}/fulfilment"),
+        json!({"note": "export sent by e-mail"}),
+    )
+    .await
+    .unwrap();
+    assert_problem(res, 409, "/problems/conflict").await;
+    let res = post(
+        format!("{access_path}/verification"),
+        json!({"note": "replied from the account's address"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = post(
+        format!("{access_path}/fulfilment"),
+        json!({"note": "export sent by e-mail"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer["request"]["status"], "fulfilled");
+    assert!(
+        answer["export"]
+            .to_string()
+            .contains("dpo-acces@example.fr")
+    );
+    assert_eq!(
+        answer["request"]["verification"],
+        "replied from the account's address"
+    );
+
+    // A request received 40 days ago is overdue, first in the list, until
+    // extended (once).
+    let late: Value = record(&alice_id, "rectification", 40)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let late_path = format!(
+        "/v1/admin/privacy/requests/{}",
+        late["id"].as_str().unwrap()
+    );
+    let list: Value = app
+        .get_as("/v1/admin/privacy/requests", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["overdue"], 1);
+    assert_eq!(list["items"][0]["id"], late["id"]);
+    let res = post(
+        format!("{late_path}/extension"),
+        json!({"note": "complex: several systems"}),
+    )
+    .await
+    .unwrap();
+    let extended: Value = res.json().await.unwrap();
+    assert_eq!(extended["overdue"], false);
+    let res = post(format!("{late_path}/extension"), json!({"note": "again"}))
+        .await
+        .unwrap();
+    assert_problem(res, 409, "/problems/conflict").await;
+
+    // A restriction freezes Bob's data until it is lifted.
+    let freeze: Value = record(&bob_id, "restriction", 1)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let freeze_path = format!(
+        "/v1/admin/privacy/requests/{}",
+        freeze["id"].as_str().unwrap()
+    );
+    post(
+        format!("{freeze_path}/verification"),
+        json!({"note": "phone call back"}),
+    )
+    .await
+    .unwrap();
+    let res = post(
+        format!("{freeze_path}/fulfilment"),
+        json!({"note": "data frozen"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let change = || {
+        app.with(Method::PATCH, "/v1/me", &bob)
+            .json(&json!({"name": "Bob Changé"}))
+            .send()
+    };
+    assert_problem(change().await.unwrap(), 423, "/problems/data-restricted").await;
+    let res = post(format!("{freeze_path}/lift"), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(change().await.unwrap().status(), 200);
+
+    // An erasure request erases the account and answers the receipt.
+    let erase: Value = record(&bob_id, "erasure", 1)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let erase_path = format!(
+        "/v1/admin/privacy/requests/{}",
+        erase["id"].as_str().unwrap()
+    );
+    post(
+        format!("{erase_path}/verification"),
+        json!({"note": "signed letter"}),
+    )
+    .await
+    .unwrap();
+    let res = post(
+        format!("{erase_path}/fulfilment"),
+        json!({"note": "erased"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let answer: Value = res.json().await.unwrap();
+    assert!(
+        answer["receipt"]["erased"]
+            .to_string()
+            .contains("customers")
+    );
+    assert!(
+        answer["request"]["outcome"].is_null(),
+        "the notes die with the key"
+    );
+    assert_eq!(
+        app.login_response("dpo-gel@example.fr", PASSWORD, false)
+            .await
+            .status(),
+        401
+    );
 }

@@ -69,6 +69,8 @@ export function advice(type: ProblemType): string {
       return "This download link has expired: ask for your downloads again.";
     case "/problems/download-limit-reached":
       return "This file was downloaded as many times as allowed.";
+    case "/problems/data-restricted":
+      return "Your data are frozen at your request: write to the shop to lift it.";
     case "/problems/payment-provider-unavailable":
       return "Card payment is unavailable right now: try again, or pay by transfer.";
     case "/problems/internal-error":

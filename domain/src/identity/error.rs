@@ -60,6 +60,10 @@ pub enum IdentityError {
     /// Administrators cannot take their own administrator role away.
     #[error("an administrator cannot demote themself")]
     SelfDemotion,
+    /// The customer's data are restricted (GDPR art. 18): frozen until the
+    /// restriction is lifted.
+    #[error("the account's data are restricted")]
+    Restricted,
     /// No account, address or session of the caller has this id.
     #[error("not found")]
     NotFound,

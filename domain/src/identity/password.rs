@@ -304,6 +304,7 @@ pub async fn change_email(
     confirm_password(store, hasher, index, clock, config, p, password, "password").await?;
     let now = clock.now();
     let uow = store.begin().await?;
+    super::profile::unrestricted(uow.as_ref(), p).await?;
     // Queued first, so it goes to the old address.
     notify(uow.as_ref(), p.customer_id, Mail::EmailChanged, now).await?;
     uow.accounts().change_email(p.customer_id, new, now).await?;

@@ -32,6 +32,7 @@ pub async fn update_profile(
     changes: &ProfileChanges,
 ) -> Result<Customer, IdentityError> {
     let uow = store.begin().await?;
+    unrestricted(uow.as_ref(), p).await?;
     uow.accounts()
         .update_profile(p.customer_id, changes, clock.now())
         .await?;
@@ -57,6 +58,7 @@ pub async fn add_address(
 ) -> Result<StoredAddress, IdentityError> {
     let id = AddressId::new();
     let uow = store.begin().await?;
+    unrestricted(uow.as_ref(), p).await?;
     uow.addresses()
         .insert(p.customer_id, id, kind, address, clock.now())
         .await?;
@@ -82,6 +84,7 @@ pub async fn replace_address(
     address: &PostalAddress,
 ) -> Result<StoredAddress, IdentityError> {
     let uow = store.begin().await?;
+    unrestricted(uow.as_ref(), p).await?;
     if !uow
         .addresses()
         .update(p.customer_id, id, kind, address, clock.now())
@@ -107,9 +110,25 @@ pub async fn delete_address(
     p: &Principal,
     id: AddressId,
 ) -> Result<(), IdentityError> {
+    unrestricted(store.reader().as_ref(), p).await?;
     if store.reader().addresses().delete(p.customer_id, id).await? {
         Ok(())
     } else {
         Err(IdentityError::NotFound)
     }
+}
+
+/// Refuses changes to restricted data (GDPR art. 18): they stay as they
+/// are until the restriction is lifted.
+///
+/// # Errors
+/// [`IdentityError::Restricted`]; storage failure.
+pub(crate) async fn unrestricted(
+    repos: &dyn crate::store::Repos,
+    p: &Principal,
+) -> Result<(), IdentityError> {
+    if repos.dpo().restricted(p.customer_id).await? {
+        return Err(IdentityError::Restricted);
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! held about them, and the erasure of their account with a receipt
 //! saying what went, what stays, on which basis and until when.
 
+pub mod dpo;
 pub mod requests;
 
 use async_trait::async_trait;

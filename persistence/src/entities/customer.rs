@@ -22,6 +22,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub last_active_at: DateTimeUtc,
     pub inactivity_warned_at: Option<DateTimeUtc>,
+    pub restricted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,7 @@ pub mod customer_address;
 pub mod destroyed_subject;
 pub mod download_count;
 pub mod download_log;
+pub mod dpo_request;
 pub mod format_file;
 pub mod guest_subject;
 pub mod idempotency_record;

@@ -123,6 +123,7 @@ impl<C: Conn> AccountRepo for SqlRepos<C> {
             updated_at: Set(now),
             last_active_at: Set(now),
             inactivity_warned_at: Set(None),
+            restricted_at: Set(None),
         })
         .exec(self.conn())
         .await

@@ -14,6 +14,7 @@ mod contact;
 mod counters;
 mod coupons;
 mod downloads;
+mod dpo;
 mod idempotency;
 mod invoices;
 mod keys;
@@ -300,6 +301,9 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn privacy_requests(&self) -> &dyn domain::rights::requests::PrivacyRequestRepo {
+        self
+    }
+    fn dpo(&self) -> &dyn domain::rights::dpo::DpoRepo {
         self
     }
 }

@@ -171,6 +171,11 @@ fn plan(c: Category) -> (Vec<String>, String) {
             "id",
             "SELECT id FROM privacy_requests WHERE created_at < $1 ORDER BY id LIMIT $2",
         ),
+        Category::DpoRequests => one(
+            "dpo_requests",
+            "id",
+            "SELECT id FROM dpo_requests WHERE status = 'fulfilled' AND updated_at < $1 ORDER BY id LIMIT $2",
+        ),
         Category::DownloadLog => one(
             "download_log",
             "id",
@@ -214,7 +219,7 @@ fn one(table: &str, key: &str, batch: &str) -> (String, Vec<String>) {
 
 /// Customers (never staff) inactive since the cutoff, warned since their
 /// last activity, and long enough ago (`$3`).
-const INACTIVE: &str = "SELECT id FROM customers WHERE role = 'customer' AND last_active_at < $1 AND inactivity_warned_at IS NOT NULL AND inactivity_warned_at >= last_active_at AND inactivity_warned_at < $3 ORDER BY id LIMIT $2";
+const INACTIVE: &str = "SELECT id FROM customers WHERE role = 'customer' AND restricted_at IS NULL AND last_active_at < $1 AND inactivity_warned_at IS NOT NULL AND inactivity_warned_at >= last_active_at AND inactivity_warned_at < $3 ORDER BY id LIMIT $2";
 
 /// Guests not attached to an account, idle since the cutoff, of whom no
 /// data remains (consent proofs have their own period).
@@ -475,7 +480,7 @@ impl<C: Conn> RetentionRepo for SqlRepos<C> {
     ) -> Result<Vec<CustomerId>, StorageError> {
         Ok(self
             .ids(
-                "SELECT id FROM customers WHERE role = 'customer' AND last_active_at < $1 AND (inactivity_warned_at IS NULL OR inactivity_warned_at < last_active_at) ORDER BY id LIMIT $2",
+                "SELECT id FROM customers WHERE role = 'customer' AND restricted_at IS NULL AND last_active_at < $1 AND (inactivity_warned_at IS NULL OR inactivity_warned_at < last_active_at) ORDER BY id LIMIT $2",
                 vec![cutoff.into(), i64::try_from(limit).unwrap_or(i64::MAX).into()],
             )
             .await?

@@ -143,6 +143,8 @@ pub struct AuditPage {
 /// - `breach_recorded`: an admin recorded a breach in the register.
 /// - `breach_notified`: the supervisory authority or the people concerned
 ///   were told of a breach.
+/// - `dpo_request_changed`: a request received by the DPO was recorded,
+///   verified, extended, answered or lifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = AuditAction)]
@@ -217,6 +219,8 @@ pub enum AuditActionDto {
     BreachRecorded,
     /// A breach notified.
     BreachNotified,
+    /// A DPO request changed.
+    DpoRequestChanged,
 }
 
 impl From<AuditActionDto> for AuditAction {
@@ -257,6 +261,7 @@ impl From<AuditActionDto> for AuditAction {
             AuditActionDto::AccountErased => Self::AccountErased,
             AuditActionDto::BreachRecorded => Self::BreachRecorded,
             AuditActionDto::BreachNotified => Self::BreachNotified,
+            AuditActionDto::DpoRequestChanged => Self::DpoRequestChanged,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod breaches;
 pub mod coupons;
 pub mod customers;
+pub mod dpo;
 pub mod import;
 pub mod orders;
 pub mod products;

@@ -266,6 +266,7 @@ pub async fn list_addresses(
         )),
         IdempotencyErrors,
         BodyErrors,
+        crate::problem::RestrictedErrors,
         SignedInErrors,
     )
 )]
@@ -342,6 +343,7 @@ pub async fn get_address(
         (status = 200, description = "The address", body = Address),
         (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
+        crate::problem::RestrictedErrors,
         SignedInErrors,
     )
 )]
@@ -376,6 +378,7 @@ pub async fn replace_address(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No address of yours has this id", body = Problem, content_type = "application/problem+json"),
+        crate::problem::RestrictedErrors,
         SignedInErrors,
     )
 )]

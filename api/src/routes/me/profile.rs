@@ -187,6 +187,7 @@ where
     responses(
         (status = 200, description = "The updated profile", body = Profile),
         BodyErrors,
+        crate::problem::RestrictedErrors,
         SignedInErrors,
     )
 )]
@@ -316,6 +317,7 @@ pub struct ChangeEmailRequest {
         (status = 200, description = "The updated profile", body = Profile),
         (status = 409, description = "Another account uses this address (`/problems/email-taken`)", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
+        crate::problem::RestrictedErrors,
         SignedInErrors,
     )
 )]
