@@ -313,71 +313,59 @@ fn note(text: &str, field: &str) -> Result<String, ServiceError> {
     Ok(f.finish(|| t)?)
 }
 
-/// Extends the deadline by two months, once, with a reason (art. 12(3)).
-///
-/// # Errors
-/// Not found; already extended or answered (409); storage.
-pub async fn extend(
-    store: &dyn Store,
-    clock: &dyn Clock,
-    staff: &Principal,
-    id: Uuid,
-    reason: &str,
-) -> Result<DpoRequest, ServiceError> {
-    let reason = note(reason, "reason")?;
-    let now = clock.now();
-    let uow = store.begin().await?;
-    let mut r = found(uow.as_ref(), id).await?;
-    open(&r)?;
-    if r.extended {
-        return Err(ServiceError::Conflict(
-            "the deadline was extended already: two months at most".into(),
-        ));
-    }
-    r.extended = true;
-    r.due_at = r
-        .due_at
-        .checked_add_months(Months::new(2))
-        .unwrap_or(r.due_at);
-    if let Some(n) = r.notes.as_mut() {
-        n.extension_reason = Some(reason);
-    }
-    uow.dpo().update(&r, now).await?;
-    audit(
-        uow.as_ref(),
-        staff,
-        id,
-        "deadline extended by two months",
-        now,
-    )
-    .await?;
-    uow.commit().await?;
-    Ok(r)
+/// A step on an open request, with staff's note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Records how the person's identity was verified (needed before the
+    /// request is answered).
+    Verify,
+    /// Extends the deadline by two months, once, with the reason
+    /// (art. 12(3)).
+    Extend,
 }
 
-/// Records how the person's identity was verified (needed before the
-/// request is answered).
+/// Takes a step on an open request (admins), audited.
 ///
 /// # Errors
-/// Not found; answered (409); storage.
-pub async fn verify(
+/// Not found; answered, or extended already (409); a blank note (400);
+/// storage.
+pub async fn step(
     store: &dyn Store,
     clock: &dyn Clock,
     staff: &Principal,
     id: Uuid,
-    method: &str,
+    step: Step,
+    text: &str,
 ) -> Result<DpoRequest, ServiceError> {
-    let method = note(method, "method")?;
+    let text = note(text, "note")?;
     let now = clock.now();
     let uow = store.begin().await?;
     let mut r = found(uow.as_ref(), id).await?;
     open(&r)?;
-    r.verified_at = Some(now);
-    if let Some(n) = r.notes.as_mut() {
-        n.verification = Some(method);
-    }
+    let notes = r.notes.get_or_insert_with(DpoNotes::default);
+    let why = match step {
+        Step::Verify => {
+            r.verified_at = Some(now);
+            notes.verification = Some(text);
+            "identity verified"
+        }
+        Step::Extend => {
+            if r.extended {
+                return Err(ServiceError::Conflict(
+                    "the deadline was extended already: two months at most".into(),
+                ));
+            }
+            notes.extension_reason = Some(text);
+            r.extended = true;
+            r.due_at = r
+                .due_at
+                .checked_add_months(Months::new(2))
+                .unwrap_or(r.due_at);
+            "deadline extended by two months"
+        }
+    };
     uow.dpo().update(&r, now).await?;
-    audit(uow.as_ref(), staff, id, "identity verified", now).await?;
+    audit(uow.as_ref(), staff, id, why, now).await?;
     uow.commit().await?;
     Ok(r)
 }
@@ -410,7 +398,7 @@ pub async fn fulfil(
     id: Uuid,
     outcome: &str,
 ) -> Result<(DpoRequest, Fulfilment), ServiceError> {
-    let outcome = note(outcome, "outcome")?;
+    let outcome = note(outcome, "note")?;
     let now = clock.now();
     let uow = store.begin().await?;
     let mut r = found(uow.as_ref(), id).await?;

@@ -356,14 +356,26 @@ pub async fn admin_verify_dpo_request(
     path: web::Path<String>,
     body: Body<DpoNote>,
 ) -> Result<web::Json<DpoRequestDto>, ApiError> {
-    let id = request_id(&path)?;
+    noted(&state, &admin, &path, body, dpo::Step::Verify).await
+}
+
+/// A verification or an extension, with its note.
+async fn noted(
+    state: &SharedState,
+    admin: &Admin,
+    path: &str,
+    body: Body<DpoNote>,
+    step: dpo::Step,
+) -> Result<web::Json<DpoRequestDto>, ApiError> {
+    let id = request_id(path)?;
     let b = body.read().await?;
     validate(&b)?;
-    let r = dpo::verify(
+    let r = dpo::step(
         state.store.as_ref(),
         state.clock.as_ref(),
         &admin.0,
         id,
+        step,
         &b.note,
     )
     .await?;
@@ -393,18 +405,7 @@ pub async fn admin_extend_dpo_request(
     path: web::Path<String>,
     body: Body<DpoNote>,
 ) -> Result<web::Json<DpoRequestDto>, ApiError> {
-    let id = request_id(&path)?;
-    let b = body.read().await?;
-    validate(&b)?;
-    let r = dpo::extend(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &admin.0,
-        id,
-        &b.note,
-    )
-    .await?;
-    Ok(web::Json(DpoRequestDto::of(r, state.clock.now())))
+    noted(&state, &admin, &path, body, dpo::Step::Extend).await
 }
 
 /// What answering a request produced.
