@@ -130,6 +130,13 @@ async fn ret_5_a_cart_is_kept_29_days_and_gone_at_31() {
 async fn ret_3_ret_4_unpaid_orders_go_after_7_days_and_cancelled_ones_after_48_hours() {
     let app = with_admin().await;
     let unpaid = guest_buys(&app, "maison-impayee", "impaye@example.fr", &json!({})).await;
+    // A card payment that failed (as the provider's webhook leaves it).
+    let failed = guest_buys(&app, "maison-echouee", "echec@example.fr", &json!({})).await;
+    app.raw_sql(&format!(
+        "UPDATE orders SET status = 'failed' WHERE number = '{}'",
+        failed["number"].as_str().unwrap()
+    ))
+    .await;
     let cancelled = guest_buys(&app, "maison-annulee", "annule@example.fr", &json!({})).await;
     let res = app
         .client
@@ -158,10 +165,12 @@ async fn ret_3_ret_4_unpaid_orders_go_after_7_days_and_cancelled_ones_after_48_h
     app.clock.advance(Duration::days(6) - Duration::hours(49));
     run(&app).await;
     assert_eq!(read_order(&app, &unpaid).await, 200, "6 days: kept");
+    assert_eq!(read_order(&app, &failed).await, 200, "6 days: kept");
     app.clock.advance(Duration::days(2));
     let report = run(&app).await;
-    assert_eq!(count(&report, "unpaid_orders"), 1);
+    assert_eq!(count(&report, "unpaid_orders"), 2);
     assert_eq!(read_order(&app, &unpaid).await, 404, "8 days: gone");
+    assert_eq!(read_order(&app, &failed).await, 404, "8 days: gone");
     for table in [
         "orders",
         "order_events",
