@@ -61,7 +61,15 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             // sqlx logs every statement at INFO; statements may carry
             // ciphertext and ids, which are no business of the log.
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // In WAL mode, NORMAL syncs the log at checkpoints rather than at
+            // each commit: the database never corrupts, and a power cut can
+            // only lose the last commits (SQLite's advice for WAL). The
+            // embedded database trades that for write throughput;
+            // PostgreSQL keeps fsync at each commit.
+            .map_sqlx_sqlite_opts(|o| {
+                o.synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            });
         let conn = Database::connect(options).await.map_err(DbError::Connect)?;
         if sqlite {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON"] {

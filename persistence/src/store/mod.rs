@@ -34,7 +34,7 @@ mod shop;
 mod tokens;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use domain::StorageError;
@@ -81,13 +81,18 @@ pub(crate) fn corrupt(what: &str) -> StorageError {
 pub struct SqlStore {
     db: Db,
     keys: KeyStore,
+    /// SQLite has one writer at a time: units of work queue here, in
+    /// order, instead of polling the file lock with growing sleeps.
+    writers: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl SqlStore {
     /// The store on `db`, with data keys from `keys`.
     #[must_use]
     pub fn new(db: Db, keys: KeyStore) -> Self {
-        Self { db, keys }
+        let writers = (db.backend() == sea_orm::DbBackend::Sqlite)
+            .then(|| Arc::new(tokio::sync::Semaphore::new(1)));
+        Self { db, keys, writers }
     }
 
     /// The repositories on the pool (concrete type, for this crate's tools).
@@ -100,6 +105,15 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StorageError> {
+        let permit = match &self.writers {
+            Some(w) => Some(
+                Arc::clone(w)
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| StorageError::msg("the store is closing"))?,
+            ),
+            None => None,
+        };
         // IMMEDIATE takes SQLite's write lock at once: a unit of work that
         // reads and then writes cannot fail to upgrade its lock under
         // concurrency. PostgreSQL ignores it.
@@ -112,7 +126,9 @@ impl Store for SqlStore {
             })
             .await
             .map_err(err("failed to begin a unit of work"))?;
-        Ok(Box::new(SqlRepos::new(txn, self.keys.clone())))
+        let mut repos = SqlRepos::new(txn, self.keys.clone());
+        repos.permit = permit;
+        Ok(Box::new(repos))
     }
 
     fn reader(&self) -> Box<dyn Repos> {
@@ -125,6 +141,8 @@ pub(crate) struct SqlRepos<C> {
     conn: C,
     keys: KeyStore,
     cache: Mutex<HashMap<uuid::Uuid, Option<DataKey>>>,
+    /// A unit of work's turn as SQLite's writer, given back with it.
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl<C: Conn> SqlRepos<C> {
@@ -133,6 +151,7 @@ impl<C: Conn> SqlRepos<C> {
             conn,
             keys,
             cache: Mutex::new(HashMap::new()),
+            permit: None,
         }
     }
 
