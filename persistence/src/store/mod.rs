@@ -68,6 +68,16 @@ pub(crate) fn sql_for(backend: sea_orm::DbBackend, sql: &str) -> String {
     }
 }
 
+/// The values a statement names (`$1`..`$3`), in order: SQLite and
+/// PostgreSQL both refuse unused ones.
+pub(crate) fn values_used(sql: &str, values: Vec<sea_orm::Value>) -> Vec<sea_orm::Value> {
+    let highest = (1..=values.len())
+        .rev()
+        .find(|i| sql.contains(&format!("${i}")))
+        .unwrap_or(0);
+    values.into_iter().take(highest).collect()
+}
+
 pub(crate) fn err(context: &'static str) -> impl Fn(sea_orm::DbErr) -> StorageError {
     move |e| StorageError::new(context, e)
 }

@@ -13,7 +13,7 @@ use domain::retention::{Category, Limits, RetentionRepo};
 use sea_orm::{Statement, Value};
 use uuid::Uuid;
 
-use super::{Conn, SqlRepos, err, sql_for};
+use super::{Conn, SqlRepos, err, sql_for, values_used};
 
 /// Orders in these statuses, past the cutoff, by id.
 fn orders_in(statuses: &str) -> String {
@@ -373,16 +373,6 @@ impl<C: Conn> SqlRepos<C> {
             .map_err(err("failed to move the audit anchor"))?;
         Ok(n)
     }
-}
-
-/// The values a statement names (`$1`..`$3`), in order: SQLite and
-/// PostgreSQL both refuse unused ones.
-fn values_used(sql: &str, values: Vec<Value>) -> Vec<Value> {
-    let highest = (1..=values.len())
-        .rev()
-        .find(|i| sql.contains(&format!("${i}")))
-        .unwrap_or(0);
-    values.into_iter().take(highest).collect()
 }
 
 /// `$1` the cutoff, `$2` the batch size, `$3` now (security counters:

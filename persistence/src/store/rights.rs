@@ -14,7 +14,7 @@ use sea_orm::{FromQueryResult, JsonValue, Statement, Value};
 use serde_json::Map;
 use uuid::Uuid;
 
-use super::{Conn, SqlRepos, err, sql_for};
+use super::{Conn, SqlRepos, err, sql_for, values_used};
 use crate::sealed::{PERSONAL_TABLES, PersonalTable, SEALED, SealedColumn};
 use crate::vault::DataKey;
 
@@ -124,7 +124,7 @@ impl<C: Conn> SqlRepos<C> {
     ) -> Result<Vec<JsonValue>, StorageError> {
         let backend = self.conn().get_database_backend();
         let sql = format!("SELECT * FROM {} WHERE {condition}", t.name);
-        let mut values: Vec<Value> = if t.name == "audit_log" {
+        let values: Vec<Value> = if t.name == "audit_log" {
             vec![
                 format!("customer:{customer}").into(),
                 customer.to_string().into(),
@@ -132,10 +132,7 @@ impl<C: Conn> SqlRepos<C> {
         } else {
             vec![customer.as_uuid().into(), guest.into()]
         };
-        // Both databases refuse a parameter the statement does not name.
-        if !sql.contains("$2") {
-            values.truncate(1);
-        }
+        let values = values_used(&sql, values);
         let rows = self
             .conn()
             .query_all_raw(Statement::from_sql_and_values(

@@ -476,15 +476,7 @@ pub async fn admin_fulfil_dpo_request(
     )
     .await?;
     let (export, receipt) = match done {
-        Fulfilment::Export(e) => (
-            Some(DataExport {
-                format: "boutique-export/1".to_owned(),
-                generated_at: e.generated_at,
-                customer_id: e.customer.as_uuid(),
-                tables: e.tables,
-            }),
-            None,
-        ),
+        Fulfilment::Export(e) => (Some(DataExport::from(e)), None),
         Fulfilment::Erased(receipt) => (None, Some(ErasureReceipt::from(receipt))),
         Fulfilment::Done => (None, None),
     };

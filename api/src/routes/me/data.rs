@@ -120,21 +120,27 @@ pub async fn export_my_data(state: SharedState, auth: Auth) -> Result<HttpRespon
 /// An export as the attachment both rights give.
 #[must_use]
 pub fn export_response(e: domain::rights::DataExport) -> HttpResponse {
-    let body = DataExport {
-        format: "boutique-export/1".to_owned(),
-        generated_at: e.generated_at,
-        customer_id: e.customer.as_uuid(),
-        tables: e.tables,
-    };
+    let generated_at = e.generated_at;
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!(
                 "attachment; filename=\"boutique-export-{}.json\"",
-                e.generated_at.format("%Y-%m-%d")
+                generated_at.format("%Y-%m-%d")
             ),
         ))
-        .json(body)
+        .json(DataExport::from(e))
+}
+
+impl From<domain::rights::DataExport> for DataExport {
+    fn from(e: domain::rights::DataExport) -> Self {
+        Self {
+            format: "boutique-export/1".to_owned(),
+            generated_at: e.generated_at,
+            customer_id: e.customer.as_uuid(),
+            tables: e.tables,
+        }
+    }
 }
 
 /// The password confirming an erasure (the body of `DELETE /v1/me`).
