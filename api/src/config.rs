@@ -197,6 +197,15 @@ pub struct Config {
     #[arg(long, env = "BOUTIQUE_OUTBOX_INTERVAL_SECS", default_value_t = 2)]
     pub outbox_interval_secs: u64,
 
+    /// Requests an API key may make per minute unless its own
+    /// `rate_per_minute` says otherwise.
+    #[arg(long, env = "BOUTIQUE_API_KEY_RATE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub api_key_rate: u32,
+
+    /// Webhook deliveries in flight at once.
+    #[arg(long, env = "BOUTIQUE_WEBHOOK_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub webhook_concurrency: u32,
+
     /// Retention periods changed from the privacy policy's defaults, as
     /// `category=period` pairs separated by commas (`carts=15d,closed_orders=2y`;
     /// units `h`, `d`, `mo`, `y`; `inactivity_warning` is the warning's
@@ -373,6 +382,8 @@ impl std::fmt::Debug for Config {
             reset_link_minutes,
             hash_concurrency,
             outbox_interval_secs,
+            api_key_rate,
+            webhook_concurrency,
             retention,
             retention_interval_secs,
             retention_batch,
@@ -423,6 +434,8 @@ impl std::fmt::Debug for Config {
             .field("reset_link_minutes", reset_link_minutes)
             .field("hash_concurrency", hash_concurrency)
             .field("outbox_interval_secs", outbox_interval_secs)
+            .field("api_key_rate", api_key_rate)
+            .field("webhook_concurrency", webhook_concurrency)
             .field("retention", retention)
             .field("retention_interval_secs", retention_interval_secs)
             .field("retention_batch", retention_batch)
@@ -527,6 +540,8 @@ impl Config {
             reset_link_minutes: 60,
             hash_concurrency: Some(2),
             outbox_interval_secs: 1,
+            api_key_rate: 600,
+            webhook_concurrency: 16,
             retention: String::new(),
             retention_interval_secs: 3600,
             retention_batch: 500,

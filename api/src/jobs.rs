@@ -30,6 +30,7 @@ pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
         },
     })];
     jobs.push(Arc::new(crate::idempotency::PurgeJob::new(state)));
+    jobs.push(Arc::new(webhook_job(state)));
     jobs.push(Arc::new(NewsletterJob {
         store: Arc::clone(&state.store),
         index: Arc::clone(&state.index),
@@ -442,4 +443,23 @@ pub async fn deliver_outbox(state: &AppState) -> Result<usize, JobError> {
         n += job.run_once().await?;
     }
     Ok(n)
+}
+
+fn webhook_job(state: &AppState) -> crate::webhooks::WebhookJob {
+    crate::webhooks::WebhookJob {
+        store: Arc::clone(&state.store),
+        index: Arc::clone(&state.index) as Arc<dyn domain::identity::BlindIndex>,
+        clock: Arc::clone(&state.clock),
+        sender: Arc::clone(&state.webhooks),
+        interval: Duration::from_secs(state.config.outbox_interval_secs.max(1)),
+        concurrency: state.config.webhook_concurrency as usize,
+    }
+}
+
+/// Sends the due webhook deliveries once, as the job would (tests, tools).
+///
+/// # Errors
+/// Storage failure.
+pub async fn deliver_webhooks(state: &AppState) -> Result<usize, JobError> {
+    webhook_job(state).run_once().await
 }

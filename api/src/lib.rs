@@ -24,6 +24,7 @@ pub mod state;
 pub mod stripe;
 pub mod telemetry;
 pub mod views;
+pub mod webhooks;
 
 pub use app::{Application, open_database};
 pub use config::Config;

@@ -396,6 +396,18 @@ pub fn render(
                 "Hello{name},\n\n{body}\n\n--\nBoutique, answering your complaint about order {number}. You can reply from your order's page.\n"
             ),
         ),
+        (Mail::WebhookEndpointDisabled { endpoint, url, reason }, true) => (
+            "Un point d'accès webhook a été désactivé".to_owned(),
+            format!(
+                "Bonjour{name},\n\nLe point d'accès webhook {endpoint} ({url}) a été désactivé : {reason}.\n\nLes événements suivants l'attendent. Corrigez le récepteur puis réactivez-le (PUT /v1/admin/webhooks/{endpoint}) ; les livraisons échouées peuvent être rejouées depuis son journal.\n"
+            ),
+        ),
+        (Mail::WebhookEndpointDisabled { endpoint, url, reason }, false) => (
+            "A webhook endpoint was disabled".to_owned(),
+            format!(
+                "Hello{name},\n\nThe webhook endpoint {endpoint} ({url}) was disabled: {reason}.\n\nLater events wait for it. Fix the receiver, then enable it again (PUT /v1/admin/webhooks/{endpoint}); failed deliveries can be replayed from its log.\n"
+            ),
+        ),
         (Mail::NewsletterConfirmation { link }, true) => (
             "Confirmez votre inscription à la lettre de Boutique".to_owned(),
             format!(
@@ -710,6 +722,11 @@ mod tests {
                 order: domain::ids::OrderId::new(),
                 number: "BQ-1A2B3C-4D5E6F".into(),
                 body: "Nous vous remboursons.".into(),
+            },
+            Mail::WebhookEndpointDisabled {
+                endpoint: "01a21fb2-3c4d-7e5f-8a6b-7c8d9e0f1a2b".into(),
+                url: "https://print.example/hooks".into(),
+                reason: "8 attempts over about a day failed".into(),
             },
         ];
         for mail in mails {

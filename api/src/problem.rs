@@ -183,6 +183,9 @@ pub struct Problem {
 ///   credentials, within an hour.
 /// - `rate_limited`: this source address sent too many requests of this
 ///   kind: 20 registrations, or 20 password reset requests, an hour.
+/// - `key_rate_limited`: this API key made more requests this minute than
+///   its `rate_per_minute` allows; `retry_after` is the start of the next
+///   minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = LimitReason)]
@@ -198,6 +201,8 @@ pub enum LimitReasonDto {
     /// This address sent too many requests of this kind (20 registrations or
     /// 20 reset requests an hour).
     RateLimited,
+    /// This API key made more requests this minute than it may.
+    KeyRateLimited,
 }
 
 impl LimitReasonDto {
@@ -206,6 +211,8 @@ impl LimitReasonDto {
         match self {
             Self::AccountLocked => (5, 60),
             Self::SourceBanned | Self::RateLimited => (20, 3600),
+            // Each key has its own quota: the header names the window only.
+            Self::KeyRateLimited => (0, 60),
         }
     }
 
@@ -214,6 +221,7 @@ impl LimitReasonDto {
             Self::AccountLocked => "account",
             Self::SourceBanned => "source",
             Self::RateLimited => "requests",
+            Self::KeyRateLimited => "key",
         }
     }
 }
@@ -1186,6 +1194,9 @@ impl ApiError {
                 LimitReasonDto::RateLimited => format!(
                     "Too many requests of this kind from this address; retry in {retry_after} seconds."
                 ),
+                LimitReasonDto::KeyRateLimited => format!(
+                    "This API key made more requests this minute than it may; retry in {retry_after} seconds."
+                ),
             },
             Self::MethodNotAllowed(allow) => format!("Allowed methods: {}.", allow.join(", ")),
             Self::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
@@ -1367,10 +1378,12 @@ impl ResponseError for ApiError {
                 res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
                 // IETF httpapi RateLimit header fields (structured fields).
                 let (quota, window) = reason.policy();
-                res.insert_header((
-                    "ratelimit-policy",
-                    format!("\"{}\";q={quota};w={window}", reason.name()),
-                ));
+                if quota > 0 {
+                    res.insert_header((
+                        "ratelimit-policy",
+                        format!("\"{}\";q={quota};w={window}", reason.name()),
+                    ));
+                }
                 res.insert_header((
                     "ratelimit",
                     format!("\"{}\";r=0;t={retry_after}", reason.name()),

@@ -77,6 +77,10 @@ pub struct AppState {
     /// Held while this instance runs retention: the lease keeps other
     /// instances out, this keeps a second run of this one out.
     pub retention_running: Arc<tokio::sync::Mutex<()>>,
+    /// Requests per API key per minute.
+    pub key_limiter: crate::auth::keys::KeyLimiter,
+    /// Posts webhook deliveries.
+    pub webhooks: Arc<crate::webhooks::Sender>,
 }
 
 /// The seller from `BOUTIQUE_SELLER_FILE`; without one, a placeholder in
@@ -180,6 +184,10 @@ impl AppState {
                 link_ttl: chrono::Duration::hours(i64::from(config.download_link_hours)),
             },
             retention_running: Arc::default(),
+            key_limiter: crate::auth::keys::KeyLimiter::default(),
+            webhooks: Arc::new(crate::webhooks::Sender::new(
+                config.environment == crate::config::Environment::Production,
+            )?),
             retention: domain::retention::Policies::with_overrides(&config.retention)
                 .map_err(|e| anyhow::anyhow!("BOUTIQUE_RETENTION: {e}"))?,
             catalogue,

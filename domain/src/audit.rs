@@ -86,6 +86,11 @@ pub enum AuditAction {
     /// A request received by the DPO was recorded, verified, extended,
     /// answered or lifted.
     DpoRequestChanged,
+    /// An admin created, rotated or revoked an API key.
+    ApiKeyChanged,
+    /// A webhook endpoint was registered, changed, deleted, disabled after
+    /// repeated failure, or a delivery replayed.
+    WebhookEndpointChanged,
 }
 
 impl AuditAction {
@@ -127,6 +132,8 @@ impl AuditAction {
         Self::BreachRecorded,
         Self::BreachNotified,
         Self::DpoRequestChanged,
+        Self::ApiKeyChanged,
+        Self::WebhookEndpointChanged,
     ];
 
     /// The stable wire name.
@@ -169,6 +176,8 @@ impl AuditAction {
             Self::BreachRecorded => "breach_recorded",
             Self::BreachNotified => "breach_notified",
             Self::DpoRequestChanged => "dpo_request_changed",
+            Self::ApiKeyChanged => "api_key_changed",
+            Self::WebhookEndpointChanged => "webhook_endpoint_changed",
         }
     }
 
@@ -188,6 +197,8 @@ pub enum Actor {
     Anonymous,
     /// The system itself (jobs, the command line).
     System,
+    /// A third-party integration's API key (`key:<id>`).
+    ApiKey(crate::ids::ApiKeyId),
 }
 
 impl fmt::Display for Actor {
@@ -196,6 +207,7 @@ impl fmt::Display for Actor {
             Self::Account(id) => id.fmt(f),
             Self::Anonymous => f.write_str("anonymous"),
             Self::System => f.write_str("system"),
+            Self::ApiKey(id) => write!(f, "key:{id}"),
         }
     }
 }
@@ -240,6 +252,10 @@ pub enum AuditTarget {
     Review(crate::ids::ReviewId),
     /// A complaint or refund request on an order.
     Complaint(crate::ids::ComplaintId),
+    /// An API key.
+    ApiKey(crate::ids::ApiKeyId),
+    /// A webhook endpoint.
+    WebhookEndpoint(crate::ids::WebhookEndpointId),
 }
 
 impl fmt::Display for AuditTarget {
@@ -263,6 +279,8 @@ impl fmt::Display for AuditTarget {
             Self::DpoRequest(id) => write!(f, "dpo_request:{id}"),
             Self::Review(id) => write!(f, "review:{id}"),
             Self::Complaint(id) => write!(f, "complaint:{id}"),
+            Self::ApiKey(id) => write!(f, "api_key:{id}"),
+            Self::WebhookEndpoint(id) => write!(f, "webhook_endpoint:{id}"),
         }
     }
 }

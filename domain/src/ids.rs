@@ -150,3 +150,18 @@ typed_id!(
     /// Identifies a complaint or refund request on an order.
     ComplaintId
 );
+
+typed_id!(
+    /// Identifies an API key of a third-party integration.
+    ApiKeyId
+);
+
+typed_id!(
+    /// Identifies an outgoing webhook endpoint.
+    WebhookEndpointId
+);
+
+typed_id!(
+    /// Identifies one delivery of an event to a webhook endpoint.
+    WebhookDeliveryId
+);

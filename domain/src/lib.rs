@@ -15,6 +15,7 @@ pub mod error;
 pub mod idempotency;
 pub mod identity;
 pub mod ids;
+pub mod integration;
 pub mod jobs;
 pub mod legal;
 pub mod mail;

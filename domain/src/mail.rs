@@ -139,6 +139,16 @@ pub enum Mail {
         /// The answer.
         body: String,
     },
+    /// To admins: a webhook endpoint failed every attempt of a delivery
+    /// and was disabled.
+    WebhookEndpointDisabled {
+        /// The endpoint's id.
+        endpoint: String,
+        /// Its URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Mail {
@@ -167,6 +177,7 @@ impl Mail {
             Self::OrderStatusChanged { .. } => "order_status_changed",
             Self::OrderRefunded { .. } => "order_refunded",
             Self::ComplaintAnswered { .. } => "complaint_answered",
+            Self::WebhookEndpointDisabled { .. } => "webhook_endpoint_disabled",
         }
     }
 

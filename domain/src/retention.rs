@@ -157,12 +157,16 @@ pub enum Category {
     DpoRequests,
     /// Guests of whom no data remains: their subject and data key.
     IdleGuests,
+    /// Webhook deliveries delivered or failed.
+    WebhookDeliveries,
+    /// Revoked or expired API keys.
+    EndedApiKeys,
 }
 
 impl Category {
     /// Every category, in the order a run takes them (what holds other
     /// data first, so what it frees is purged in the same run).
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 27] = [
         Self::InactiveAccounts,
         Self::Carts,
         Self::UnpaidOrders,
@@ -188,6 +192,8 @@ impl Category {
         Self::PrivacyRequests,
         Self::DpoRequests,
         Self::IdleGuests,
+        Self::WebhookDeliveries,
+        Self::EndedApiKeys,
     ];
 
     /// The stable name.
@@ -219,6 +225,8 @@ impl Category {
             Self::PrivacyRequests => "privacy_requests",
             Self::DpoRequests => "dpo_requests",
             Self::IdleGuests => "idle_guests",
+            Self::WebhookDeliveries => "webhook_deliveries",
+            Self::EndedApiKeys => "ended_api_keys",
         }
     }
 
@@ -391,6 +399,18 @@ impl Category {
                 "RET-6",
                 "guests (people without an account) of whom nothing else remains, after their last action; their data key is destroyed",
                 &["guest_subjects", "consent_state"],
+            ),
+            Self::WebhookDeliveries => (
+                Days(30),
+                "RET-6",
+                "webhook deliveries (ids and facts, never buyers' details), after they were delivered or failed",
+                &["webhook_deliveries"],
+            ),
+            Self::EndedApiKeys => (
+                Months(12),
+                "RET-6",
+                "API keys (name, purpose, scopes; only a keyed hash of the secret), after their revocation or expiry",
+                &["api_keys"],
             ),
         };
         Rule {

@@ -459,6 +459,20 @@ pub async fn moderate(
             .adjust_rating(head.product_id, count, sum)
             .await?;
     }
+    if to == ReviewStatus::Approved {
+        crate::integration::emit(
+            uow.as_ref(),
+            crate::integration::EventType::ReviewApproved,
+            serde_json::json!({
+                "review_id": id.to_string(),
+                "product_id": head.product_id.to_string(),
+                "rating": head.rating,
+            }),
+            None,
+            now,
+        )
+        .await?;
+    }
     crate::audit::record(
         uow.as_ref(),
         staff.by(),

@@ -86,6 +86,10 @@ pub trait Repos: Send + Sync {
     fn privacy_requests(&self) -> &dyn crate::rights::requests::PrivacyRequestRepo;
     /// Requests received by the DPO, and restrictions (DSR-3).
     fn dpo(&self) -> &dyn crate::rights::dpo::DpoRepo;
+    /// API keys of integrations.
+    fn api_keys(&self) -> &dyn crate::integration::ApiKeyRepo;
+    /// Webhook endpoints and their deliveries.
+    fn webhooks(&self) -> &dyn crate::integration::WebhookRepo;
 }
 
 /// One transaction: everything written through its repositories lands on

@@ -23,6 +23,7 @@ mod m20261215_000001_retention;
 mod m20261216_000001_breaches;
 mod m20261217_000001_privacy_requests;
 mod m20261218_000001_dpo_requests;
+mod m20261219_000001_integrations;
 
 pub use m20261129_000001_consent::document_hash;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000001_breaches::Migration),
             Box::new(m20261217_000001_privacy_requests::Migration),
             Box::new(m20261218_000001_dpo_requests::Migration),
+            Box::new(m20261219_000001_integrations::Migration),
         ]
     }
 }

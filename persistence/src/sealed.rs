@@ -718,6 +718,12 @@ pub const IMPERSONAL_TABLES: &[&str] = &[
     "product_ratings",
     "format_files",
     "coupons",
+    // Keyed hashes of secrets, names and scopes of integrations.
+    "api_keys",
+    // URLs and event types of integrations.
+    "webhook_endpoints",
+    // Ids and facts only: buyers' details are read at sending, never stored.
+    "webhook_deliveries",
 ];
 
 /// The registered column, if `table.column` is sealed.

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod jwt;
+pub mod keys;
 pub mod password;
 pub mod random;
 
@@ -35,6 +36,7 @@ fn state(req: &HttpRequest) -> Result<SharedState, ApiError> {
 }
 
 async fn authenticate(req: HttpRequest) -> Result<Principal, ApiError> {
+    keys::refuse_key(&req).await?;
     let state = state(&req)?;
     let origin = state.origin(&req);
     Ok(domain::identity::authenticate(

@@ -69,10 +69,29 @@ impl<S: CatalogueStore> Catalogue<S> {
         write: Write<'_>,
     ) -> Result<(), PlanWriteError> {
         let uow = self.writes.begin().await?;
-        match write {
-            Write::Insert(p) => uow.plans().insert(p).await?,
-            Write::Update(p) => uow.plans().update(p).await?,
-            Write::Nothing => {}
+        let published = match write {
+            Write::Insert(p) => {
+                uow.plans().insert(p).await?;
+                p.published.then_some(p)
+            }
+            Write::Update(p) => {
+                uow.plans().update(p).await?;
+                (what == "published").then_some(p)
+            }
+            Write::Nothing => None,
+        };
+        if let Some(p) = published {
+            crate::integration::emit(
+                uow.as_ref(),
+                crate::integration::EventType::ProductPublished,
+                serde_json::json!({
+                    "product_id": p.id.to_string(),
+                    "slug": p.slug.as_str(),
+                }),
+                None,
+                self.clock.now(),
+            )
+            .await?;
         }
         uow.audit()
             .append(

@@ -773,6 +773,14 @@ async fn try_checkout(
         return Ok(None);
     }
     uow.orders().insert(&new).await?;
+    crate::integration::emit(
+        uow.as_ref(),
+        crate::integration::EventType::OrderCreated,
+        crate::integration::webhooks::order_data(&new.summary),
+        Some(id),
+        now,
+    )
+    .await?;
     if let Some((c, _)) = &coupon
         && !uow.coupons().record_use(c.id, id, &email_bidx, now).await?
     {
@@ -951,6 +959,16 @@ async fn move_order(
         return Err(ServiceError::Conflict(
             "the order changed meanwhile; read it again".into(),
         ));
+    }
+    if from != to {
+        let mut after = order.summary.clone();
+        after.status = to;
+        let newly_paid = to.is_paid() && after.paid_at.is_none();
+        if newly_paid {
+            after.paid_at = Some(now);
+        }
+        crate::integration::webhooks::emit_status_change(repos, from, &after, newly_paid, now)
+            .await?;
     }
     if let (Some(buyer), true) = (&order.buyer, from != to) {
         let email = Email::parse(&buyer.email)

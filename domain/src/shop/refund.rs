@@ -384,7 +384,22 @@ async fn complete_in(
                 "the order changed meanwhile; read it again".into(),
             ));
         }
+        let mut after = s.clone();
+        after.status = to;
+        crate::integration::webhooks::emit_status_change(repos, from, &after, false, now).await?;
     }
+    let mut refunded_data = crate::integration::webhooks::order_data(s);
+    refunded_data["refund_id"] = serde_json::json!(record.id.to_string());
+    refunded_data["refund_amount"] = serde_json::json!(record.amount);
+    refunded_data["credit_note"] = serde_json::json!(note.number);
+    crate::integration::emit(
+        repos,
+        crate::integration::EventType::OrderRefunded,
+        refunded_data,
+        Some(s.id),
+        now,
+    )
+    .await?;
     if let Some(buyer) = &order.buyer {
         let email = Email::parse(&buyer.email)
             .map_err(|_| StorageError::msg("corrupt stored data: order e-mail"))?;

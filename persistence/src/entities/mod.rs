@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table. They mirror the migrations and
 //! never leave this crate: repositories convert rows to domain types.
 
+pub mod api_key;
 pub mod article;
 pub mod article_comment;
 pub mod audit_entry;
@@ -51,3 +52,5 @@ pub mod review;
 pub mod security_counter;
 pub mod session;
 pub mod subject_key;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -16,6 +16,7 @@ mod coupons;
 mod downloads;
 mod dpo;
 mod idempotency;
+mod integrations;
 mod invoices;
 mod keys;
 mod legal;
@@ -333,6 +334,12 @@ impl<C: Conn> Repos for SqlRepos<C> {
         self
     }
     fn dpo(&self) -> &dyn domain::rights::dpo::DpoRepo {
+        self
+    }
+    fn api_keys(&self) -> &dyn domain::integration::ApiKeyRepo {
+        self
+    }
+    fn webhooks(&self) -> &dyn domain::integration::WebhookRepo {
         self
     }
 }

@@ -203,6 +203,16 @@ fn plan(c: Category) -> (Vec<String>, String) {
         // Subjects: their keys are destroyed one by one (see `purge`).
         Category::InactiveAccounts => (INACTIVE.to_owned(), Vec::new()),
         Category::IdleGuests => (IDLE_GUESTS.to_owned(), Vec::new()),
+        Category::WebhookDeliveries => one(
+            "webhook_deliveries",
+            "id",
+            "SELECT id FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND created_at < $1 ORDER BY id LIMIT $2",
+        ),
+        Category::EndedApiKeys => one(
+            "api_keys",
+            "id",
+            "SELECT id FROM api_keys WHERE revoked_at < $1 OR expires_at < $1 ORDER BY id LIMIT $2",
+        ),
         // A prefix of the chain, with its anchor (see `purge`).
         Category::AuditLog => (
             "SELECT seq FROM audit_log WHERE at < $1 ORDER BY seq LIMIT $2".to_owned(),
@@ -324,6 +334,31 @@ impl<C: Conn> SqlRepos<C> {
             )
             .await?,
         );
+        // Integrations hear of it in the same unit of work (customer.erased):
+        // every erasure, asked for or by retention, comes through here.
+        let mut orders = Vec::new();
+        for s in &subjects {
+            orders.extend(
+                self.ids(
+                    "SELECT id FROM orders WHERE subject_id = $1 OR customer_id = $1",
+                    vec![(*s).into()],
+                )
+                .await?,
+            );
+        }
+        orders.sort_unstable();
+        orders.dedup();
+        domain::integration::emit(
+            self,
+            domain::integration::EventType::CustomerErased,
+            serde_json::json!({
+                "customer_id": account.to_string(),
+                "order_ids": orders.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            }),
+            None,
+            now,
+        )
+        .await?;
         for s in &subjects {
             self.keystore().destroy(*s, now).await?;
         }
