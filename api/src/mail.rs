@@ -396,13 +396,27 @@ pub fn render(
                 "Hello{name},\n\n{body}\n\n--\nBoutique, answering your complaint about order {number}. You can reply from your order's page.\n"
             ),
         ),
-        (Mail::WebhookEndpointDisabled { endpoint, url, reason }, true) => (
+        (
+            Mail::WebhookEndpointDisabled {
+                endpoint,
+                url,
+                reason,
+            },
+            true,
+        ) => (
             "Un point d'accès webhook a été désactivé".to_owned(),
             format!(
                 "Bonjour{name},\n\nLe point d'accès webhook {endpoint} ({url}) a été désactivé : {reason}.\n\nLes événements suivants l'attendent. Corrigez le récepteur puis réactivez-le (PUT /v1/admin/webhooks/{endpoint}) ; les livraisons échouées peuvent être rejouées depuis son journal.\n"
             ),
         ),
-        (Mail::WebhookEndpointDisabled { endpoint, url, reason }, false) => (
+        (
+            Mail::WebhookEndpointDisabled {
+                endpoint,
+                url,
+                reason,
+            },
+            false,
+        ) => (
             "A webhook endpoint was disabled".to_owned(),
             format!(
                 "Hello{name},\n\nThe webhook endpoint {endpoint} ({url}) was disabled: {reason}.\n\nLater events wait for it. Fix the receiver, then enable it again (PUT /v1/admin/webhooks/{endpoint}); failed deliveries can be replayed from its log.\n"

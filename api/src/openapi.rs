@@ -32,6 +32,7 @@ an ISO 4217 currency. Ids are UUID v7; times are RFC 3339 UTC.",
         (name = "newsletter", description = "Double opt-in subscription and one-click unsubscribe (RFC 8058)"),
         (name = "contact", description = "The contact form"),
         (name = "articles", description = "The shop's blog: articles and their moderated comments"),
+        (name = "integrations", description = "Third-party systems: API keys (send `Authorization: Bearer bq_live_...`; each operation lists the scope it needs under `api_key`) and outgoing webhooks signed as Standard Webhooks specifies (`webhook-id`, `webhook-timestamp`, `webhook-signature`)"),
         (name = "meta", description = "Health checks and this API description"),
     ),
     servers((url = "/", description = "This server")),
@@ -67,6 +68,18 @@ explanation (`GET /problems/{{slug}}`):\n\n{}",
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("bq_live_...")
+                    .description(Some(
+                        "An API key of a third-party system, made by an admin (`POST /v1/admin/api-keys`), sent as `Authorization: Bearer bq_live_...`. Each operation open to keys names the scope it needs (`catalogue:read`, `catalogue:write`, `orders:read`, `orders:write`, `customers:read`, `webhooks:manage`); other operations answer a key 403. Reads of personal data are audited under the key's name; each key has a rate per minute (429 with `Retry-After` beyond it).",
+                    ))
                     .build(),
             ),
         );

@@ -73,7 +73,10 @@ pub async fn check_url(raw: &str, production: bool) -> Result<String, FieldError
     };
     if production {
         let port = url.port_or_known_default().unwrap_or(443);
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) => tokio::net::lookup_host((host.as_str(), port))
@@ -102,9 +105,8 @@ impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if addrs.iter().any(|a| forbidden_ip(a.ip())) {
                 return Err("the host resolves to a forbidden address".into());
             }
@@ -329,9 +331,7 @@ mod tests {
     /// The Standard Webhooks specification's own example.
     #[test]
     fn signatures_match_the_specification_example() {
-        let key = STANDARD
-            .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-            .unwrap();
+        let key = STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         let body = r#"{"test": 2432232314}"#;
         assert_eq!(
             sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body),
@@ -353,7 +353,11 @@ mod tests {
             assert!(check_url(inside, true).await.is_err(), "{inside}");
         }
         assert!(check_url("ftp://example.com/", false).await.is_err());
-        assert!(check_url("https://user:pw@example.com/", false).await.is_err());
+        assert!(
+            check_url("https://user:pw@example.com/", false)
+                .await
+                .is_err()
+        );
         assert!(check_url("not a url", false).await.is_err());
     }
 }

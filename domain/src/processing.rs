@@ -17,6 +17,78 @@ pub struct Setup<'a> {
     pub stripe: bool,
     /// A country database locates checkouts.
     pub geoip: bool,
+    /// Third-party systems that receive personal data: API keys with a
+    /// personal scope, webhook endpoints opted in to buyers' details.
+    pub integrations: &'a [Integration],
+}
+
+/// A third-party system that receives personal data (GDPR art. 30(1)(d)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    /// How it is named (an API key's name, a webhook's description or URL).
+    pub name: String,
+    /// How it receives data (`API key: orders:read customers:read`,
+    /// `webhook: order.paid`).
+    pub channel: String,
+    /// Its stated purpose.
+    pub purpose: String,
+    /// Whether it reaches customers' accounts (else orders only).
+    pub customers: bool,
+}
+
+impl Integration {
+    /// The integrations among `keys` (live ones with a personal scope) and
+    /// `endpoints` (with a stated purpose).
+    #[must_use]
+    pub fn of(
+        keys: &[crate::integration::ApiKey],
+        endpoints: &[crate::integration::Endpoint],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<Self> {
+        use crate::integration::{KeyStatus, Scope};
+        let mut out: Vec<Self> = keys
+            .iter()
+            .filter(|k| k.personal() && k.status(now) == KeyStatus::Active)
+            .map(|k| Self {
+                name: k.name.clone(),
+                channel: format!(
+                    "API key: {}",
+                    k.scopes
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                purpose: k.purpose.clone().unwrap_or_default(),
+                customers: k.scopes.contains(&Scope::CustomersRead),
+            })
+            .collect();
+        out.extend(endpoints.iter().filter_map(|e| {
+            let purpose = e.personal_purpose.clone()?;
+            Some(Self {
+                name: if e.description.is_empty() {
+                    e.url.clone()
+                } else {
+                    e.description.clone()
+                },
+                channel: format!(
+                    "webhook: {}",
+                    e.events
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                purpose,
+                customers: false,
+            })
+        }));
+        out
+    }
+
+    fn recipient(&self) -> String {
+        format!("{} ({}), for: {}", self.name, self.channel, self.purpose)
+    }
 }
 
 /// One processing activity.
@@ -69,6 +141,15 @@ pub fn register(setup: &Setup<'_>) -> Register {
     if setup.stripe {
         order_recipients.push("Stripe (card payments, as processor)".to_owned());
     }
+    order_recipients.extend(setup.integrations.iter().map(Integration::recipient));
+    let mut account_recipients = strings(&staff);
+    account_recipients.extend(
+        setup
+            .integrations
+            .iter()
+            .filter(|i| i.customers)
+            .map(Integration::recipient),
+    );
     let mut order_data = strings(&[
         "identity (name)",
         "contact (e-mail, phone)",
@@ -92,7 +173,7 @@ pub fn register(setup: &Setup<'_>) -> Register {
                 "sessions (IP address, browser)",
             ]),
             people: strings(&["customers"]),
-            recipients: strings(&staff),
+            recipients: account_recipients,
             retention: keep(&[
                 Category::InactiveAccounts,
                 Category::Sessions,
@@ -243,6 +324,7 @@ mod tests {
             purposes: &[],
             stripe: false,
             geoip: false,
+            integrations: &[],
         });
         let orders = plain
             .activities
@@ -256,6 +338,12 @@ mod tests {
             purposes: &[],
             stripe: true,
             geoip: true,
+            integrations: &[Integration {
+                name: "Print shop".into(),
+                channel: "API key: orders:read".into(),
+                purpose: "prints the printed sets".into(),
+                customers: false,
+            }],
         });
         let orders = with_stripe
             .activities
@@ -264,5 +352,12 @@ mod tests {
             .unwrap();
         assert!(orders.recipients.iter().any(|r| r.contains("Stripe")));
         assert!(orders.data.iter().any(|d| d.contains("country")));
+        assert!(
+            orders
+                .recipients
+                .iter()
+                .any(|r| r.contains("Print shop") && r.contains("prints the printed sets")),
+            "an integration with personal data is a recipient"
+        );
     }
 }

@@ -2545,6 +2545,116 @@ impl crate::retention::RetentionRepo for Elsewhere {
     }
 }
 
+#[async_trait]
+#[allow(unused_variables)]
+impl crate::integration::ApiKeyRepo for Elsewhere {
+    async fn insert(
+        &self,
+        key: &crate::integration::ApiKey,
+        hash: &[u8],
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn list(&self) -> Result<Vec<crate::integration::ApiKey>, StorageError> {
+        elsewhere()
+    }
+    async fn get(
+        &self,
+        id: crate::ids::ApiKeyId,
+    ) -> Result<Option<crate::integration::ApiKey>, StorageError> {
+        elsewhere()
+    }
+    async fn find(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<(crate::integration::ApiKey, bool)>, StorageError> {
+        elsewhere()
+    }
+    async fn rotate(
+        &self,
+        key: &crate::integration::ApiKey,
+        hash: &[u8],
+        previous_until: Option<DateTime<Utc>>,
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn revoke(
+        &self,
+        id: crate::ids::ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn touch(&self, id: crate::ids::ApiKeyId, at: DateTime<Utc>) -> Result<(), StorageError> {
+        elsewhere()
+    }
+}
+
+#[async_trait]
+#[allow(unused_variables)]
+impl crate::integration::WebhookRepo for Elsewhere {
+    async fn insert_endpoint(&self, e: &crate::integration::Endpoint) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn update_endpoint(&self, e: &crate::integration::Endpoint) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn delete_endpoint(
+        &self,
+        id: crate::ids::WebhookEndpointId,
+    ) -> Result<bool, StorageError> {
+        elsewhere()
+    }
+    async fn endpoint(
+        &self,
+        id: crate::ids::WebhookEndpointId,
+    ) -> Result<Option<crate::integration::Endpoint>, StorageError> {
+        elsewhere()
+    }
+    async fn endpoints(&self) -> Result<Vec<crate::integration::Endpoint>, StorageError> {
+        elsewhere()
+    }
+    // The in-memory store has no endpoints: events go nowhere.
+    async fn subscribed(
+        &self,
+        event: crate::integration::EventType,
+    ) -> Result<Vec<crate::integration::Endpoint>, StorageError> {
+        Ok(Vec::new())
+    }
+    async fn insert_deliveries(
+        &self,
+        d: &[crate::integration::Delivery],
+    ) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u64,
+    ) -> Result<Vec<crate::integration::Delivery>, StorageError> {
+        elsewhere()
+    }
+    async fn save_delivery(&self, d: &crate::integration::Delivery) -> Result<(), StorageError> {
+        elsewhere()
+    }
+    async fn delivery(
+        &self,
+        id: crate::ids::WebhookDeliveryId,
+    ) -> Result<Option<crate::integration::Delivery>, StorageError> {
+        elsewhere()
+    }
+    async fn deliveries(
+        &self,
+        endpoint: crate::ids::WebhookEndpointId,
+        status: Option<crate::integration::DeliveryStatus>,
+        before: Option<crate::ids::WebhookDeliveryId>,
+        limit: u64,
+    ) -> Result<Vec<crate::integration::Delivery>, StorageError> {
+        elsewhere()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2747,107 +2857,5 @@ mod tests {
         counts.sort_unstable();
         assert_eq!(counts, (1..=10).collect::<Vec<_>>());
         assert_eq!(store.state().counters[key.as_str()].count, 10);
-    }
-}
-
-#[async_trait]
-#[allow(unused_variables)]
-impl crate::integration::ApiKeyRepo for Elsewhere {
-    async fn insert(&self, key: &crate::integration::ApiKey, hash: &[u8]) -> Result<(), StorageError> {
-        elsewhere()
-    }
-    async fn list(&self) -> Result<Vec<crate::integration::ApiKey>, StorageError> {
-        elsewhere()
-    }
-    async fn get(
-        &self,
-        id: crate::ids::ApiKeyId,
-    ) -> Result<Option<crate::integration::ApiKey>, StorageError> {
-        elsewhere()
-    }
-    async fn find(
-        &self,
-        hash: &[u8],
-    ) -> Result<Option<(crate::integration::ApiKey, bool)>, StorageError> {
-        elsewhere()
-    }
-    async fn rotate(
-        &self,
-        key: &crate::integration::ApiKey,
-        hash: &[u8],
-        previous_until: Option<DateTime<Utc>>,
-    ) -> Result<(), StorageError> {
-        elsewhere()
-    }
-    async fn revoke(&self, id: crate::ids::ApiKeyId, at: DateTime<Utc>) -> Result<bool, StorageError> {
-        elsewhere()
-    }
-    async fn touch(&self, id: crate::ids::ApiKeyId, at: DateTime<Utc>) -> Result<(), StorageError> {
-        elsewhere()
-    }
-}
-
-#[async_trait]
-#[allow(unused_variables)]
-impl crate::integration::WebhookRepo for Elsewhere {
-    async fn insert_endpoint(&self, e: &crate::integration::Endpoint) -> Result<(), StorageError> {
-        elsewhere()
-    }
-    async fn update_endpoint(&self, e: &crate::integration::Endpoint) -> Result<(), StorageError> {
-        elsewhere()
-    }
-    async fn delete_endpoint(
-        &self,
-        id: crate::ids::WebhookEndpointId,
-    ) -> Result<bool, StorageError> {
-        elsewhere()
-    }
-    async fn endpoint(
-        &self,
-        id: crate::ids::WebhookEndpointId,
-    ) -> Result<Option<crate::integration::Endpoint>, StorageError> {
-        elsewhere()
-    }
-    async fn endpoints(&self) -> Result<Vec<crate::integration::Endpoint>, StorageError> {
-        elsewhere()
-    }
-    // The in-memory store has no endpoints: events go nowhere.
-    async fn subscribed(
-        &self,
-        event: crate::integration::EventType,
-    ) -> Result<Vec<crate::integration::Endpoint>, StorageError> {
-        Ok(Vec::new())
-    }
-    async fn insert_deliveries(
-        &self,
-        d: &[crate::integration::Delivery],
-    ) -> Result<(), StorageError> {
-        elsewhere()
-    }
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-        limit: u64,
-    ) -> Result<Vec<crate::integration::Delivery>, StorageError> {
-        elsewhere()
-    }
-    async fn save_delivery(&self, d: &crate::integration::Delivery) -> Result<(), StorageError> {
-        elsewhere()
-    }
-    async fn delivery(
-        &self,
-        id: crate::ids::WebhookDeliveryId,
-    ) -> Result<Option<crate::integration::Delivery>, StorageError> {
-        elsewhere()
-    }
-    async fn deliveries(
-        &self,
-        endpoint: crate::ids::WebhookEndpointId,
-        status: Option<crate::integration::DeliveryStatus>,
-        before: Option<crate::ids::WebhookDeliveryId>,
-        limit: u64,
-    ) -> Result<Vec<crate::integration::Delivery>, StorageError> {
-        elsewhere()
     }
 }

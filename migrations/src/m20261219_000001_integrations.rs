@@ -139,11 +139,15 @@ impl MigrationTrait for Migration {
                     .col(string(WebhookDeliveries::Status))
                     .col(integer(WebhookDeliveries::Attempts))
                     .col(timestamp_with_time_zone(WebhookDeliveries::NextAttemptAt))
-                    .col(timestamp_with_time_zone_null(WebhookDeliveries::LastAttemptAt))
+                    .col(timestamp_with_time_zone_null(
+                        WebhookDeliveries::LastAttemptAt,
+                    ))
                     .col(integer_null(WebhookDeliveries::LastStatusCode))
                     .col(text_null(WebhookDeliveries::LastError))
                     .col(timestamp_with_time_zone(WebhookDeliveries::CreatedAt))
-                    .col(timestamp_with_time_zone_null(WebhookDeliveries::DeliveredAt))
+                    .col(timestamp_with_time_zone_null(
+                        WebhookDeliveries::DeliveredAt,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -179,7 +183,9 @@ impl MigrationTrait for Migration {
             WebhookEndpoints::Table.into_iden(),
             ApiKeys::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(t).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(t).to_owned())
+                .await?;
         }
         Ok(())
     }

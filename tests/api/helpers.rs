@@ -298,6 +298,16 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn post_json_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

@@ -184,6 +184,59 @@ const MATRIX: &[(&str, Who)] = &[
     ("admin_reject_review", Who::Staff),
     ("list_my_recently_viewed", Who::SignedIn),
     ("list_cart_recently_viewed", Who::Holder),
+    ("admin_create_api_key", Who::Admin),
+    ("admin_list_api_keys", Who::Admin),
+    ("admin_get_api_key", Who::Admin),
+    ("admin_rotate_api_key", Who::Admin),
+    ("admin_revoke_api_key", Who::Admin),
+    ("admin_create_webhook", Who::Admin),
+    ("admin_list_webhooks", Who::Admin),
+    ("admin_get_webhook", Who::Admin),
+    ("admin_replace_webhook", Who::Admin),
+    ("admin_delete_webhook", Who::Admin),
+    ("admin_rotate_webhook_secret", Who::Admin),
+    ("admin_list_webhook_deliveries", Who::Admin),
+    ("admin_replay_webhook_delivery", Who::Admin),
+];
+
+/// The operations an API key may call, with the scope each needs; a key
+/// is refused (403) everywhere else, and wherever it lacks the scope.
+const KEY_SCOPES: &[(&str, &str)] = &[
+    ("admin_list_products", "catalogue:read"),
+    ("admin_get_product", "catalogue:read"),
+    ("admin_export_products", "catalogue:read"),
+    ("admin_get_format_file", "catalogue:read"),
+    ("admin_create_product", "catalogue:write"),
+    ("admin_replace_product", "catalogue:write"),
+    ("admin_delete_product", "catalogue:write"),
+    ("admin_publish_product", "catalogue:write"),
+    ("admin_unpublish_product", "catalogue:write"),
+    ("admin_import_products", "catalogue:write"),
+    ("admin_put_format_file", "catalogue:write"),
+    ("admin_delete_format_file", "catalogue:write"),
+    ("admin_list_orders", "orders:read"),
+    ("admin_get_order", "orders:read"),
+    ("admin_list_order_refunds", "orders:read"),
+    ("admin_order_action", "orders:write"),
+    ("admin_search_customers", "customers:read"),
+    ("admin_get_customer", "customers:read"),
+    ("admin_create_webhook", "webhooks:manage"),
+    ("admin_list_webhooks", "webhooks:manage"),
+    ("admin_get_webhook", "webhooks:manage"),
+    ("admin_replace_webhook", "webhooks:manage"),
+    ("admin_delete_webhook", "webhooks:manage"),
+    ("admin_rotate_webhook_secret", "webhooks:manage"),
+    ("admin_list_webhook_deliveries", "webhooks:manage"),
+    ("admin_replay_webhook_delivery", "webhooks:manage"),
+];
+
+const SCOPES: [&str; 6] = [
+    "catalogue:read",
+    "catalogue:write",
+    "orders:read",
+    "orders:write",
+    "customers:read",
+    "webhooks:manage",
 ];
 
 /// Operations that end the caller's session: tried last, with their own login.
@@ -215,6 +268,8 @@ struct Operation {
     method: Method,
     path: String,
     public: bool,
+    /// The scopes the document says an API key needs, if keys may call it.
+    key_scopes: Option<Vec<String>>,
 }
 
 fn operations(doc: &Value) -> Vec<Operation> {
@@ -229,6 +284,15 @@ fn operations(doc: &Value) -> Vec<Operation> {
                 method,
                 path: fill(path),
                 public: op["security"].as_array().is_some_and(Vec::is_empty),
+                key_scopes: op["security"].as_array().and_then(|reqs| {
+                    reqs.iter().find_map(|r| {
+                        r["api_key"].as_array().map(|s| {
+                            s.iter()
+                                .map(|x| x.as_str().unwrap().to_owned())
+                                .collect()
+                        })
+                    })
+                }),
             });
         }
     }
@@ -344,6 +408,85 @@ async fn staff_1_every_operation_answers_each_role_as_its_rule_says() {
             }
             if !allowed && status != 403 {
                 failures.push(format!("{} as {level:?}: {status}, not 403", op.id));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The key column: a key holding an operation's scope passes its door; a
+/// key holding every other scope is refused (403), and so is a key with
+/// every scope where keys are not accepted. The document says the same.
+#[tokio::test]
+async fn staff_1_api_keys_pass_only_where_their_scope_opens() {
+    let app = spawn_app_with(|c| c.trust_proxy = true).await;
+    let admin = app
+        .staff("admin@boutique.example", Role::Admin)
+        .await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let ops = operations(&doc);
+    let mut failures = Vec::new();
+    for op in &ops {
+        let expected = KEY_SCOPES
+            .iter()
+            .find(|(id, _)| *id == op.id)
+            .map(|(_, s)| vec![(*s).to_owned()]);
+        if op.key_scopes != expected {
+            failures.push(format!(
+                "{}: the document says {:?}, the rule {expected:?}",
+                op.id, op.key_scopes
+            ));
+        }
+    }
+    let make = |scopes: Vec<&'static str>| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let purpose = "the role matrix test reads what it must";
+            let res = app
+                .post_json_as(
+                    "/v1/admin/api-keys",
+                    &admin,
+                    &serde_json::json!({
+                        "name": format!("matrix {}", scopes.join(" ")),
+                        "purpose": purpose,
+                        "scopes": scopes,
+                        "rate_per_minute": 100000,
+                    }),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+            let body: Value = res.json().await.unwrap();
+            body["secret"].as_str().unwrap().to_owned()
+        }
+    };
+    let mut only = std::collections::HashMap::new();
+    let mut all_but = std::collections::HashMap::new();
+    for s in SCOPES {
+        only.insert(s, make(vec![s]).await);
+        all_but.insert(s, make(SCOPES.into_iter().filter(|x| *x != s).collect()).await);
+    }
+    let every = make(SCOPES.to_vec()).await;
+    let mut n = 0;
+    for op in ops.iter().filter(|o| !o.public) {
+        n += 1;
+        match KEY_SCOPES.iter().find(|(id, _)| *id == op.id) {
+            Some((_, scope)) => {
+                let status = call(&app, op, Some(&only[scope]), n).await;
+                if status == 401 || status == 403 {
+                    failures.push(format!("{} with {scope}: {status}, should pass", op.id));
+                }
+                n += 1;
+                let status = call(&app, op, Some(&all_but[scope]), n).await;
+                if status != 403 {
+                    failures.push(format!("{} without {scope}: {status}, not 403", op.id));
+                }
+            }
+            None => {
+                let status = call(&app, op, Some(&every), n).await;
+                if status != 403 {
+                    failures.push(format!("{} with a key: {status}, not 403", op.id));
+                }
             }
         }
     }

@@ -86,10 +86,14 @@ impl<S> StaffOrKey<S> {
 
 /// Authenticates the key of a request: the same source bans as sessions
 /// in private areas, then the key itself.
-async fn key(state: &AppState, token: &str, private: bool, origin: Origin) -> Result<KeyPrincipal, ApiError> {
+async fn key(
+    state: &AppState,
+    token: &str,
+    private: bool,
+    origin: Origin,
+) -> Result<KeyPrincipal, ApiError> {
     if private {
-        domain::identity::check_source(state.store.as_ref(), state.clock.as_ref(), &origin)
-            .await?;
+        domain::identity::check_source(state.store.as_ref(), state.clock.as_ref(), &origin).await?;
     }
     match authenticate_key(
         state.store.as_ref(),
@@ -196,7 +200,9 @@ mod tests {
             rate_per_minute: 3,
             origin: Origin::new(None, None, &Plain),
         };
-        let t = chrono::Utc.with_ymd_and_hms(2026, 12, 8, 10, 0, 15).unwrap();
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 8, 10, 0, 15)
+            .unwrap();
         for _ in 0..3 {
             assert_eq!(limiter.hit(&k, t), None);
         }

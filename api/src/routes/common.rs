@@ -190,6 +190,21 @@ where
     T::try_from(v).map_err(|_| D::Error::custom("number out of range"))
 }
 
+/// [`whole_number`] for an optional field (`null` or absent is `None`).
+///
+/// # Errors
+/// A fractional, negative or out-of-range number.
+pub fn optional_whole_number<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::Error as _;
+    Option::<serde_json::Number>::deserialize(d)?
+        .map(|n| whole_number(n).map_err(D::Error::custom))
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{MaybeAuth, Staff};
+use crate::auth::MaybeAuth;
+use crate::auth::keys::{CatalogueRead, CatalogueWrite, StaffOrKey};
 use crate::body::Params;
 use crate::problem::{ApiError, MaybeSignedInErrors, Problem, SignedInErrors};
 use crate::routes::common::header;
@@ -417,7 +418,7 @@ fn ids(path: &(String, String)) -> Result<(ProductId, FormatId), ApiError> {
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_put_format_file",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"])),
     params(
         ("product_id" = Uuid, Path, description = "The plan's id"),
         ("format_id" = Uuid, Path, description = "The format's id (a PDF or CAD format)"),
@@ -442,7 +443,7 @@ fn ids(path: &(String, String)) -> Result<(ProductId, FormatId), ApiError> {
 #[put("/v1/admin/products/{product_id}/formats/{format_id}/file")]
 pub async fn admin_put_format_file(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CatalogueWrite>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
     params: Params<FileParams>,
@@ -516,7 +517,7 @@ pub async fn admin_put_format_file(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_get_format_file",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:read"])),
     params(
         ("product_id" = Uuid, Path, description = "The plan's id"),
         ("format_id" = Uuid, Path, description = "The format's id"),
@@ -530,7 +531,7 @@ pub async fn admin_put_format_file(
 #[get("/v1/admin/products/{product_id}/formats/{format_id}/file")]
 pub async fn admin_get_format_file(
     state: SharedState,
-    _staff: Staff,
+    _staff: StaffOrKey<CatalogueRead>,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<FormatFileDto>, ApiError> {
     let (product, format) = ids(&path)?;
@@ -543,7 +544,7 @@ pub async fn admin_get_format_file(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_delete_format_file",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"])),
     params(
         ("product_id" = Uuid, Path, description = "The plan's id"),
         ("format_id" = Uuid, Path, description = "The format's id"),
@@ -557,7 +558,7 @@ pub async fn admin_get_format_file(
 #[delete("/v1/admin/products/{product_id}/formats/{format_id}/file")]
 pub async fn admin_delete_format_file(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CatalogueWrite>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (product, format) = ids(&path)?;

@@ -88,12 +88,19 @@ pub struct ProcessingRegister {
 }
 
 async fn build(state: &SharedState, admin: bool) -> Result<ProcessingRegister, ApiError> {
-    let purposes = state.store.reader().consents().purposes().await?;
+    let reader = state.store.reader();
+    let purposes = reader.consents().purposes().await?;
+    let integrations = domain::processing::Integration::of(
+        &reader.api_keys().list().await?,
+        &reader.webhooks().endpoints().await?,
+        state.clock.now(),
+    );
     let r = domain::processing::register(&domain::processing::Setup {
         policies: &state.retention,
         purposes: &purposes,
         stripe: state.payments.is_some(),
         geoip: state.geo.enabled(),
+        integrations: &integrations,
     });
     Ok(ProcessingRegister {
         controller: r.controller,

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::Staff;
+use crate::auth::keys::{OrdersRead, StaffOrKey};
 use crate::idempotency::{Answer, IdempotencyKeyHeader, IdempotentBody};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::common::validate;
@@ -401,7 +402,7 @@ pub async fn admin_refund_order(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_list_order_refunds",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["orders:read"])),
     params(("order_id" = Uuid, Path, description = "The order's id")),
     responses(
         (status = 200, description = "The order's refunds", body = RefundList),
@@ -412,7 +413,7 @@ pub async fn admin_refund_order(
 #[get("/v1/admin/orders/{order_id}/refunds")]
 pub async fn admin_list_order_refunds(
     state: SharedState,
-    _staff: Staff,
+    _staff: StaffOrKey<OrdersRead>,
     path: web::Path<String>,
 ) -> Result<web::Json<RefundList>, ApiError> {
     let id = order_id(&path, NOT_FOUND)?;

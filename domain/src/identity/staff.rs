@@ -187,7 +187,7 @@ pub enum CustomerLookup {
 pub async fn read_customer(
     store: &dyn Store,
     clock: &dyn Clock,
-    staff: &Principal,
+    staff: &impl crate::integration::Acting,
     lookup: CustomerLookup,
     reason: &str,
 ) -> Result<Option<CustomerRecord>, IdentityError> {
@@ -204,19 +204,20 @@ pub async fn read_customer(
     };
     // Customer reads are for customers: staff records are managed by admins
     // (`/v1/admin/staff`), and a shop manager does not see them.
-    if customer.role.is_staff() && !staff.role.can_administer() {
+    if customer.role.is_staff() && !staff.is_admin() {
         return Ok(None);
     }
     let addresses = uow.addresses().list(id).await?;
+    let (actor, source) = staff.by();
     uow.audit()
         .append(
             NewAuditEntry::new(
-                staff.actor(),
+                actor,
                 AuditAction::PersonalDataAccessed,
                 Some(AuditTarget::Customer(id)),
-                staff.source(),
+                source,
             )
-            .because(reason),
+            .because(staff.reason(reason)),
             clock.now(),
         )
         .await?;

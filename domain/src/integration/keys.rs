@@ -209,7 +209,10 @@ struct Secret {
 
 fn secret(random: &str, index: &dyn BlindIndex) -> Secret {
     let full = format!("{KEY_PREFIX}{random}");
-    let prefix = format!("{KEY_PREFIX}{}", random.chars().take(SHOWN).collect::<String>());
+    let prefix = format!(
+        "{KEY_PREFIX}{}",
+        random.chars().take(SHOWN).collect::<String>()
+    );
     let hash = index.index("api_key", &full);
     Secret { full, prefix, hash }
 }
@@ -580,17 +583,6 @@ impl Operator {
         match self {
             Self::Key(k) => Some(k),
             Self::Staff(_) => None,
-        }
-    }
-
-    /// The reason a read of personal data is recorded with: the one given
-    /// (`X-Access-Reason`), or for a key without one, its stated purpose.
-    #[must_use]
-    pub fn access_reason(&self, given: Option<String>) -> Option<String> {
-        match (self, given) {
-            (_, Some(g)) => Some(self.reason(&g)),
-            (Self::Key(k), None) => k.purpose.as_deref().map(|p| k.reason(p)),
-            (Self::Staff(_), None) => None,
         }
     }
 }

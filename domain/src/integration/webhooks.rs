@@ -365,12 +365,9 @@ pub async fn create_endpoint(
     };
     let uow = store.begin().await?;
     uow.webhooks().insert_endpoint(&e).await?;
-    let personal = e
-        .personal_purpose
-        .as_deref()
-        .map_or_else(String::new, |p| {
-            format!("; receives buyers' contact details for: {p}")
-        });
+    let personal = e.personal_purpose.as_deref().map_or_else(String::new, |p| {
+        format!("; receives buyers' contact details for: {p}")
+    });
     crate::audit::record(
         uow.as_ref(),
         by.by(),
@@ -572,7 +569,9 @@ pub async fn replay(
         .delivery(id)
         .await?
         .filter(|d| d.endpoint_id == endpoint)
-        .ok_or(ServiceError::NotFound("This endpoint has no delivery with this id."))?;
+        .ok_or(ServiceError::NotFound(
+            "This endpoint has no delivery with this id.",
+        ))?;
     if !e.enabled {
         return Err(ServiceError::Conflict(
             "the endpoint is disabled; enable it first".into(),
@@ -590,7 +589,9 @@ pub async fn replay(
         delivered_at: None,
         ..d
     };
-    uow.webhooks().insert_deliveries(std::slice::from_ref(&again)).await?;
+    uow.webhooks()
+        .insert_deliveries(std::slice::from_ref(&again))
+        .await?;
     crate::audit::record(
         uow.as_ref(),
         by.by(),

@@ -14,7 +14,7 @@ use crate::audit::{AuditAction, AuditTarget};
 use crate::catalogue::{FormatKind, Plan};
 use crate::clock::Clock;
 use crate::error::StorageError;
-use crate::identity::{BlindIndex, Origin, Principal};
+use crate::identity::{BlindIndex, Origin};
 use crate::ids::{FormatId, OrderId, ProductId};
 use crate::service::ServiceError;
 use crate::store::Store;
@@ -538,7 +538,7 @@ pub async fn attach_file(
     store: &dyn Store,
     clock: &dyn Clock,
     files: &dyn FileStore,
-    staff: &Principal,
+    staff: &impl crate::integration::Acting,
     target: &FileTarget,
     stored: StoredFile,
     file_type: FileType,
@@ -618,7 +618,7 @@ pub async fn detach_file(
     store: &dyn Store,
     clock: &dyn Clock,
     files: &dyn FileStore,
-    staff: &Principal,
+    staff: &impl crate::integration::Acting,
     product: ProductId,
     format: FormatId,
 ) -> Result<FormatFile, ServiceError> {

@@ -12,9 +12,7 @@ use crate::audit::{AuditAction, AuditTarget};
 use crate::clock::Clock;
 use crate::consent::Channel;
 use crate::error::{FieldErrors, StorageError};
-use crate::identity::{
-    BlindIndex, CustomerId, Email, Language, Origin, PersonName, PostalAddress, Principal,
-};
+use crate::identity::{BlindIndex, CustomerId, Email, Language, Origin, PersonName, PostalAddress};
 use crate::ids::{CartId, FormatId, OrderId, ProductId};
 use crate::mail::{Envelope, Mail};
 use crate::money::{Currency, Money};
@@ -1101,7 +1099,7 @@ pub async fn staff_list(
 pub async fn staff_read(
     store: &dyn Store,
     clock: &dyn Clock,
-    staff: &Principal,
+    staff: &impl crate::integration::Acting,
     id: OrderId,
     reason: &str,
 ) -> Result<Order, ServiceError> {
@@ -1117,7 +1115,7 @@ pub async fn staff_read(
         staff.by(),
         AuditAction::PersonalDataAccessed,
         AuditTarget::Order(id),
-        reason,
+        &staff.reason(reason),
         now,
     )
     .await?;
@@ -1135,7 +1133,7 @@ pub async fn staff_read(
 pub async fn staff_act(
     store: &dyn Store,
     clock: &dyn Clock,
-    staff: &Principal,
+    staff: &impl crate::integration::Acting,
     id: OrderId,
     action: StaffAction,
     note: Option<String>,
@@ -1178,7 +1176,7 @@ pub async fn staff_act(
         uow.as_ref(),
         &order,
         to,
-        format!("staff:{}", staff.customer_id),
+        staff.label(),
         note.clone(),
         seller,
         now,

@@ -128,7 +128,10 @@ impl<C: Conn> ApiKeyRepo for SqlRepos<C> {
         };
         api_key::Entity::update_many()
             .col_expr(api_key::Column::PreviousHash, previous)
-            .col_expr(api_key::Column::PreviousPrefix, Expr::value(k.previous_prefix.clone()))
+            .col_expr(
+                api_key::Column::PreviousPrefix,
+                Expr::value(k.previous_prefix.clone()),
+            )
             .col_expr(api_key::Column::PreviousUntil, Expr::value(previous_until))
             .col_expr(api_key::Column::SecretHash, Expr::value(hash.to_vec()))
             .col_expr(api_key::Column::Prefix, Expr::value(k.prefix.clone()))

@@ -114,8 +114,9 @@ pub struct AuditPage {
 ///   (reset or set-password link).
 /// - `email_changed`: an account's e-mail address was changed.
 /// - `role_changed`: an account's role was granted or changed.
-/// - `personal_data_accessed`: staff read a customer's record; `reason`
-///   says why.
+/// - `personal_data_accessed`: staff or an API key (actor `key:<id>`,
+///   `reason` naming the key) read a customer's record or an order;
+///   `reason` says why.
 /// - `catalogue_changed`: a plan was created, changed, published,
 ///   unpublished or deleted.
 /// - `subject_key_destroyed`: a data subject's key was destroyed, which
@@ -145,6 +146,11 @@ pub struct AuditPage {
 ///   were told of a breach.
 /// - `dpo_request_changed`: a request received by the DPO was recorded,
 ///   verified, extended, answered or lifted.
+/// - `api_key_changed`: an admin created, rotated or revoked an API key
+///   (`target` `api_key:<id>`; `reason` names it, its scopes and purpose).
+/// - `webhook_endpoint_changed`: a webhook endpoint was registered,
+///   changed (including its opt-in to personal data), deleted, disabled
+///   after repeated failure, or a delivery replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = AuditAction)]
@@ -221,6 +227,11 @@ pub enum AuditActionDto {
     BreachNotified,
     /// A DPO request changed.
     DpoRequestChanged,
+    /// An API key was created, rotated or revoked.
+    ApiKeyChanged,
+    /// A webhook endpoint was registered, changed, deleted or disabled, or
+    /// a delivery replayed.
+    WebhookEndpointChanged,
 }
 
 impl From<AuditActionDto> for AuditAction {
@@ -262,6 +273,8 @@ impl From<AuditActionDto> for AuditAction {
             AuditActionDto::BreachRecorded => Self::BreachRecorded,
             AuditActionDto::BreachNotified => Self::BreachNotified,
             AuditActionDto::DpoRequestChanged => Self::DpoRequestChanged,
+            AuditActionDto::ApiKeyChanged => Self::ApiKeyChanged,
+            AuditActionDto::WebhookEndpointChanged => Self::WebhookEndpointChanged,
         }
     }
 }
@@ -273,7 +286,8 @@ pub struct AuditParams {
     /// Only this action. An unknown action is a 400.
     #[param(inline)]
     pub action: Option<AuditActionDto>,
-    /// Only this actor (an account id, `anonymous`, `system`).
+    /// Only this actor (an account id, `key:<id>` for an API key,
+    /// `anonymous`, `system`).
     #[param(max_length = 64)]
     pub actor: Option<String>,
     /// Only this target (e.g. `customer:<id>`).

@@ -8,11 +8,12 @@ use domain::identity::{CustomerId, CustomerLookup, CustomerRecord, Email};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Principal, Staff};
+use crate::auth::keys::{CustomersRead, StaffOrKey};
 use crate::body::Params;
 use crate::problem::{ApiError, Problem, SignedInErrors};
 use crate::routes::me::{Address, Profile};
 use crate::state::SharedState;
+use domain::integration::Operator;
 
 /// A customer's record as staff see it (each read is audited).
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,6 +119,18 @@ pub(crate) fn reason(req: &HttpRequest) -> Result<String, ApiError> {
     })
 }
 
+/// The reason a read is recorded with: `X-Access-Reason`, or for an API
+/// key that sends none, the key's stated purpose.
+pub(crate) fn reason_for(req: &HttpRequest, who: &Operator) -> Result<String, ApiError> {
+    match who.key() {
+        Some(k) if req.headers().get("x-access-reason").is_none() => Ok(k
+            .purpose
+            .clone()
+            .unwrap_or_else(|| "no stated purpose".to_owned())),
+        _ => reason(req),
+    }
+}
+
 async fn record(state: &SharedState, r: CustomerRecord) -> Result<CustomerRecordDto, ApiError> {
     Ok(CustomerRecordDto {
         profile: Profile::of(state, &r.customer).await?,
@@ -128,7 +141,7 @@ async fn record(state: &SharedState, r: CustomerRecord) -> Result<CustomerRecord
 
 async fn read(
     state: &SharedState,
-    staff: &Principal,
+    staff: &Operator,
     lookup: CustomerLookup,
     why: &str,
 ) -> Result<Option<CustomerRecordDto>, ApiError> {
@@ -152,8 +165,8 @@ async fn read(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_search_customers",
-    security(("bearer" = [])),
-    params(SearchParams, ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside)", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$")),
+    security(("bearer" = []), ("api_key" = ["customers:read"])),
+    params(SearchParams, ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside). An API key that sends none is recorded with its stated purpose", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$")),
     responses(
         (status = 200, description = "Matches", body = CustomerSearchResult),
         (status = 400, description = "Missing reason or invalid e-mail", body = Problem, content_type = "application/problem+json"),
@@ -163,12 +176,12 @@ async fn read(
 #[get("/v1/admin/customers")]
 pub async fn admin_search_customers(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CustomersRead>,
     req: HttpRequest,
     q: Params<SearchParams>,
 ) -> Result<web::Json<CustomerSearchResult>, ApiError> {
     let q = q.read()?;
-    let why = reason(&req)?;
+    let why = reason_for(&req, &staff.0)?;
     let mut f = FieldErrors::default();
     let email = f.take_coded("email", Email::parse(&q.email));
     f.check()?;
@@ -188,10 +201,10 @@ pub async fn admin_search_customers(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_get_customer",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["customers:read"])),
     params(
         ("customer_id" = uuid::Uuid, Path, description = "Customer id"),
-        ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside)", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$"),
+        ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside). An API key that sends none is recorded with its stated purpose", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$"),
     ),
     responses(
         (status = 200, description = "The record", body = CustomerRecordDto),
@@ -203,11 +216,11 @@ pub async fn admin_search_customers(
 #[get("/v1/admin/customers/{customer_id}")]
 pub async fn admin_get_customer(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CustomersRead>,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<web::Json<CustomerRecordDto>, ApiError> {
-    let why = reason(&req)?;
+    let why = reason_for(&req, &staff.0)?;
     let not_found = || ApiError::NotFound("No customer has this id.".into());
     let id: CustomerId = path.parse().map_err(|_| not_found())?;
     read(&state, &staff.0, CustomerLookup::Id(id), &why)

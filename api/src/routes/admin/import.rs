@@ -8,7 +8,7 @@ use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Staff;
+use crate::auth::keys::{CatalogueRead, CatalogueWrite, StaffOrKey};
 use crate::body::Params;
 use crate::catalogue_io::{self, FileFormat};
 use crate::problem::{ApiError, Problem, SignedInErrors};
@@ -118,7 +118,7 @@ fn format_of(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_import_products",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"])),
     params(ImportParams),
     request_body(description = "The file: CSV with the header above, or JSON Lines", content(
         (String = "text/csv", example = "slug,title,description,style,living_area_m2,bedrooms,bathrooms,levels,garage_spaces,lot_width_m,lot_depth_m,image_urls,formats,published\nmaison-120,Maison 120 m²,Plain-pied.,contemporary,120,3,1,1,1,14.5,22,https://images.example/1.jpg,pdf:MAI-120-PDF:49000:EUR,true\n"),
@@ -142,7 +142,7 @@ fn format_of(
 #[post("/v1/admin/products/import")]
 pub async fn admin_import_products(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CatalogueWrite>,
     req: HttpRequest,
     params: Params<ImportParams>,
     mut payload: web::Payload,
@@ -169,10 +169,8 @@ pub async fn admin_import_products(
         Some(ImportModeParam::Upsert) => ImportMode::Upsert,
         _ => ImportMode::Create,
     };
-    let by = Editor {
-        actor: staff.0.actor(),
-        source: staff.0.source(),
-    };
+    let (actor, source) = domain::integration::Acting::by(staff.operator());
+    let by = Editor { actor, source };
     match state.catalogue.import(rows, mode, &by, &|_, _, _| {}).await {
         Ok(r) => Ok(HttpResponse::Ok().json(ImportResult {
             created: r.created,
@@ -208,7 +206,7 @@ pub struct ExportParams {
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_export_products",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:read"])),
     params(ExportParams),
     responses(
         (status = 200, description = "The catalogue as a file (`Content-Disposition: attachment`)", content(
@@ -222,7 +220,7 @@ pub struct ExportParams {
 #[get("/v1/admin/products/export")]
 pub async fn admin_export_products(
     state: SharedState,
-    _staff: Staff,
+    _staff: StaffOrKey<CatalogueRead>,
     params: Params<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.read()?;

@@ -8,6 +8,7 @@ pub mod coupons;
 pub mod customers;
 pub mod dpo;
 pub mod import;
+pub mod integrations;
 pub mod orders;
 pub mod products;
 pub mod retention;

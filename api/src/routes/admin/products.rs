@@ -12,13 +12,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::auth::{Principal, Staff};
+use crate::auth::keys::{CatalogueRead, CatalogueWrite, StaffOrKey};
 use crate::body::{Body, Params};
 use crate::idempotency::{Answer, IdempotencyKeyHeader, IdempotentBody};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::common::{PageParams, cursor_after, validate, whole_number};
 use crate::routes::products::dto::{FormatKindDto, Product, StyleDto};
 use crate::state::SharedState;
+use domain::integration::Operator;
 
 /// The one currency the shop sells in (ISO 4217):
 ///
@@ -348,11 +349,9 @@ pub struct AdminProductPage {
     pub next_cursor: Option<String>,
 }
 
-fn editor(p: &Principal) -> Editor {
-    Editor {
-        actor: p.actor(),
-        source: p.source(),
-    }
+fn editor(o: &Operator) -> Editor {
+    let (actor, source) = domain::integration::Acting::by(o);
+    Editor { actor, source }
 }
 
 fn product_id(raw: &str) -> Result<ProductId, ApiError> {
@@ -364,7 +363,7 @@ fn product_id(raw: &str) -> Result<ProductId, ApiError> {
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_list_products",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:read"])),
     params(PageParams),
     responses(
         (status = 200, description = "A page of plans", body = AdminProductPage),
@@ -375,7 +374,7 @@ fn product_id(raw: &str) -> Result<ProductId, ApiError> {
 #[get("/v1/admin/products")]
 pub async fn admin_list_products(
     state: SharedState,
-    _staff: Staff,
+    _staff: StaffOrKey<CatalogueRead>,
     page: Params<PageParams>,
 ) -> Result<web::Json<AdminProductPage>, ApiError> {
     let page = page.read()?;
@@ -404,7 +403,7 @@ pub async fn admin_list_products(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_create_product",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"])),
     params(IdempotencyKeyHeader),
     request_body = ProductInput,
     responses(
@@ -421,13 +420,17 @@ pub async fn admin_list_products(
 #[post("/v1/admin/products")]
 pub async fn admin_create_product(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CatalogueWrite>,
     body: IdempotentBody<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (input, idempotency) = body.read().await?;
     let new = NewPlan::try_from(input)?;
     let by = editor(&staff.0);
-    let caller = Caller::Account(staff.0.customer_id);
+    // A key's answers name no one: they are kept per key, in clear.
+    let caller = match &staff.0 {
+        Operator::Staff(p) => Caller::Account(p.customer_id),
+        Operator::Key(k) => Caller::Source(format!("key:{}", k.id)),
+    };
     idempotency
         .run(&state, caller, move |state| async move {
             let plan = state.catalogue.create(new, &by).await?;
@@ -443,7 +446,7 @@ pub async fn admin_create_product(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_get_product",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:read"])),
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
@@ -454,7 +457,7 @@ pub async fn admin_create_product(
 #[get("/v1/admin/products/{product_id}")]
 pub async fn admin_get_product(
     state: SharedState,
-    _staff: Staff,
+    _staff: StaffOrKey<CatalogueRead>,
     path: web::Path<String>,
 ) -> Result<web::Json<AdminProduct>, ApiError> {
     use domain::catalogue::CatalogueStore as _;
@@ -472,7 +475,7 @@ pub async fn admin_get_product(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_replace_product",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"])),
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     request_body = ProductInput,
     responses(
@@ -486,7 +489,7 @@ pub async fn admin_get_product(
 #[put("/v1/admin/products/{product_id}")]
 pub async fn admin_replace_product(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CatalogueWrite>,
     path: web::Path<String>,
     body: Body<ProductInput>,
 ) -> Result<web::Json<AdminProduct>, ApiError> {
@@ -502,7 +505,7 @@ pub async fn admin_replace_product(
 
 async fn publish(
     state: &SharedState,
-    staff: &Staff,
+    staff: &StaffOrKey<CatalogueWrite>,
     raw: &str,
     published: bool,
 ) -> Result<web::Json<AdminProduct>, ApiError> {
@@ -519,7 +522,7 @@ async fn publish(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_publish_product",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"])),
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
@@ -530,7 +533,7 @@ async fn publish(
 #[post("/v1/admin/products/{product_id}/publish")]
 pub async fn admin_publish_product(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CatalogueWrite>,
     path: web::Path<String>,
 ) -> Result<web::Json<AdminProduct>, ApiError> {
     publish(&state, &staff, &path, true).await
@@ -540,7 +543,7 @@ pub async fn admin_publish_product(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_unpublish_product",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"])),
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = AdminProduct),
@@ -551,7 +554,7 @@ pub async fn admin_publish_product(
 #[post("/v1/admin/products/{product_id}/unpublish")]
 pub async fn admin_unpublish_product(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CatalogueWrite>,
     path: web::Path<String>,
 ) -> Result<web::Json<AdminProduct>, ApiError> {
     publish(&state, &staff, &path, false).await
@@ -561,7 +564,7 @@ pub async fn admin_unpublish_product(
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_delete_product",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("api_key" = ["catalogue:write"])),
     params(("product_id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -572,7 +575,7 @@ pub async fn admin_unpublish_product(
 #[delete("/v1/admin/products/{product_id}")]
 pub async fn admin_delete_product(
     state: SharedState,
-    staff: Staff,
+    staff: StaffOrKey<CatalogueWrite>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = product_id(&path)?;
