@@ -261,7 +261,9 @@ impl WebhookJob {
         };
         let body = self.body(&e, &d).await?;
         let key = secret_bytes(self.index.as_ref(), &e);
-        let timestamp = self.clock.now().timestamp();
+        // The wall clock, not the application's: receivers check the
+        // signature's timestamp against their own clock.
+        let timestamp = chrono::Utc::now().timestamp();
         let attempt = self
             .sender
             .post(&e, &key, &d.message_id, timestamp, body)

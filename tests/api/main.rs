@@ -20,6 +20,7 @@ mod files;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod integrations;
 mod meta;
 mod openapi;
 mod payments;

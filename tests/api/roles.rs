@@ -286,11 +286,9 @@ fn operations(doc: &Value) -> Vec<Operation> {
                 public: op["security"].as_array().is_some_and(Vec::is_empty),
                 key_scopes: op["security"].as_array().and_then(|reqs| {
                     reqs.iter().find_map(|r| {
-                        r["api_key"].as_array().map(|s| {
-                            s.iter()
-                                .map(|x| x.as_str().unwrap().to_owned())
-                                .collect()
-                        })
+                        r["api_key"]
+                            .as_array()
+                            .map(|s| s.iter().map(|x| x.as_str().unwrap().to_owned()).collect())
                     })
                 }),
             });
@@ -420,9 +418,7 @@ async fn staff_1_every_operation_answers_each_role_as_its_rule_says() {
 #[tokio::test]
 async fn staff_1_api_keys_pass_only_where_their_scope_opens() {
     let app = spawn_app_with(|c| c.trust_proxy = true).await;
-    let admin = app
-        .staff("admin@boutique.example", Role::Admin)
-        .await;
+    let admin = app.staff("admin@boutique.example", Role::Admin).await;
     let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
     let ops = operations(&doc);
     let mut failures = Vec::new();
@@ -464,7 +460,10 @@ async fn staff_1_api_keys_pass_only_where_their_scope_opens() {
     let mut all_but = std::collections::HashMap::new();
     for s in SCOPES {
         only.insert(s, make(vec![s]).await);
-        all_but.insert(s, make(SCOPES.into_iter().filter(|x| *x != s).collect()).await);
+        all_but.insert(
+            s,
+            make(SCOPES.into_iter().filter(|x| *x != s).collect()).await,
+        );
     }
     let every = make(SCOPES.to_vec()).await;
     let mut n = 0;
