@@ -108,8 +108,8 @@ async fn a_revoked_or_expired_key_is_refused_at_once() {
     assert_eq!(app.get_as("/v1/admin/orders", &secret).await.status(), 200);
     let res = app
         .with(
-            Method::DELETE,
-            &format!("/v1/admin/api-keys/{}", key["id"].as_str().unwrap()),
+            Method::POST,
+            &format!("/v1/admin/api-keys/{}/revoke", key["id"].as_str().unwrap()),
             &admin,
         )
         .send()

@@ -418,7 +418,8 @@ pub async fn admin_rotate_api_key(
 }
 
 /// Revoke an API key at once, with any previous secret (admins; audited).
-/// Revoking a revoked key changes nothing.
+/// The key stays listed (revoked) for the audit log's sake; revoking a
+/// revoked key changes nothing.
 #[utoipa::path(
     tag = "integrations",
     operation_id = "admin_revoke_api_key",
@@ -430,7 +431,7 @@ pub async fn admin_rotate_api_key(
         SignedInErrors,
     )
 )]
-#[delete("/v1/admin/api-keys/{key_id}")]
+#[post("/v1/admin/api-keys/{key_id}/revoke")]
 pub async fn admin_revoke_api_key(
     state: SharedState,
     admin: Admin,
