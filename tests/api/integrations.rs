@@ -279,7 +279,7 @@ impl Receiver {
         let dir = tempfile::tempdir().unwrap();
         let port_file = dir.path().join("port");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/webhooks/receiver.py");
-        let child = Command::new(python)
+        let mut child = Command::new(python)
             .args([
                 script,
                 secret,
@@ -300,6 +300,8 @@ impl Receiver {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the receiver did not start");
     }
 

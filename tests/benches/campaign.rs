@@ -14,9 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use api::app::Application;
-use api::config::Config;
-use domain::clock::{Clock, SystemClock};
 use domain::identity::{BlindIndex, Email, Language};
 use domain::ids::{CampaignId, SubscriberId};
 use domain::newsletter::{Audience, Campaign, CampaignContent, CampaignStatus};
@@ -32,26 +29,13 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let dir = tempfile::tempdir()?;
-    let database_url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}/boutique.db?mode=rwc", dir.path().display()));
-    let mut config = Config::for_tests(database_url.clone(), dir.path().to_path_buf());
-    if let Ok(k) = std::env::var("BENCH_KEYSTORE_URL") {
-        config.keystore_url = Some(k);
-    }
-    config.jobs = false;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = api::open_database(&config, true).await?;
-    let app = Application::build(config, db, Arc::clone(&clock)).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
-    api::demo::seed(&state.catalogue).await?;
-    let backend = if database_url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let bench = common::start(|_| {}).await?;
+    let (state, base, clock) = (
+        bench.state.clone(),
+        bench.base.clone(),
+        std::sync::Arc::clone(&bench.clock),
+    );
+    let backend = bench.backend;
 
     eprintln!("seeding {n} confirmed subscribers on {backend}...");
     let seeding = Instant::now();

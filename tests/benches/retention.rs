@@ -14,9 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use api::app::Application;
-use api::config::Config;
-use domain::clock::{Clock, SystemClock};
 
 #[path = "common/mod.rs"]
 mod common;
@@ -28,19 +25,11 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(500_000);
-    let dir = tempfile::tempdir()?;
-    let database_url =
-        std::env::var("BENCH_DATABASE_URL").context("BENCH_DATABASE_URL names PostgreSQL")?;
-    let mut config = Config::for_tests(database_url.clone(), dir.path().to_path_buf());
-    config.keystore_url = Some(std::env::var("BENCH_KEYSTORE_URL").context("BENCH_KEYSTORE_URL")?);
-    config.jobs = false;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = api::open_database(&config, true).await?;
-    let app = Application::build(config, db, Arc::clone(&clock)).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
-    api::demo::seed(&state.catalogue).await?;
+    // Its SQL seeds are PostgreSQL's.
+    std::env::var("BENCH_DATABASE_URL").context("BENCH_DATABASE_URL names PostgreSQL")?;
+    std::env::var("BENCH_KEYSTORE_URL").context("BENCH_KEYSTORE_URL")?;
+    let bench = common::start(|_| {}).await?;
+    let (state, base) = (bench.state.clone(), bench.base.clone());
 
     eprintln!("seeding {carts} abandoned carts and their lines...");
     let seeding = Instant::now();
