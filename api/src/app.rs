@@ -220,13 +220,34 @@ impl Application {
         };
 
         let mut background = vec![refresher];
+        if let Some(addr) = &config.metrics_addr {
+            let listener = TcpListener::bind(addr.as_str())
+                .with_context(|| format!("cannot listen on {addr} (BOUTIQUE_METRICS_ADDR)"))?;
+            let _ = state.metrics_port.set(listener.local_addr()?.port());
+            let metrics_state = state.clone();
+            let metrics = HttpServer::new(move || {
+                App::new()
+                    .app_data(metrics_state.clone())
+                    .route("/metrics", web::get().to(crate::metrics::scrape))
+            })
+            .workers(1)
+            .listen(listener)?
+            .disable_signals()
+            .run();
+            background.push(tokio::spawn(async move {
+                if let Err(e) = metrics.await {
+                    tracing::warn!(error = %e, "the metrics server stopped");
+                }
+            }));
+        }
         background.extend(crate::views::ViewRecorder::spawn(&state));
         let runner = crate::jobs::JobRunner::new(
             crate::jobs::jobs(&state),
             Arc::new(state.leases.clone()),
             Arc::clone(&state.clock),
             state.instance_id.clone(),
-        );
+        )
+        .with_metrics(Arc::clone(&state.metrics));
         if config.jobs {
             background.extend(runner.spawn());
         }

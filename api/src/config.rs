@@ -206,6 +206,15 @@ pub struct Config {
     #[arg(long, env = "BOUTIQUE_WEBHOOK_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub webhook_concurrency: u32,
 
+    /// Where `GET /metrics` (Prometheus) is served, apart from the API
+    /// (`127.0.0.1:9464`); unset, nowhere.
+    #[arg(long, env = "BOUTIQUE_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// The bearer token `GET /metrics` asks for, if any.
+    #[arg(long, env = "BOUTIQUE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Retention periods changed from the privacy policy's defaults, as
     /// `category=period` pairs separated by commas (`carts=15d,closed_orders=2y`;
     /// units `h`, `d`, `mo`, `y`; `inactivity_warning` is the warning's
@@ -384,6 +393,8 @@ impl std::fmt::Debug for Config {
             outbox_interval_secs,
             api_key_rate,
             webhook_concurrency,
+            metrics_addr,
+            metrics_token,
             retention,
             retention_interval_secs,
             retention_batch,
@@ -436,6 +447,8 @@ impl std::fmt::Debug for Config {
             .field("outbox_interval_secs", outbox_interval_secs)
             .field("api_key_rate", api_key_rate)
             .field("webhook_concurrency", webhook_concurrency)
+            .field("metrics_addr", metrics_addr)
+            .field("metrics_token", &metrics_token.as_ref().map(|_| "<set>"))
             .field("retention", retention)
             .field("retention_interval_secs", retention_interval_secs)
             .field("retention_batch", retention_batch)
@@ -542,6 +555,8 @@ impl Config {
             outbox_interval_secs: 1,
             api_key_rate: 600,
             webhook_concurrency: 16,
+            metrics_addr: None,
+            metrics_token: None,
             retention: String::new(),
             retention_interval_secs: 3600,
             retention_batch: 500,

@@ -58,6 +58,7 @@ pub fn jobs(state: &AppState) -> Vec<Arc<dyn Job>> {
         policies: state.retention.clone(),
         batch: state.config.retention_batch,
         interval: Duration::from_secs(state.config.retention_interval_secs.max(1)),
+        metrics: Arc::clone(&state.metrics),
     }));
     jobs
 }
@@ -128,6 +129,7 @@ pub struct RetentionJob {
     policies: domain::retention::Policies,
     batch: u64,
     interval: Duration,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 #[async_trait]
@@ -157,6 +159,7 @@ impl Job for RetentionJob {
         if report.total() > 0 || report.warned > 0 {
             tracing::info!(summary = %report.summary(), "retention run");
         }
+        self.metrics.purged(&report);
         Ok(usize::try_from(report.total()).unwrap_or(usize::MAX))
     }
 }
@@ -205,6 +208,7 @@ pub struct JobRunner {
     leases: Arc<dyn JobLeases>,
     clock: Arc<dyn Clock>,
     holder: String,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl JobRunner {
@@ -221,7 +225,15 @@ impl JobRunner {
             leases,
             clock,
             holder,
+            metrics: None,
         }
+    }
+
+    /// Counts each run's outcome in `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Runs `job` once if this instance gets its lease; `None` when another
@@ -240,7 +252,11 @@ impl JobRunner {
         {
             return Ok(None);
         }
-        job.run_once().await.map(Some)
+        let result = job.run_once().await;
+        if let Some(m) = &self.metrics {
+            m.job(job.name(), result.is_ok());
+        }
+        result.map(Some)
     }
 
     /// Starts one task per job.
@@ -250,12 +266,13 @@ impl JobRunner {
             .iter()
             .map(|job| {
                 let job = Arc::clone(job);
-                let runner = Self::new(
+                let mut runner = Self::new(
                     vec![],
                     Arc::clone(&self.leases),
                     Arc::clone(&self.clock),
                     self.holder.clone(),
                 );
+                runner.metrics = self.metrics.clone();
                 tokio::spawn(async move {
                     let mut tick = tokio::time::interval(job.interval());
                     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod invoice_pdf;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;

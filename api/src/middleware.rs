@@ -117,6 +117,14 @@ pub async fn request_context(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "<unmatched>".to_owned());
+    if let Some(state) = res.request().app_data::<crate::state::SharedState>() {
+        state.metrics.request(
+            method.as_str(),
+            &route,
+            status.as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
     tracing::info!(
         parent: &span,
         %method,

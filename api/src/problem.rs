@@ -243,8 +243,9 @@ pub enum SignedInErrors {
         })
     )]
     Unauthorized(Problem),
-    /// Not allowed: a generated password must be changed first, or the role
-    /// does not grant this operation.
+    /// Not allowed: a generated password must be changed first, the role
+    /// does not grant this operation, or an API key lacks its scope (or
+    /// calls an operation only people may call).
     #[response(
         status = 403,
         content_type = "application/problem+json",
@@ -276,7 +277,8 @@ pub enum SignedInErrors {
     /// `Retry-After`): after 20 requests to private areas without valid
     /// credentials (no token, or a token this API did not sign) or 20 failed
     /// logins within an hour. A token whose session has simply ended (expired,
-    /// logged out) answers 401 and does not count.
+    /// logged out) answers 401 and does not count. An API key over its
+    /// rate per minute gets `reason: key_rate_limited`.
     #[response(
         status = 429,
         content_type = "application/problem+json",

@@ -81,6 +81,10 @@ pub struct AppState {
     pub key_limiter: crate::auth::keys::KeyLimiter,
     /// Posts webhook deliveries.
     pub webhooks: Arc<crate::webhooks::Sender>,
+    /// Counters for `GET /metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The port `GET /metrics` listens on, once bound.
+    pub metrics_port: std::sync::OnceLock<u16>,
 }
 
 /// The seller from `BOUTIQUE_SELLER_FILE`; without one, a placeholder in
@@ -185,6 +189,8 @@ impl AppState {
             },
             retention_running: Arc::default(),
             key_limiter: crate::auth::keys::KeyLimiter::default(),
+            metrics: Arc::default(),
+            metrics_port: std::sync::OnceLock::new(),
             webhooks: Arc::new(crate::webhooks::Sender::new(
                 config.environment == crate::config::Environment::Production,
             )?),

@@ -79,10 +79,15 @@ pub async fn check_url(raw: &str, production: bool) -> Result<String, FieldError
             .to_owned();
         let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|_| refuse("the host does not resolve"))?
-                .collect(),
+            // A slow resolver does not hold the request for long.
+            Err(_) => tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::net::lookup_host((host.as_str(), port)),
+            )
+            .await
+            .map_err(|_| refuse("the host did not resolve in 5 seconds"))?
+            .map_err(|_| refuse("the host does not resolve"))?
+            .collect(),
         };
         if addrs.is_empty() {
             return Err(refuse("the host does not resolve"));

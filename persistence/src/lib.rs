@@ -10,6 +10,7 @@ mod entities;
 pub mod files;
 pub mod jobs;
 pub mod keystore;
+pub mod metrics;
 pub mod outbox;
 mod raw;
 pub mod sealed;
