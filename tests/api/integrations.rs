@@ -2,7 +2,7 @@
 //! grace period, revoked at once, never stored in clear) and outgoing
 //! webhooks, checked by a receiver that verifies each delivery with the
 //! Standard Webhooks specification's own library (`standardwebhooks`, run
-//! by the Python of `TEST_WEBHOOK_PYTHON`; `.ci/run` installs it).
+//! by the Python of `TEST_PYTHON`; `.ci/run` installs it).
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     PASSWORD, TestApp, assert_problem, fresh_storage, spawn_app, spawn_app_on, start_time,
 };
+use crate::processes::ServerProcess;
 use crate::shop::{buyer, cart_with_pdf, customer_cart, guest_buys, plan_for_sale, raw_dump};
 
 const PURPOSE: &str = "prints and ships the printed sets of paid orders";
@@ -268,12 +269,10 @@ struct Receiver {
 }
 
 impl Receiver {
-    /// `None` (the test is skipped) when `TEST_WEBHOOK_PYTHON` is unset.
+    /// `None` (the test is skipped) when `TEST_PYTHON` is unset.
     fn start(secret: &str, fail_first: u32, port: u16) -> Option<Self> {
-        let Ok(python) = std::env::var("TEST_WEBHOOK_PYTHON") else {
-            eprintln!(
-                "skipped: set TEST_WEBHOOK_PYTHON to a Python with standardwebhooks (CI does)"
-            );
+        let Ok(python) = std::env::var("TEST_PYTHON") else {
+            eprintln!("skipped: set TEST_PYTHON to a Python with standardwebhooks (CI does)");
             return None;
         };
         let dir = tempfile::tempdir().unwrap();
@@ -338,7 +337,7 @@ async fn endpoint(
     purpose: Option<&str>,
     fail_first: u32,
 ) -> Option<(String, Receiver)> {
-    std::env::var("TEST_WEBHOOK_PYTHON").ok()?;
+    std::env::var("TEST_PYTHON").ok()?;
     let port = free_port();
     let res = app
         .post_json_as(
@@ -574,33 +573,6 @@ async fn an_erasure_tells_the_integrations_which_ids_to_forget() {
     assert_eq!(data["order_ids"], json!([order["id"]]));
 }
 
-/// The server process of the next test: started by it, on its storage,
-/// and killed with SIGKILL. Does nothing when run on its own.
-#[tokio::test]
-#[ignore = "the server process of a_delivery_survives_a_sigkill_between_the_order_and_its_delivery"]
-async fn sigkill_child_server() {
-    let Ok(spec) = std::env::var("BOUTIQUE_TEST_CHILD") else {
-        return;
-    };
-    let spec: Value = serde_json::from_str(&spec).unwrap();
-    let mut config = api::Config::for_tests(
-        spec["database_url"].as_str().unwrap().to_owned(),
-        spec["dir"].as_str().unwrap().into(),
-    );
-    config.keystore_url = Some(spec["keystore_url"].as_str().unwrap().to_owned());
-    config.jobs = false;
-    let now = chrono::DateTime::parse_from_rfc3339(spec["now"].as_str().unwrap())
-        .unwrap()
-        .to_utc();
-    let clock = std::sync::Arc::new(domain::clock::ManualClock::new(now));
-    let db = api::open_database(&config, true).await.unwrap();
-    let app = api::Application::build(config, db, clock).await.unwrap();
-    let port_file = spec["port_file"].as_str().unwrap().to_owned();
-    std::fs::write(format!("{port_file}.tmp"), app.port().to_string()).unwrap();
-    std::fs::rename(format!("{port_file}.tmp"), port_file).unwrap();
-    app.run_until_stopped().await.unwrap();
-}
-
 #[tokio::test]
 async fn a_delivery_survives_a_sigkill_between_the_order_and_its_delivery() {
     let storage = fresh_storage().await;
@@ -612,43 +584,9 @@ async fn a_delivery_survives_a_sigkill_between_the_order_and_its_delivery() {
     let (cart, secret) = cart_with_pdf(&app, "maison-kill").await;
 
     // A second server process on the same storage takes the order.
-    let port_file = storage.dir.path().join("child-port");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "integrations::sigkill_child_server",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(
-            "BOUTIQUE_TEST_CHILD",
-            json!({
-                "database_url": storage.database_url,
-                "keystore_url": storage.keystore_url,
-                "dir": storage.dir.path(),
-                "now": app.clock.now().to_rfc3339(),
-                "port_file": port_file,
-            })
-            .to_string(),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut port = None;
-    for _ in 0..600 {
-        if let Ok(p) = std::fs::read_to_string(&port_file) {
-            port = Some(p.trim().to_owned());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let Some(port) = port else {
-        let _ = child.kill();
-        panic!("the child server did not start");
-    };
+    let mut child = ServerProcess::start(&storage, app.clock.now(), false).await;
     let res = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/v1/carts/{cart}/checkout"))
+        .post(format!("{}/v1/carts/{cart}/checkout", child.base))
         .header("X-Cart-Secret", &secret)
         .header("Idempotency-Key", "k-kill")
         .json(&buyer("kill@example.fr", "FR", false))
@@ -658,8 +596,7 @@ async fn a_delivery_survives_a_sigkill_between_the_order_and_its_delivery() {
     assert_eq!(res.status(), 201);
     let order: Value = res.json().await.unwrap();
     // SIGKILL: no shutdown, no job ran there.
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     assert_eq!(rx.state().await["verified"].as_array().unwrap().len(), 0);
 
     // The server starts again on the same storage, and delivers.

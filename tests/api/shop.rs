@@ -1009,12 +1009,21 @@ pub(crate) async fn guest_buys(app: &TestApp, slug: &str, email: &str, extra: &V
 /// A guest cart holding the PDF of a new plan `slug`: (id, secret).
 pub(crate) async fn cart_with_pdf(app: &TestApp, slug: &str) -> (String, String) {
     let (product, pdf, _) = plan_for_sale(app, slug, 9_000).await;
+    guest_cart_with(app, &product, &pdf).await
+}
+
+/// A guest cart holding one `format` of `product`: (id, secret).
+pub(crate) async fn guest_cart_with(
+    app: &TestApp,
+    product: &str,
+    format: &str,
+) -> (String, String) {
     let (cart, secret) = guest_cart(app).await;
     add(
         app,
         &cart,
         &secret,
-        &json!({"product_id": product, "format_id": pdf}),
+        &json!({"product_id": product, "format_id": format}),
     )
     .await;
     (cart, secret)

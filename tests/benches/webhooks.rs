@@ -3,8 +3,9 @@
 //! 1. the checkout's added latency: `CLIENTS` guests (16) buy for
 //!    `BENCH_SECONDS` (10) with no webhook endpoint, then again with one
 //!    endpoint subscribed to `order.created` (each checkout then writes a
-//!    delivery in its unit of work); orders/s and the checkout call's
-//!    p50/p99 for both;
+//!    delivery in its unit of work), then with it disabled again (the
+//!    control for a database that grew); orders/s and the checkout call's
+//!    p50/p99 for each;
 //! 2. the delivery job's throughput: `EVENTS` (5,000) more events queued,
 //!    then the job drains every pending delivery to a local receiver (an
 //!    HTTP server answering 204), `BOUTIQUE_WEBHOOK_CONCURRENCY` (16) at a
@@ -85,7 +86,7 @@ async fn main() -> anyhow::Result<()> {
         rate_per_minute: 1,
         origin: Origin::new(None, None, &Plain),
     };
-    webhooks::create_endpoint(
+    let endpoint = webhooks::create_endpoint(
         state.store.as_ref(),
         clock.as_ref(),
         &by,
@@ -99,6 +100,32 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let after = common::checkouts(&client, base, &items, clients, seconds, 1_000_000).await;
+    // The control: the endpoint disabled again, on the database as it now is.
+    let switch = |enabled: bool| {
+        webhooks::update_endpoint(
+            state.store.as_ref(),
+            clock.as_ref(),
+            &by,
+            endpoint.id,
+            EndpointInput {
+                url: endpoint.url.clone(),
+                description: endpoint.description.clone(),
+                events: endpoint.events.clone(),
+                personal_purpose: None,
+                enabled,
+            },
+        )
+    };
+    switch(false).await?;
+    let control = common::checkouts(&client, base, &items, clients, seconds, 2_000_000).await;
+    switch(true).await?;
+    println!(
+        "{backend} control, the endpoint disabled again: {:.1} orders/s, checkout p50 {:.1} ms p99 {:.1} ms (errors {})",
+        control.rate,
+        percentile(&control.checkouts, 0.5),
+        percentile(&control.checkouts, 0.99),
+        control.errors
+    );
     println!(
         "{backend}, {clients} clients, {seconds} s each: no endpoint {:.1} orders/s, checkout p50 {:.1} ms p99 {:.1} ms (errors {}); one subscribed endpoint {:.1} orders/s, checkout p50 {:.1} ms p99 {:.1} ms (errors {}); orders/s ratio {:.2}, checkout p50 ratio {:.2}",
         before.rate,
