@@ -21,6 +21,7 @@ mod files;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod instances;
 mod integrations;
 mod meta;
 mod metrics;
