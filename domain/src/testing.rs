@@ -2051,6 +2051,7 @@ impl crate::shop::order::OrderRepo for Elsewhere {
         _: &str,
         _: DateTime<Utc>,
         _: DateTime<Utc>,
+        _: u64,
     ) -> Result<(u64, u64), StorageError> {
         elsewhere()
     }

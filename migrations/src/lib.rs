@@ -24,6 +24,7 @@ mod m20261216_000001_breaches;
 mod m20261217_000001_privacy_requests;
 mod m20261218_000001_dpo_requests;
 mod m20261219_000001_integrations;
+mod m20261220_000001_order_source_status;
 
 pub use m20261129_000001_consent::document_hash;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261217_000001_privacy_requests::Migration),
             Box::new(m20261218_000001_dpo_requests::Migration),
             Box::new(m20261219_000001_integrations::Migration),
+            Box::new(m20261220_000001_order_source_status::Migration),
         ]
     }
 }

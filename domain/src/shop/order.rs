@@ -363,12 +363,14 @@ pub trait OrderRepo: Send + Sync {
         limit: u64,
     ) -> Result<Vec<OrderSummary>, StorageError>;
     /// Orders from a source (its keyed hash) placed since `orders_since`,
-    /// and those of them that failed since `failed_since`.
+    /// and those of them that failed since `failed_since`, each counted up
+    /// to `cap` at most: a busy source costs no more than a quiet one.
     async fn source_activity(
         &self,
         source_key: &str,
         orders_since: DateTime<Utc>,
         failed_since: DateTime<Utc>,
+        cap: u64,
     ) -> Result<(u64, u64), StorageError>;
     /// The mean total of the last `last` orders, cents.
     async fn usual_total(&self, last: u64) -> Result<Option<i64>, StorageError>;
@@ -663,16 +665,19 @@ async fn try_checkout(
         vat: t.vat.amount_minor(),
         total: t.gross.amount_minor(),
     };
+    let policy = super::fraud::FraudPolicy::default();
+    // Counting past the thresholds changes no signal.
     let (orders_last_hour, failed_last_day) = uow
         .orders()
         .source_activity(
             &origin.source.key,
             now - chrono::Duration::hours(1),
             now - chrono::Duration::days(1),
+            policy.orders_per_hour.max(policy.failed_per_day),
         )
         .await?;
     let fraud_signals = super::fraud::signals(
-        &super::fraud::FraudPolicy::default(),
+        &policy,
         &super::fraud::Facts {
             source_country: input.source_country.clone(),
             billing_country: input.billing.country.clone(),

@@ -16,9 +16,7 @@ use domain::shop::order::{
 use domain::subject::SubjectId;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, Func, OnConflict};
-use sea_orm::{
-    ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::{Conn, SqlRepos, corrupt, err};
@@ -495,21 +493,32 @@ impl<C: Conn> OrderRepo for SqlRepos<C> {
         source_key: &str,
         orders_since: DateTime<Utc>,
         failed_since: DateTime<Utc>,
+        cap: u64,
     ) -> Result<(u64, u64), StorageError> {
-        let orders = order::Entity::find()
+        // At most `cap` index entries each ((source, created_at) and
+        // (source, status, created_at)), however many orders the source made.
+        let orders: Vec<Uuid> = order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
             .filter(order::Column::SourceKey.eq(source_key))
             .filter(order::Column::CreatedAt.gte(orders_since))
-            .count(self.conn())
+            .limit(cap)
+            .into_tuple()
+            .all(self.conn())
             .await
             .map_err(err("failed to count a source's orders"))?;
-        let failed = order::Entity::find()
+        let failed: Vec<Uuid> = order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
             .filter(order::Column::SourceKey.eq(source_key))
-            .filter(order::Column::CreatedAt.gte(failed_since))
             .filter(order::Column::Status.eq(OrderStatus::Failed.as_str()))
-            .count(self.conn())
+            .filter(order::Column::CreatedAt.gte(failed_since))
+            .limit(cap)
+            .into_tuple()
+            .all(self.conn())
             .await
             .map_err(err("failed to count a source's failed orders"))?;
-        Ok((orders, failed))
+        Ok((orders.len() as u64, failed.len() as u64))
     }
 
     async fn attach_guest(
