@@ -3,8 +3,9 @@
 # .ci/run; runnable by hand): installs the pinned npm packages, lints
 # openapi.yaml with Redocly's recommended rules, generates the client types,
 # type-checks the example (an exhaustive switch on problem types), and runs
-# its purchase-free journey (login, renewal, log out other devices, a 304
-# revalidation, an idempotent address creation) against a live server.
+# its journey (login, renewal, log out other devices, a 304 revalidation, an
+# idempotent address creation, cart, estimate, checkout by bank transfer,
+# the order list, the export, the erasure) against a live server.
 #
 #   .ci/client.sh BOUTIQUE_BINARY WORK_DIR
 set -euo pipefail

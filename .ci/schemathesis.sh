@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Schemathesis against the server on SQLite (called by .ci/run; runnable by
-# hand): unauthenticated, then with a customer's token, then with an
-# admin's. Every check runs; .ci/schemathesis.toml lists the allowances.
+# hand): unauthenticated, then with a customer's token, a shop manager's,
+# an integration's API key (every scope), and an admin's. Every check
+# runs; .ci/schemathesis.toml lists the allowances.
 #
 #   .ci/schemathesis.sh BOUTIQUE_BINARY SCHEMATHESIS_BINARY WORK_DIR
 #
@@ -34,6 +35,10 @@ ADMIN_EMAIL=admin@ci.boutique.example
 ADMIN_PASSWORD=$(secret)
 printf '%s\n' "$ADMIN_PASSWORD" |
   "$BIN" staff create --email "$ADMIN_EMAIL" --name "CI Admin" --role admin >/dev/null
+MANAGER_EMAIL=manager@ci.boutique.example
+MANAGER_PASSWORD=$(secret)
+printf '%s\n' "$MANAGER_PASSWORD" |
+  "$BIN" staff create --email "$MANAGER_EMAIL" --name "CI Manager" --role shop_manager >/dev/null
 
 BOUTIQUE_PORT=$PORT "$BIN" serve --demo >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -55,6 +60,12 @@ login() {
 }
 CUSTOMER_TOKEN=$(login "$CUSTOMER_EMAIL" "$CUSTOMER_PASSWORD")
 ADMIN_TOKEN=$(login "$ADMIN_EMAIL" "$ADMIN_PASSWORD")
+MANAGER_TOKEN=$(login "$MANAGER_EMAIL" "$MANAGER_PASSWORD")
+# An integration's key holding every scope, as an admin makes one.
+KEY=$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN_TOKEN" \
+  "$URL/v1/admin/api-keys" \
+  -d '{"name":"CI integration","purpose":"the CI fuzzes what an integration may call","scopes":["catalogue:read","catalogue:write","orders:read","orders:write","customers:read","webhooks:manage"],"rate_per_minute":100000}' |
+  json_field secret)
 
 # schemathesis NAME TOKEN [OPTION...]: one run, with TOKEN (if not empty) as
 # the bearer scheme's credentials, given by the hooks (.ci/schemathesis_hooks.py).
@@ -82,6 +93,9 @@ schemathesis unauthenticated "" || FAILED="$FAILED unauthenticated"
 # need no block lifted.
 AUTHENTICATED=(--exclude-operation-id logout --exclude-operation-id revoke_session)
 schemathesis "as a customer" "$CUSTOMER_TOKEN" "${AUTHENTICATED[@]}" || FAILED="$FAILED customer"
+schemathesis "as a shop manager" "$MANAGER_TOKEN" "${AUTHENTICATED[@]}" || FAILED="$FAILED manager"
+# Before the admin's run, which could revoke keys it lists.
+schemathesis "as an API key" "$KEY" "${AUTHENTICATED[@]}" || FAILED="$FAILED key"
 schemathesis "as an admin" "$ADMIN_TOKEN" "${AUTHENTICATED[@]}" || FAILED="$FAILED admin"
 
 if grep -q "panicked" "$WORK/server.log"; then

@@ -1,7 +1,9 @@
 // A storefront's account area and catalogue, written against the client that
 // openapi-typescript and openapi-fetch generate from ../../openapi.yaml. CI
 // type-checks it (a new problem type breaks the exhaustive switch below until
-// the frontend handles it) and runs it against a live server:
+// the frontend handles it) and runs it against a live server: register, log
+// in, renew, browse, cart, estimate, checkout, the order list, the export and
+// the erasure:
 //
 //   node dist/journey.js http://127.0.0.1:8080
 import createClient from "openapi-fetch";
@@ -166,6 +168,60 @@ async function main(base: string): Promise<void> {
   check(created.data.id === replayed.data.id, "the retry created nothing new");
   const list = await api.GET("/v1/me/addresses", { headers: auth() });
   check(list.data?.items.length === 1, "one address");
+
+  // Browse, cart, estimate, checkout (a bank transfer), the order list.
+  const plan = first.data.items[0];
+  check(plan !== undefined, "a plan to buy");
+  const detail = await api.GET("/v1/products/{id_or_slug}", {
+    params: { path: { id_or_slug: plan.id } },
+  });
+  const pdf = detail.data?.formats.find((f) => f.kind === "pdf");
+  check(pdf !== undefined, "the plan sells a PDF");
+  const cart = await api.POST("/v1/carts", { headers: auth() });
+  check(cart.data !== undefined, "a cart");
+  const cartId = cart.data.id;
+  const added = await api.POST("/v1/carts/{cart_id}/items", {
+    headers: auth(),
+    params: { path: { cart_id: cartId } },
+    body: { product_id: plan.id, format_id: pdf.id, quantity: 1 },
+  });
+  check(added.response.ok, "the PDF is in the cart");
+  const estimate = await api.POST("/v1/carts/{cart_id}/estimate", {
+    headers: auth(),
+    params: { path: { cart_id: cartId } },
+    body: { country: "FR" },
+  });
+  check(estimate.data !== undefined, "an estimate");
+  const { kind: _kind, ...billing } = address;
+  const placed = await api.POST("/v1/carts/{cart_id}/checkout", {
+    headers: auth(),
+    params: {
+      path: { cart_id: cartId },
+      header: { "Idempotency-Key": `checkout-${Date.now()}` },
+    },
+    body: {
+      email,
+      name: "Client TypeScript",
+      billing_address: billing,
+      accept_terms: true,
+      privacy_policy_version: 1,
+      payment_method: "bank_transfer",
+    },
+  });
+  check(placed.data !== undefined, "checkout");
+  const orderId = placed.data.id;
+  const orders = await api.GET("/v1/me/orders", { headers: auth() });
+  check(orders.data?.items.some((o) => o.id === orderId) === true, "the order is listed");
+  const total = placed.data.totals.total;
+  console.log(`order ${placed.data.number} placed: ${total.amount} ${total.currency} in minor units`);
+
+  // The person's rights: the export, then the erasure, which ends the session.
+  const exported = await fetch(`${base}/v1/me/export`, { headers: auth() });
+  check(exported.status === 200, "the export");
+  const erased = await api.DELETE("/v1/me", { headers: auth(), body: { password } });
+  check(erased.response.status === 200, "the erasure");
+  const gone = await api.GET("/v1/me", { headers: auth() });
+  check(gone.response.status === 401, "the erased account's token no longer works");
   console.log("journey passed");
 }
 
