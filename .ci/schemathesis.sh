@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Schemathesis against the server on SQLite (called by .ci/run; runnable by
-# hand): unauthenticated, then with a customer's token, a shop manager's,
+# Schemathesis against the server, on SQLite or on the PostgreSQL that
+# DATABASE_URL names (called by .ci/run; runnable by hand): unauthenticated, then with a customer's token, a shop manager's,
 # an integration's API key (every scope), and an admin's. Every check
 # runs; .ci/schemathesis.toml lists the allowances.
 #
