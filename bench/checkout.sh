@@ -8,9 +8,15 @@
 #
 #   bash bench/checkout.sh
 #   BENCH_SECONDS=30 CLIENTS=16 bash bench/checkout.sh
+#
+# `bash bench/checkout.sh mixed` runs the mixed-traffic load generator
+# instead (bench/mixed.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export BENCH_SECONDS=${BENCH_SECONDS:-15} CLIENTS=${CLIENTS:-16}
+LOAD=${1:-checkout}
+if [ "$LOAD" = checkout ]; then
+  export BENCH_SECONDS=${BENCH_SECONDS:-15} CLIENTS=${CLIENTS:-16}
+fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 if [ -z "${BIN:-}" ]; then
@@ -18,7 +24,7 @@ if [ -z "${BIN:-}" ]; then
   BIN=${CARGO_TARGET_DIR:-target}/release/boutique
 fi
 # The load generator, built once before anything is measured.
-cargo bench --locked -p tests --bench checkout --no-run >/dev/null 2>&1
+cargo bench --locked -p tests --bench "$LOAD" --no-run >/dev/null 2>&1
 
 WORK=$(mktemp -d /tmp/boutique-checkout.XXXXXX)
 chmod 755 "$WORK"
@@ -39,12 +45,12 @@ run() {
   port=$(free_port)
   mkdir -p "$WORK/$name"
   env BOUTIQUE_PORT="$port" BOUTIQUE_DATA_DIR="$WORK/$name" BOUTIQUE_LOG=warn \
-    BOUTIQUE_JOBS=false "$@" "$BIN" serve --demo >"$WORK/$name.log" 2>&1 &
+    BOUTIQUE_JOBS=false BOUTIQUE_TRUST_PROXY=true "$@" "$BIN" serve --demo >"$WORK/$name.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 200); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   echo
   echo "== $name"
-  BENCH_URL="http://127.0.0.1:$port" cargo bench --locked -p tests --bench checkout 2>&1 | grep -E "^(orders|error)"
+  BENCH_URL="http://127.0.0.1:$port" cargo bench --locked -p tests --bench "$LOAD" 2>&1 | grep -E "^(orders|error|mixed|\\|)"
   echo "peak RSS of the server: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/$PID/status)"
   kill "$PID"
   wait "$PID" 2>/dev/null || true

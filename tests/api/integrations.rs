@@ -196,10 +196,17 @@ async fn personal_scopes_need_a_purpose_and_each_read_is_audited_under_the_keys_
     let (key, secret) = orders_key(&app, &admin).await;
     let placed = guest_buys(&app, "maison-api", "jeanne@example.fr", &json!({})).await;
     let order = placed["id"].as_str().unwrap();
-    // Without `X-Access-Reason`, the key's purpose is the reason.
+    // A key states why it reads, as staff do; its purpose goes with it.
     let res = app
         .get_as(&format!("/v1/admin/orders/{order}"), &secret)
         .await;
+    assert_eq!(res.status(), 400, "X-Access-Reason is required of keys too");
+    let res = app
+        .with(Method::GET, &format!("/v1/admin/orders/{order}"), &secret)
+        .header("X-Access-Reason", "print the paid order")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let read: Value = res.json().await.unwrap();
     assert_eq!(read["buyer"]["email"], "jeanne@example.fr");

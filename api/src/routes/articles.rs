@@ -323,6 +323,7 @@ pub struct CommentRequest {
     responses(
         (status = 202, description = "Received; shown once approved", body = Accepted),
         (status = 401, description = "A token was sent but is not valid (send none to comment as a guest)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An API key was sent: comments are for people (send none to comment as a guest)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article has this slug", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Comments are closed on this article", body = Problem, content_type = "application/problem+json"),
         ThrottledErrors,

@@ -108,6 +108,7 @@ pub struct ContactRequest {
     responses(
         (status = 202, description = "Received; an acknowledgement e-mail follows", body = Accepted),
         (status = 401, description = "A token was sent but is not valid (send none to write as a guest)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An API key was sent: the form is for people (send none to write as a guest)", body = Problem, content_type = "application/problem+json"),
         ThrottledErrors,
         BodyErrors,
     )

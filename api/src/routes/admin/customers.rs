@@ -119,16 +119,14 @@ pub(crate) fn reason(req: &HttpRequest) -> Result<String, ApiError> {
     })
 }
 
-/// The reason a read is recorded with: `X-Access-Reason`, or for an API
-/// key that sends none, the key's stated purpose.
+/// The reason a read is recorded with: `X-Access-Reason`, from staff and
+/// API keys alike; a key's stated purpose is recorded with it.
 pub(crate) fn reason_for(req: &HttpRequest, who: &Operator) -> Result<String, ApiError> {
-    match who.key() {
-        Some(k) if req.headers().get("x-access-reason").is_none() => Ok(k
-            .purpose
-            .clone()
-            .unwrap_or_else(|| "no stated purpose".to_owned())),
-        _ => reason(req),
-    }
+    let given = reason(req)?;
+    Ok(match who.key().and_then(|k| k.purpose.as_deref()) {
+        Some(purpose) => format!("{given} (purpose: {purpose})"),
+        None => given,
+    })
 }
 
 async fn record(state: &SharedState, r: CustomerRecord) -> Result<CustomerRecordDto, ApiError> {
@@ -166,7 +164,7 @@ async fn read(
     tag = "admin",
     operation_id = "admin_search_customers",
     security(("bearer" = []), ("api_key" = ["customers:read"])),
-    params(SearchParams, ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside). An API key that sends none is recorded with its stated purpose", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$")),
+    params(SearchParams, ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside). An API key's stated purpose is recorded with it", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$")),
     responses(
         (status = 200, description = "Matches", body = CustomerSearchResult),
         (status = 400, description = "Missing reason or invalid e-mail", body = Problem, content_type = "application/problem+json"),
@@ -204,7 +202,7 @@ pub async fn admin_search_customers(
     security(("bearer" = []), ("api_key" = ["customers:read"])),
     params(
         ("customer_id" = uuid::Uuid, Path, description = "Customer id"),
-        ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside). An API key that sends none is recorded with its stated purpose", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$"),
+        ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside). An API key's stated purpose is recorded with it", example = "order 2026-0042 refund", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$"),
     ),
     responses(
         (status = 200, description = "The record", body = CustomerRecordDto),

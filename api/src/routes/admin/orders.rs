@@ -139,7 +139,7 @@ pub async fn admin_list_orders(
     security(("bearer" = []), ("api_key" = ["orders:read"])),
     params(
         ("order_id" = uuid::Uuid, Path, description = "The order's id"),
-        ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside). An API key that sends none is recorded with its stated purpose", example = "bank transfer received", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$"),
+        ("X-Access-Reason" = String, Header, description = "Why this personal data is read: 3 to 200 printable ASCII characters (tabs allowed inside). An API key's stated purpose is recorded with it", example = "bank transfer received", min_length = 3, max_length = 200, pattern = r"^[!-~](?:[\t -~]*[!-~])?$"),
     ),
     responses(
         (status = 200, description = "The order", body = OrderDto),
