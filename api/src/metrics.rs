@@ -38,22 +38,7 @@ pub struct Metrics {
     purged: Mutex<BTreeMap<&'static str, u64>>,
 }
 
-/// What the database says at a scrape.
-#[derive(Debug, Clone, Default)]
-pub struct Backlog {
-    /// Mail waiting to be sent.
-    pub outbox: u64,
-    /// Webhook deliveries waiting to be sent.
-    pub webhooks: u64,
-    /// Webhook deliveries that failed every attempt (kept 30 days).
-    pub webhooks_failed: u64,
-    /// Disabled webhook endpoints.
-    pub endpoints_disabled: u64,
-    /// Account locks in force.
-    pub locks: u64,
-    /// Source bans in force.
-    pub bans: u64,
-}
+pub use persistence::metrics::Backlog;
 
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -235,14 +220,7 @@ pub async fn scrape(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         Ok(b) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")
             .insert_header(("Cache-Control", "no-store"))
-            .body(state.metrics.render(&Backlog {
-                outbox: b.outbox,
-                webhooks: b.webhooks,
-                webhooks_failed: b.webhooks_failed,
-                endpoints_disabled: b.endpoints_disabled,
-                locks: b.locks,
-                bans: b.bans,
-            })),
+            .body(state.metrics.render(&b)),
         Err(e) => {
             tracing::warn!(error = %e, "metrics: the database did not answer");
             HttpResponse::ServiceUnavailable().finish()

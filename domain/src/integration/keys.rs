@@ -545,7 +545,10 @@ impl Acting for KeyPrincipal {
         false
     }
     fn reason(&self, given: &str) -> String {
-        format!("key \"{}\": {given}", self.name)
+        match &self.purpose {
+            Some(p) => format!("key \"{}\": {given} (purpose: {p})", self.name),
+            None => format!("key \"{}\": {given}", self.name),
+        }
     }
 }
 

@@ -338,6 +338,15 @@ fn names(events: &[EventType]) -> String {
         .join(" ")
 }
 
+/// The endpoint `id`, or not found.
+async fn endpoint_in(repos: &dyn Repos, id: WebhookEndpointId) -> Result<Endpoint, ServiceError> {
+    repos
+        .webhooks()
+        .endpoint(id)
+        .await?
+        .ok_or(ServiceError::NotFound("No webhook endpoint has this id."))
+}
+
 /// Registers an endpoint. Audited, and so is its opt-in to personal data.
 ///
 /// # Errors
@@ -397,12 +406,7 @@ pub async fn get_endpoint(
     store: &dyn Store,
     id: WebhookEndpointId,
 ) -> Result<Endpoint, ServiceError> {
-    store
-        .reader()
-        .webhooks()
-        .endpoint(id)
-        .await?
-        .ok_or(ServiceError::NotFound("No webhook endpoint has this id."))
+    endpoint_in(store.reader().as_ref(), id).await
 }
 
 /// Replaces an endpoint's settings; enabling a disabled one resumes its
@@ -420,11 +424,7 @@ pub async fn update_endpoint(
     let input = checked(input)?;
     let now = clock.now();
     let uow = store.begin().await?;
-    let mut e = uow
-        .webhooks()
-        .endpoint(id)
-        .await?
-        .ok_or(ServiceError::NotFound("No webhook endpoint has this id."))?;
+    let mut e = endpoint_in(uow.as_ref(), id).await?;
     let mut what = vec![format!("events [{}]", names(&input.events))];
     if e.personal_purpose != input.personal_purpose {
         what.push(match &input.personal_purpose {
@@ -473,11 +473,7 @@ pub async fn rotate_secret(
 ) -> Result<Endpoint, ServiceError> {
     let now = clock.now();
     let uow = store.begin().await?;
-    let mut e = uow
-        .webhooks()
-        .endpoint(id)
-        .await?
-        .ok_or(ServiceError::NotFound("No webhook endpoint has this id."))?;
+    let mut e = endpoint_in(uow.as_ref(), id).await?;
     e.secret_version += 1;
     e.updated_at = now;
     uow.webhooks().update_endpoint(&e).await?;
@@ -534,11 +530,7 @@ pub async fn list_deliveries(
     limit: u64,
 ) -> Result<Vec<Delivery>, ServiceError> {
     let reader = store.reader();
-    reader
-        .webhooks()
-        .endpoint(id)
-        .await?
-        .ok_or(ServiceError::NotFound("No webhook endpoint has this id."))?;
+    endpoint_in(reader.as_ref(), id).await?;
     Ok(reader
         .webhooks()
         .deliveries(id, status, before, limit)
@@ -559,11 +551,7 @@ pub async fn replay(
 ) -> Result<Delivery, ServiceError> {
     let now = clock.now();
     let uow = store.begin().await?;
-    let e = uow
-        .webhooks()
-        .endpoint(endpoint)
-        .await?
-        .ok_or(ServiceError::NotFound("No webhook endpoint has this id."))?;
+    let e = endpoint_in(uow.as_ref(), endpoint).await?;
     let d = uow
         .webhooks()
         .delivery(id)

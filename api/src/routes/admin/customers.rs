@@ -119,16 +119,6 @@ pub(crate) fn reason(req: &HttpRequest) -> Result<String, ApiError> {
     })
 }
 
-/// The reason a read is recorded with: `X-Access-Reason`, from staff and
-/// API keys alike; a key's stated purpose is recorded with it.
-pub(crate) fn reason_for(req: &HttpRequest, who: &Operator) -> Result<String, ApiError> {
-    let given = reason(req)?;
-    Ok(match who.key().and_then(|k| k.purpose.as_deref()) {
-        Some(purpose) => format!("{given} (purpose: {purpose})"),
-        None => given,
-    })
-}
-
 async fn record(state: &SharedState, r: CustomerRecord) -> Result<CustomerRecordDto, ApiError> {
     Ok(CustomerRecordDto {
         profile: Profile::of(state, &r.customer).await?,
@@ -179,7 +169,7 @@ pub async fn admin_search_customers(
     q: Params<SearchParams>,
 ) -> Result<web::Json<CustomerSearchResult>, ApiError> {
     let q = q.read()?;
-    let why = reason_for(&req, &staff.0)?;
+    let why = reason(&req)?;
     let mut f = FieldErrors::default();
     let email = f.take_coded("email", Email::parse(&q.email));
     f.check()?;
@@ -218,7 +208,7 @@ pub async fn admin_get_customer(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<web::Json<CustomerRecordDto>, ApiError> {
-    let why = reason_for(&req, &staff.0)?;
+    let why = reason(&req)?;
     let not_found = || ApiError::NotFound("No customer has this id.".into());
     let id: CustomerId = path.parse().map_err(|_| not_found())?;
     read(&state, &staff.0, CustomerLookup::Id(id), &why)

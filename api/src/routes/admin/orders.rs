@@ -16,7 +16,7 @@ use validator::Validate;
 use crate::auth::keys::{OrdersRead, OrdersWrite, StaffOrKey};
 use crate::body::{Body, Params};
 use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
-use crate::routes::admin::customers::reason_for;
+use crate::routes::admin::customers::reason;
 use crate::routes::common::{PageParams, validate};
 use crate::routes::orders::{OrderDto, OrderPage, OrderStatusDto, one_more, order_id, page};
 use crate::state::SharedState;
@@ -155,7 +155,7 @@ pub async fn admin_get_order(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<web::Json<OrderDto>, ApiError> {
-    let why = reason_for(&req, &staff.0)?;
+    let why = reason(&req)?;
     let id = order_id(&path, NOT_FOUND)?;
     let o = order::staff_read(
         state.store.as_ref(),
