@@ -196,8 +196,14 @@ impl Application {
                         .wrap(Compress::default())
                 })
                 .into_app()
-        })
-        .listen(listener)?
+        });
+        server = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => {
+                server.listen_rustls_0_23(listener, crate::tls::server_config(cert, key)?)?
+            }
+            (None, None) => server.listen(listener)?,
+            _ => anyhow::bail!("BOUTIQUE_TLS_CERT and BOUTIQUE_TLS_KEY go together"),
+        }
         .shutdown_timeout(config.shutdown_timeout_secs);
         if let Some(workers) = config.workers {
             server = server.workers(workers);

@@ -156,9 +156,20 @@ pub struct Config {
     )]
     pub public_url: String,
 
-    /// Believe `X-Forwarded-For` (only behind a proxy that sets it).
+    /// Believe `X-Forwarded-For` and `X-Forwarded-Proto` (only behind a
+    /// proxy that sets them).
     #[arg(long, env = "BOUTIQUE_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
+
+    /// A PEM certificate chain: with `BOUTIQUE_TLS_KEY`, the API is served
+    /// over HTTPS itself (rustls; TLS 1.2 and 1.3). Unset: plain HTTP, for
+    /// a proxy that terminates TLS in front.
+    #[arg(long, env = "BOUTIQUE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of `BOUTIQUE_TLS_CERT`.
+    #[arg(long, env = "BOUTIQUE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 
     /// A request header in which the proxy in front of the API gives the
     /// caller's country, as an ISO 3166-1 alpha-2 code (`CF-IPCountry`
@@ -384,6 +395,8 @@ impl std::fmt::Debug for Config {
             account_setup,
             public_url,
             trust_proxy,
+            tls_cert,
+            tls_key,
             country_header,
             geoip_db,
             ipv6_prefix,
@@ -438,6 +451,8 @@ impl std::fmt::Debug for Config {
             .field("account_setup", account_setup)
             .field("public_url", &redact_url(public_url))
             .field("trust_proxy", trust_proxy)
+            .field("tls_cert", tls_cert)
+            .field("tls_key", tls_key)
             .field("country_header", country_header)
             .field("geoip_db", geoip_db)
             .field("ipv6_prefix", ipv6_prefix)
@@ -546,6 +561,8 @@ impl Config {
             account_setup: AccountSetup::Link,
             public_url: "http://localhost:8080".into(),
             trust_proxy: false,
+            tls_cert: None,
+            tls_key: None,
             country_header: None,
             geoip_db: None,
             ipv6_prefix: 64,

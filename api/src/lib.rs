@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod state;
 pub mod stripe;
 pub mod telemetry;
+pub mod tls;
 pub mod views;
 pub mod webhooks;
 

@@ -260,11 +260,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => {
             let db = open_database(&config, !no_migrate).await?;
             let host = config.host.clone();
+            let scheme = if config.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            };
             let app = Application::build(config, db.clone(), clock).await?;
             if demo {
                 seed(&app.state()).await?;
             }
-            let url = format!("http://{host}:{}", app.port());
+            let url = format!("{scheme}://{host}:{}", app.port());
             tracing::info!("Boutique is listening on {url}");
             println!(
                 "Boutique is serving on {url}\n  API docs: {url}/docs/\n  OpenAPI:  {url}/openapi.json\nPress Ctrl-C to stop."

@@ -52,6 +52,7 @@ pub async fn request_context(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let path = req.path().to_owned();
     let method = req.method().clone();
+    let https = came_over_https(&req);
     let span = tracing::info_span!("request", request_id = %request_id);
     let started = Instant::now();
 
@@ -112,6 +113,12 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
+    if https {
+        res.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     // The route pattern, never the raw path or query: those can hold personal data.
     let route = res
         .request()
@@ -136,16 +143,37 @@ pub async fn request_context(
     Ok(res)
 }
 
-/// Headers every response carries unless a route sets its own.
+/// Two years, the preload lists' minimum, subdomains included.
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Whether the caller reached the API over HTTPS: the server's own TLS, or
+/// a trusted proxy's `X-Forwarded-Proto` (its last value: the one the proxy
+/// in front appended). HSTS only means something on such a response, and a
+/// client's own `X-Forwarded-Proto` is not believed without the proxy.
+fn came_over_https(req: &ServiceRequest) -> bool {
+    let Some(state) = req.app_data::<crate::state::SharedState>() else {
+        return false;
+    };
+    if state.config.tls_cert.is_some() {
+        return true;
+    }
+    state.config.trust_proxy
+        && req
+            .headers()
+            .get_all("x-forwarded-proto")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+/// Headers every response carries unless a route sets its own (HSTS is
+/// added by `request_context` on HTTPS responses).
 #[must_use]
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "no-referrer"))
-        .add((
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        ))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((
             header::CONTENT_SECURITY_POLICY,

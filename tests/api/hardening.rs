@@ -224,11 +224,17 @@ async fn sec_1_the_lockout_threshold_holds_under_41_concurrent_logins() {
 
 #[tokio::test]
 async fn sec_5_preflight_answers_carry_the_security_headers() {
-    let app = spawn_app_with(|c| c.cors_origins = vec!["https://shop.example".into()]).await;
+    // Behind a proxy that terminated TLS, so HSTS is due too.
+    let app = spawn_app_with(|c| {
+        c.cors_origins = vec!["https://shop.example".into()];
+        c.trust_proxy = true;
+    })
+    .await;
     for origin in ["https://shop.example", "https://evil.example"] {
         let res = app
             .client
             .request(Method::OPTIONS, app.url("/v1/me"))
+            .header("x-forwarded-proto", "https")
             .header("origin", origin)
             .header("access-control-request-method", "GET")
             .header("access-control-request-headers", "authorization")

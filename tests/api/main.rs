@@ -38,3 +38,4 @@ mod roles;
 mod security;
 mod shop;
 mod staff;
+mod tls;
