@@ -13,6 +13,15 @@
   the replay of an answer recorded earlier (an address since deleted, say).
   Both are what the header promises; the HTTP tests in tests/api/ check
   them. Malformed keys are left as sent (a 400 is expected).
+- A cart's or an order's secret that the server handed out in this run
+  (`secret`, `access_secret`) and that the document's links carry to the
+  next request (`X-Cart-Secret`, `X-Order-Secret`) is a credential the
+  client holds, as a browser would: the request is marked as carrying
+  explicit credentials. Schemathesis then checks, with a probe without
+  them and one with a wrong one, that the operation refuses both (401).
+  Without the mark it takes any such header for one it generated itself,
+  and a guest reading their own cart for the API accepting a made-up
+  secret.
 - With SCHEMATHESIS_BEARER_TOKEN set (by .ci/schemathesis.sh), requests
   carry that token as the `bearer` security scheme. Given as auth, not as a
   plain `-H` header, so that Schemathesis still leaves it out where it tests
@@ -52,10 +61,37 @@ _IDEMPOTENCY_KEY = re.compile(
 )
 
 
+# Secrets the server answered in this run (see the module's description).
+_ISSUED: set[str] = set()
+_SECRET_FIELDS = ("secret", "access_secret")
+_SECRET_HEADERS = ("x-cart-secret", "x-order-secret")
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    if not 200 <= response.status_code < 300:
+        return
+    try:
+        body = response.json()
+    except Exception:
+        return
+    if isinstance(body, dict):
+        with _LOCK:
+            _ISSUED.update(
+                body[f] for f in _SECRET_FIELDS if isinstance(body.get(f), str)
+            )
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     headers = dict(case.headers or {})
     headers["X-Forwarded-For"] = _address()
+    with _LOCK:
+        if any(
+            name.lower() in _SECRET_HEADERS and value in _ISSUED
+            for name, value in headers.items()
+        ):
+            case._has_explicit_auth = True
     for name, value in list(headers.items()):
         if (
             name.lower() == "idempotency-key"

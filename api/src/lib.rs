@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod idempotency;
 pub mod invoice_pdf;
 pub mod jobs;
+pub mod links;
 pub mod mail;
 pub mod metrics;
 pub mod middleware;

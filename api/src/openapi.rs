@@ -108,7 +108,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
-    shared_problem_examples(typed_problems(api))
+    crate::links::declare(shared_problem_examples(typed_problems(api)))
 }
 
 /// Moves the examples of problem responses to `components/examples`, each

@@ -248,7 +248,7 @@ fn header(mail: &str, name: &str) -> Option<String> {
         .map(|l| l[lower.len()..].trim().to_owned())
 }
 
-async fn subscribe(app: &TestApp, email: &str, language: &str) {
+pub(crate) async fn subscribe(app: &TestApp, email: &str, language: &str) {
     let res = app
         .post_json(
             "/v1/newsletter/subscriptions",
@@ -267,7 +267,7 @@ async fn subscribe(app: &TestApp, email: &str, language: &str) {
     assert_eq!(res.status(), 200);
 }
 
-async fn send_campaign(app: &TestApp, staff: &str) -> String {
+pub(crate) async fn send_campaign(app: &TestApp, staff: &str) -> String {
     let res = app
         .with(Method::POST, "/v1/admin/newsletter/campaigns", staff)
         .json(&json!({"subject_fr": "Nos nouveaux plans", "subject_en": "Our new plans", "body_fr": "Découvrez nos maisons.", "body_en": "Discover our houses."}))

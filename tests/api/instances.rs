@@ -1,7 +1,8 @@
 //! Several instances, one database: two `serve` processes on one
 //! PostgreSQL (`TEST_DATABASE_URL`), jobs on in both. A lockout through one
 //! holds on the other, a logout through one ends the token on the other,
-//! the retention job runs once, and every outbox message goes once.
+//! the retention and campaign jobs run once, and every outbox message goes
+//! once.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use domain::clock::Clock as _;
 use domain::identity::Role;
 use serde_json::{Value, json};
 
+use crate::consent::{send_campaign, subscribe};
 use crate::helpers::{PASSWORD, fresh_storage, spawn_app_on, start_time};
 use crate::processes::ServerProcess;
 
@@ -22,6 +24,11 @@ async fn two_instances_on_one_postgresql_share_locks_sessions_jobs_and_the_outbo
     let setup = spawn_app_on(&storage, start_time(), |_| {}).await;
     let admin = setup.staff("admin@boutique.example", Role::Admin).await;
     setup.customer("camille@example.fr").await;
+    // Confirmed subscribers for the campaign below.
+    let subscribers = 5;
+    for i in 0..subscribers {
+        subscribe(&setup, &format!("lecteur{i}@example.fr"), "en").await;
+    }
     let now = setup.clock.now();
     let a = ServerProcess::start(&storage, now, true).await;
     let b = ServerProcess::start(&storage, now, true).await;
@@ -90,21 +97,27 @@ async fn two_instances_on_one_postgresql_share_locks_sessions_jobs_and_the_outbo
             .unwrap();
         assert_eq!(res.status(), 202);
     }
+    // A campaign, queued once: whichever instance's job takes it, each
+    // subscriber gets one letter.
+    let campaign = send_campaign(&setup, &admin).await;
     let outbox = storage.dir.path().join("outbox");
-    let count = |i: usize| {
+    let count = |to: &str, containing: &str| {
         std::fs::read_dir(&outbox)
             .map(|d| {
                 d.filter_map(Result::ok)
                     .filter(|e| {
-                        std::fs::read_to_string(e.path())
-                            .is_ok_and(|m| m.contains(&format!("To: twice{i}@example.fr")))
+                        std::fs::read_to_string(e.path()).is_ok_and(|m| {
+                            m.contains(&format!("To: {to}")) && m.contains(containing)
+                        })
                     })
                     .count()
             })
             .unwrap_or(0)
     };
+    let registered = |i: usize| count(&format!("twice{i}@example.fr"), "");
+    let letters = |i: usize| count(&format!("lecteur{i}@example.fr"), "Discover our houses");
     for _ in 0..300 {
-        if (0..n).all(|i| count(i) >= 1) {
+        if (0..n).all(|i| registered(i) >= 1) && (0..subscribers).all(|i| letters(i) >= 1) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -112,8 +125,22 @@ async fn two_instances_on_one_postgresql_share_locks_sessions_jobs_and_the_outbo
     // Two more ticks of both job runners: nothing is sent again.
     tokio::time::sleep(Duration::from_secs(3)).await;
     for i in 0..n {
-        assert_eq!(count(i), 1, "twice{i} got {} messages", count(i));
+        assert_eq!(registered(i), 1, "twice{i} got {} messages", registered(i));
     }
+    for i in 0..subscribers {
+        assert_eq!(letters(i), 1, "lecteur{i} got {} letters", letters(i));
+    }
+    let sent: Value = setup
+        .get_as(
+            &format!("/v1/admin/newsletter/campaigns/{campaign}"),
+            &admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["status"], "sent", "{sent}");
+    assert_eq!(sent["enqueued"], subscribers, "{sent}");
 
     // The retention job ran at start on one instance only.
     let mut log = Value::Null;

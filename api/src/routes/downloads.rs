@@ -118,6 +118,7 @@ impl From<FormatFile> for FormatFileDto {
     "downloads_used": 1,
     "downloads_remaining": 4,
     "url": "https://api.boutique.example/v1/downloads/AZIfswEafFtzj2KFtXjYPAGiH69hGHfrsAMIpzfWCtIAAAAAaUApgPbp6h6xGQ9rIzmOKhXc9d8NBjtD3vmDBJsvjFZ1",
+    "token": "AZIfswEafFtzj2KFtXjYPAGiH69hGHfrsAMIpzfWCtIAAAAAaUApgPbp6h6xGQ9rIzmOKhXc9d8NBjtD3vmDBJsvjFZ1",
     "expires_at": "2026-11-21T17:42:31Z"
 }))]
 #[schema(as = OrderDownload)]
@@ -155,6 +156,10 @@ pub struct OrderDownloadDto {
     /// the file is not available or no download is left. List again for
     /// a fresh link.
     pub url: Option<String>,
+    /// The link's token, what `url` ends with: the `{token}` of
+    /// `GET /v1/downloads/{token}`, for a client that builds the URL
+    /// itself. `null` without a link.
+    pub token: Option<String>,
     /// Until when `url` works (RFC 3339, UTC); `null` without a link.
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -177,7 +182,9 @@ fn link_dto(l: DownloadLink, public_url: &str) -> OrderDownloadDto {
         downloads_remaining: l.remaining,
         url: l
             .token
+            .as_ref()
             .map(|t| format!("{}/v1/downloads/{t}", public_url.trim_end_matches('/'))),
+        token: l.token,
         expires_at: l.expires_at,
     }
 }
@@ -201,6 +208,7 @@ fn link_dto(l: DownloadLink, public_url: &str) -> OrderDownloadDto {
         "downloads_used": 1,
         "downloads_remaining": 4,
         "url": "https://api.boutique.example/v1/downloads/AZIfswEafFtzj2KFtXjYPAGiH69hGHfrsAMIpzfWCtIAAAAAaUApgPbp6h6xGQ9rIzmOKhXc9d8NBjtD3vmDBJsvjFZ1",
+        "token": "AZIfswEafFtzj2KFtXjYPAGiH69hGHfrsAMIpzfWCtIAAAAAaUApgPbp6h6xGQ9rIzmOKhXc9d8NBjtD3vmDBJsvjFZ1",
         "expires_at": "2026-11-21T17:42:31Z"
     }]
 }))]
