@@ -20,6 +20,7 @@ mod field_errors;
 mod files;
 mod hardening;
 mod helpers;
+mod holders;
 mod hostile;
 mod idempotency;
 mod instances;
