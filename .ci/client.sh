@@ -4,8 +4,10 @@
 # openapi.yaml with Redocly's recommended rules, generates the client types,
 # type-checks the example (an exhaustive switch on problem types), and runs
 # its journey (login, renewal, log out other devices, a 304 revalidation, an
-# idempotent address creation, cart, estimate, checkout by bank transfer,
-# the order list, the export, the erasure) against a live server.
+# idempotent address creation, cart, estimate, checkout, a card payment
+# through localstripe and Stripe's webhook when TEST_STRIPE_URL names one
+# (.ci/run starts it; a bank transfer otherwise), the downloads, the
+# invoice, the order list, the export, the erasure) against a live server.
 #
 #   .ci/client.sh BOUTIQUE_BINARY WORK_DIR
 set -euo pipefail
@@ -21,6 +23,14 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 (cd "$CLIENT" && npm run --silent generate && npm run --silent check && npm run --silent build)
 
 mkdir -p "$WORK"
+# With a fake Stripe (.ci/run starts localstripe), the journey pays by card:
+# the server and the journey get the same keys.
+if [ -n "${TEST_STRIPE_URL:-}" ]; then
+  STRIPE_WEBHOOK_SECRET=whsec_journey_$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+  export BOUTIQUE_STRIPE_API_URL=$TEST_STRIPE_URL BOUTIQUE_STRIPE_SECRET_KEY=sk_test_journey \
+    BOUTIQUE_STRIPE_WEBHOOK_SECRET=$STRIPE_WEBHOOK_SECRET \
+    STRIPE_URL=$TEST_STRIPE_URL STRIPE_SECRET_KEY=sk_test_journey STRIPE_WEBHOOK_SECRET
+fi
 PORT=$(free_port)
 BOUTIQUE_PORT=$PORT BOUTIQUE_DATA_DIR="$WORK/data" BOUTIQUE_LOG=warn \
   "$BIN" serve --demo >"$WORK/server.log" 2>&1 &

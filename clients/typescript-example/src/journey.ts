@@ -2,10 +2,15 @@
 // openapi-typescript and openapi-fetch generate from ../../openapi.yaml. CI
 // type-checks it (a new problem type breaks the exhaustive switch below until
 // the frontend handles it) and runs it against a live server: register, log
-// in, renew, browse, cart, estimate, checkout, the order list, the export and
-// the erasure:
+// in, renew, browse, cart, estimate, checkout, a card payment confirmed
+// through Stripe's webhook, the downloads and the invoice, the order list, the
+// export and the erasure:
 //
 //   node dist/journey.js http://127.0.0.1:8080
+//
+// The card payment needs a Stripe: STRIPE_URL (CI: localstripe, a fake
+// stateful Stripe), STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, the same the
+// server was given. Without them the order is paid by bank transfer.
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema.js";
 
@@ -91,8 +96,59 @@ function check(condition: unknown, what: string): asserts condition {
   }
 }
 
+/** What Stripe.js does in the browser, against a fake Stripe (localstripe). */
+class FakeStripe {
+  constructor(
+    private readonly url: string,
+    private readonly secretKey: string,
+  ) {}
+
+  private async post(path: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+    const res = await fetch(`${this.url}${path}`, {
+      method: "POST",
+      headers: { Authorization: `Basic ${Buffer.from(`${this.secretKey}:`).toString("base64")}` },
+      body: new URLSearchParams(form),
+    });
+    check(res.ok, `Stripe ${path}: ${res.status}`);
+    // localstripe's own configuration calls answer an empty body.
+    const text = await res.text();
+    return (text === "" ? {} : JSON.parse(text)) as Record<string, unknown>;
+  }
+
+  /** Sends Stripe's events to the server's webhook, signed with its secret. */
+  async forward(base: string, secret: string): Promise<void> {
+    await this.post(`/_config/webhooks/journey-${Date.now()}`, {
+      url: `${base}/v1/payments/stripe/webhook`,
+      secret,
+      "events[]": "payment_intent.succeeded",
+    });
+  }
+
+  /** A test card, then the confirmation of the intent. */
+  async confirm(intent: string): Promise<void> {
+    const card = await this.post("/v1/payment_methods", {
+      type: "card",
+      "card[number]": "4242424242424242",
+      "card[exp_month]": "12",
+      "card[exp_year]": "2030",
+      "card[cvc]": "123",
+    });
+    await this.post(`/v1/payment_intents/${intent}`, { payment_method: String(card.id) });
+    const confirmed = await this.post(`/v1/payment_intents/${intent}/confirm`, {});
+    check(confirmed.status === "succeeded", `the card payment: ${String(confirmed.status)}`);
+  }
+}
+
 async function main(base: string): Promise<void> {
   const api = createClient<paths>({ baseUrl: base });
+  const { STRIPE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET } = process.env;
+  let stripe: FakeStripe | undefined;
+  if (STRIPE_URL && STRIPE_SECRET_KEY && STRIPE_WEBHOOK_SECRET) {
+    stripe = new FakeStripe(STRIPE_URL, STRIPE_SECRET_KEY);
+    await stripe.forward(base, STRIPE_WEBHOOK_SECRET);
+  } else {
+    console.log("no STRIPE_URL: the order is paid by bank transfer");
+  }
   const email = `ts-${Date.now()}@example.fr`;
   const password = "un long mot de passe pour le client";
 
@@ -169,7 +225,7 @@ async function main(base: string): Promise<void> {
   const list = await api.GET("/v1/me/addresses", { headers: auth() });
   check(list.data?.items.length === 1, "one address");
 
-  // Browse, cart, estimate, checkout (a bank transfer), the order list.
+  // Browse, cart, estimate, checkout (by card when a Stripe is there), the order list.
   const plan = first.data.items[0];
   check(plan !== undefined, "a plan to buy");
   const detail = await api.GET("/v1/products/{id_or_slug}", {
@@ -205,11 +261,39 @@ async function main(base: string): Promise<void> {
       billing_address: billing,
       accept_terms: true,
       privacy_policy_version: 1,
-      payment_method: "bank_transfer",
+      payment_method: stripe === undefined ? "bank_transfer" : "stripe",
     },
   });
   check(placed.data !== undefined, "checkout");
   const orderId = placed.data.id;
+  if (stripe !== undefined) {
+    const payment = placed.data.payment;
+    check(payment !== null && payment !== undefined, "a card payment to confirm");
+    await stripe.confirm(payment.intent_id);
+    // Stripe tells the server by its signed webhook; the page polls the order.
+    let status = placed.data.status;
+    for (let i = 0; i < 100 && status !== "completed"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const order = await api.GET("/v1/orders/{order_id}", {
+        headers: auth(),
+        params: { path: { order_id: orderId } },
+      });
+      check(order.data !== undefined, "the order");
+      status = order.data.status;
+    }
+    check(status === "completed", `the paid order of files is completed, not ${status}`);
+    const downloads = await api.GET("/v1/orders/{order_id}/downloads", {
+      headers: auth(),
+      params: { path: { order_id: orderId } },
+    });
+    check(downloads.data !== undefined && downloads.data.downloads.length === 1, "the PDF bought");
+    const invoice = await api.GET("/v1/orders/{order_id}/invoice", {
+      headers: auth(),
+      params: { path: { order_id: orderId }, query: { format: "json" } },
+    });
+    check(typeof invoice.data === "object", "the invoice, as JSON");
+    console.log(`paid by card through Stripe's webhook: invoice ${invoice.data.invoice.number}`);
+  }
   const orders = await api.GET("/v1/me/orders", { headers: auth() });
   check(orders.data?.items.some((o) => o.id === orderId) === true, "the order is listed");
   const total = placed.data.totals.total;
