@@ -113,8 +113,8 @@ fn owned_operations(doc: &Value) -> Vec<Owned> {
 
 /// The things one holder owns, by path parameter, and their secrets.
 #[derive(Default, Clone)]
-struct Holding {
-    ids: BTreeMap<&'static str, String>,
+pub(crate) struct Holding {
+    pub(crate) ids: BTreeMap<&'static str, String>,
     cart_secret: Option<String>,
     order_secret: Option<String>,
 }
@@ -143,27 +143,33 @@ struct Caller<'a> {
     secrets: Option<&'a Holding>,
 }
 
-struct Fixture {
-    app: TestApp,
-    product: String,
-    pdf: String,
-    manager: String,
-    n: u32,
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
+    pub(crate) product: String,
+    pub(crate) pdf: String,
+    /// A shop manager's token (marks orders paid).
+    pub(crate) manager: String,
+    pub(crate) n: u32,
 }
 
 impl Fixture {
-    async fn call(&mut self, op: &Owned, path: &str, caller: &Caller<'_>) -> u16 {
+    /// A request from a source of its own (so no probe bans the test),
+    /// with a fresh `Idempotency-Key`.
+    pub(crate) fn request(&mut self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.n += 1;
         let n = self.n;
-        let mut req = self
-            .app
+        self.app
             .client
-            .request(op.method.clone(), self.app.url(path))
+            .request(method, self.app.url(path))
             .header(
                 "x-forwarded-for",
-                format!("198.51.{}.{}", n / 250, n % 250 + 1),
+                format!("10.{}.{}.{}", n / 62500, n / 250 % 250, n % 250 + 1),
             )
-            .header("idempotency-key", format!("holders-{n}"));
+            .header("idempotency-key", format!("fixture-{n}"))
+    }
+
+    async fn call(&mut self, op: &Owned, path: &str, caller: &Caller<'_>) -> u16 {
+        let mut req = self.request(op.method.clone(), path);
         if let Some(token) = caller.token {
             req = req.bearer_auth(token);
         }
@@ -274,7 +280,7 @@ impl Fixture {
 
     /// A customer's holding: an open cart with a line, a paid order with a
     /// complaint, an address, a second session, a review.
-    async fn customer(&self, token: &str, email: &str) -> Holding {
+    pub(crate) async fn customer(&self, token: &str, email: &str) -> Holding {
         let mut h = Holding::default();
         // The order first: the checkout ends the cart it is made from.
         let cart = self

@@ -1,8 +1,8 @@
 //! The role x operation matrix (STAFF-1): every operation of the document,
 //! called by nobody, a customer, a shop manager and an admin, answers 401
 //! or 403 exactly where its role rule says, and never stops an allowed
-//! caller at the door. A new operation fails this test until it is given
-//! its row.
+//! caller at the door; no answer sets a cookie (SEC-6). A new operation
+//! fails this test until it is given its row.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +14,7 @@ use crate::helpers::{TestApp, spawn_app_with};
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub(crate) enum Who {
     /// Anyone, signed in or not.
     Public,
     /// Whoever holds the thing: its customer, or anyone with its secret
@@ -31,7 +31,7 @@ enum Who {
     Admin,
 }
 
-const MATRIX: &[(&str, Who)] = &[
+pub(crate) const MATRIX: &[(&str, Who)] = &[
     ("healthz", Who::Public),
     ("readyz", Who::Public),
     ("openapi_json", Who::Public),
@@ -243,7 +243,7 @@ const SCOPES: [&str; 6] = [
 const ENDS_SESSION: &[&str] = &["logout", "revoke_other_sessions", "refresh_session"];
 
 /// A path with its parameters filled: ids that match nothing, names that do.
-fn fill(path: &str) -> String {
+pub(crate) fn fill(path: &str) -> String {
     let mut out = String::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
@@ -312,7 +312,14 @@ async fn call(app: &TestApp, op: &Operation, token: Option<&str>, n: u32) -> u16
     if matches!(op.method, Method::POST | Method::PUT | Method::PATCH) {
         req = req.header("content-type", "application/json").body("{}");
     }
-    req.send().await.unwrap().status().as_u16()
+    let res = req.send().await.unwrap();
+    // SEC-6: no operation, whoever calls it, sets a cookie.
+    assert!(
+        res.headers().get("set-cookie").is_none(),
+        "{} sets a cookie",
+        op.id
+    );
+    res.status().as_u16()
 }
 
 #[tokio::test]
