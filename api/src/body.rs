@@ -58,10 +58,11 @@ impl<T: DeserializeOwned + ToSchema> Body<T> {
     }
 
     async fn read_payload(&mut self) -> Result<T, ApiError> {
-        let limit = self
-            .req
-            .app_data::<SharedState>()
-            .map_or(65_536, |s| s.config.body_limit);
+        let limit = body_limit::<T>(
+            self.req
+                .app_data::<SharedState>()
+                .map_or(65_536, |s| s.config.body_limit),
+        );
         let Strict { value, duplicates } =
             JsonBody::<Strict>::new(&self.req, &mut self.payload, None, true)
                 .limit(limit)
@@ -101,6 +102,25 @@ impl<T: DeserializeOwned + ToSchema> Body<T> {
         let raw = seen.take().freeze();
         Ok((value, raw))
     }
+}
+
+/// Bodies are never refused for their size alone above this.
+pub const MAX_BODY_LIMIT: usize = 1 << 20;
+
+/// How many bytes a body of schema `T` may take: the configured limit, or
+/// more where the document allows bigger bodies (an article of 20,000
+/// characters in each language, written in Greek, is over 64 KiB), with
+/// room for whitespace, up to [`MAX_BODY_LIMIT`]. The caller was
+/// authorised before anything is read, so only those who may send such a
+/// body get the larger limit.
+#[must_use]
+pub fn body_limit<T: ToSchema>(configured: usize) -> usize {
+    Schemas::api()
+        .max_bytes(&T::name())
+        .and_then(|max| usize::try_from(max + max / 4 + 4096).ok())
+        .map_or(configured, |allowed| {
+            configured.max(allowed.min(MAX_BODY_LIMIT))
+        })
 }
 
 /// A JSON document and the paths of the keys it gives more than once

@@ -68,7 +68,9 @@ pub struct Config {
     )]
     pub cors_origins: Vec<String>,
 
-    /// Largest accepted request body, in bytes.
+    /// Largest accepted request body, in bytes; an operation whose schema
+    /// allows larger bodies accepts up to its schema's largest (at most
+    /// 1 MiB).
     #[arg(long, env = "BOUTIQUE_BODY_LIMIT", default_value_t = 65_536)]
     pub body_limit: usize,
 

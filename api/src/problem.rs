@@ -453,8 +453,9 @@ pub enum BodyErrors {
         )
     )]
     Invalid(Problem),
-    /// The body is larger than the configured limit (`BOUTIQUE_BODY_LIMIT`,
-    /// 65536 bytes by default).
+    /// The body is larger than the limit (`BOUTIQUE_BODY_LIMIT`, 65536
+    /// bytes by default, or more where this operation's schema allows a
+    /// larger body; the problem's `detail` says how many bytes).
     #[response(
         status = 413,
         content_type = "application/problem+json",

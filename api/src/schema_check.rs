@@ -62,6 +62,8 @@ struct Node {
     additional: Additional,
     all_of: Vec<Node>,
     any_of: Vec<Node>,
+    /// `x-max-bytes`: the most bytes the value takes once serialised.
+    max_bytes: Option<u64>,
 }
 
 impl Node {
@@ -149,6 +151,7 @@ impl Node {
             },
             all_of: list("allOf", bad_patterns),
             any_of,
+            max_bytes: count("x-max-bytes"),
         }
     }
 
@@ -218,6 +221,95 @@ impl Schemas {
             walk.node(node, value, "");
         }
         walk.errors
+    }
+
+    /// The most bytes a compact JSON document valid against the component
+    /// schema `name` can take, every character escaped at its longest
+    /// (`\ud83c\udfe0`, 12 bytes); `None` when the schema sets no bound
+    /// (a string without `maxLength`, an array without `maxItems`, an
+    /// object open to other properties). A body limit below it would
+    /// refuse bodies the document allows.
+    #[must_use]
+    pub fn max_bytes(&self, name: &str) -> Option<u64> {
+        self.nodes.get(name).and_then(|n| self.node_max_bytes(n, 0))
+    }
+
+    fn node_max_bytes(&self, node: &Node, depth: usize) -> Option<u64> {
+        if depth > MAX_REF_DEPTH {
+            return None;
+        }
+        if let Some(r) = &node.reference {
+            return self
+                .nodes
+                .get(r)
+                .and_then(|n| self.node_max_bytes(n, depth + 1));
+        }
+        if let Some(bytes) = node.max_bytes {
+            // Each serialised byte may come as a `\u00XX` escape.
+            return Some(bytes * 6);
+        }
+        if let Some(values) = &node.enumeration {
+            return values
+                .iter()
+                .map(|v| serde_json::to_string(v).ok().map(|s| s.len() as u64))
+                .try_fold(0, |max, len| len.map(|l| max.max(l)));
+        }
+        if !node.any_of.is_empty() {
+            return node
+                .any_of
+                .iter()
+                .map(|n| self.node_max_bytes(n, depth + 1))
+                .try_fold(0, |max, len| len.map(|l| max.max(l)));
+        }
+        if !node.all_of.is_empty() {
+            // Parts of one object: their sum bounds it.
+            return node
+                .all_of
+                .iter()
+                .map(|n| self.node_max_bytes(n, depth + 1))
+                .try_fold(0, |sum, len| len.map(|l| sum + l));
+        }
+        let types: Vec<&str> = match &node.types {
+            Some(t) => t.iter().map(String::as_str).collect(),
+            None if !node.properties.is_empty() => vec!["object"],
+            None => return None,
+        };
+        types
+            .into_iter()
+            .map(|t| match t {
+                "null" => Some(4),
+                "boolean" => Some(5),
+                // The longest i64 or f64 in JSON.
+                "integer" | "number" => Some(24),
+                "string" => match node.format.as_deref() {
+                    Some("uuid") => Some(38),
+                    // RFC 3339 with nanoseconds and an offset is 37 bytes.
+                    Some("date-time") => Some(64),
+                    Some("date") => Some(16),
+                    _ => node.max_length.map(|m| m * 12 + 2),
+                },
+                "array" => {
+                    let item = node
+                        .items
+                        .as_ref()
+                        .and_then(|i| self.node_max_bytes(i, depth + 1))?;
+                    node.max_items.map(|m| m * (item + 1) + 2)
+                }
+                "object" => {
+                    if !matches!(node.additional, Additional::Refused) {
+                        return None;
+                    }
+                    node.properties
+                        .iter()
+                        .map(|(key, n)| {
+                            self.node_max_bytes(n, depth + 1)
+                                .map(|v| key.len() as u64 + 4 + v)
+                        })
+                        .try_fold(2, |sum, len| len.map(|l| sum + l))
+                }
+                _ => None,
+            })
+            .try_fold(0, |max, len| len.map(|l| max.max(l)))
     }
 
     fn allows_null(&self, node: &Node, depth: usize) -> bool {
@@ -584,6 +676,48 @@ mod tests {
         let mut v: Vec<_> = list.iter().map(|(f, c)| ((*f).to_owned(), *c)).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn the_largest_valid_body_is_bounded_by_the_schema_or_unbounded() {
+        let s = schemas();
+        assert_eq!(s.max_bytes("Kind"), Some(5));
+        // {"kind":"pdf","sku":<5 characters escaped at 12 bytes>}
+        assert_eq!(s.max_bytes("Item"), Some(2 + (4 + 4 + 5) + (3 + 4 + 62)));
+        // `prefs` is open to anything, `nick` has no maxLength.
+        assert_eq!(s.max_bytes("Input"), None);
+        assert_eq!(s.max_bytes("Nothing"), None);
+    }
+
+    /// Every JSON body the API reads is bounded by its schema, so its
+    /// limit can admit every body the document allows.
+    #[test]
+    fn every_request_body_of_the_document_is_bounded() {
+        let doc = serde_json::to_value(crate::openapi::openapi()).unwrap();
+        let api = Schemas::api();
+        let mut unbounded = Vec::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                let Some(name) = op
+                    .pointer("/requestBody/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.rsplit('/').next())
+                else {
+                    continue;
+                };
+                // Stripe's events are Stripe's, read raw and bounded by
+                // the configured limit.
+                if op["operationId"] != "stripe_webhook" && api.max_bytes(name).is_none() {
+                    unbounded.push(format!("{} ({name})", op["operationId"]));
+                }
+            }
+        }
+        assert!(unbounded.is_empty(), "{unbounded:?}");
+        let article = crate::body::body_limit::<crate::routes::articles::ArticleRequest>(65_536);
+        assert!(
+            article > 480_000 && article <= crate::body::MAX_BODY_LIMIT,
+            "{article}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with};
 
 /// A test app that believes `X-Forwarded-For`, so one test can speak from
 /// many sources.
@@ -427,4 +427,64 @@ async fn sec_7_personal_data_reach_staff_only_and_every_read_is_audited() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["target"], format!("customer:{id}"));
     assert_eq!(entries[0]["reason"], "refund of order 42");
+}
+
+/// SEC-4: bodies are bounded, but never below what the document allows.
+/// An article may hold 20,000 characters in each language: written in
+/// emoji and sent with every character escaped, as Python's `json.dumps`
+/// does by default, that is nearly half a megabyte, well over the 64 KiB
+/// default limit, and it is taken. A body past its schema's largest is
+/// refused with 413 before it is read to the end.
+#[tokio::test]
+async fn sec_4_a_body_as_large_as_its_schema_allows_is_taken_and_a_larger_one_refused() {
+    let app = spawn_app().await;
+    let manager = app
+        .staff("manager@boutique.example", Role::ShopManager)
+        .await;
+    let post = |path: &'static str, method: Method, body: String| {
+        app.with(method, path, &manager)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let escaped = "\\ud83c\\udfe0".repeat(20_000);
+    let body = format!(
+        r#"{{"slug": "tres-long", "title_fr": "Long", "title_en": "Long", "body_fr": "{escaped}", "body_en": "{escaped}", "status": "draft"}}"#
+    );
+    assert!(body.len() > 450_000, "{}", body.len());
+    let res = post("/v1/admin/articles", Method::POST, body)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let article: Value = res.json().await.unwrap();
+    assert_eq!(
+        article["body_fr"].as_str().map(|s| s.chars().count()),
+        Some(20_000)
+    );
+
+    // One character more is a field error, not a size problem.
+    let over = format!(
+        r#"{{"slug": "trop-long", "title_fr": "Long", "title_en": "Long", "body_fr": "{}", "body_en": "x", "status": "draft"}}"#,
+        "é".repeat(20_001)
+    );
+    let res = post("/v1/admin/articles", Method::POST, over)
+        .await
+        .unwrap();
+    assert_problem(res, 400, "/problems/validation-failed").await;
+
+    // Past any body the schema allows: 413, as on every operation.
+    let huge = format!(r#"{{"slug": "{}"}}"#, "a".repeat(2 << 20));
+    let res = post("/v1/admin/articles", Method::POST, huge)
+        .await
+        .unwrap();
+    assert_problem(res, 413, "/problems/payload-too-large").await;
+    // Where the schema is small, the configured limit holds.
+    let res = post(
+        "/v1/me",
+        Method::PATCH,
+        format!(r#"{{"name": "{}"}}"#, "a".repeat(70_000)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 413);
 }

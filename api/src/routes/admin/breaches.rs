@@ -17,6 +17,37 @@ use crate::problem::{ApiError, BodyErrors, Problem, SignedInErrors};
 use crate::routes::common::validate;
 use crate::state::SharedState;
 
+/// 1 to 20 categories, each of 1 to 100 characters: what the domain
+/// accepts, so the document bounds a report's size too.
+fn categories(description: &str, example: &str) -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(100)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(20))
+        .description(Some(description))
+        .examples([serde_json::json!([example])])
+        .build()
+}
+
+fn data_categories_schema() -> utoipa::openapi::schema::Array {
+    categories(
+        "Categories of personal data concerned (1 to 20, each 1 to 100 characters).",
+        "e-mail addresses",
+    )
+}
+
+fn people_categories_schema() -> utoipa::openapi::schema::Array {
+    categories(
+        "Categories of people concerned (1 to 20, each 1 to 100 characters).",
+        "customers",
+    )
+}
+
 /// A breach, as an admin reports it: descriptions and counts, never the
 /// names or addresses of the people concerned.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -39,11 +70,11 @@ pub struct BreachInput {
     /// Categories of personal data concerned (1 to 20, each 1 to 100
     /// characters).
     #[validate(length(max = 20))]
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(schema_with = data_categories_schema)]
     pub data_categories: Vec<String>,
     /// Categories of people concerned (1 to 20, each 1 to 100 characters).
     #[validate(length(max = 20))]
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(schema_with = people_categories_schema)]
     pub people_categories: Vec<String>,
     /// About how many people.
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]

@@ -161,9 +161,29 @@ pub struct UpdateMeRequest {
     /// Display preferences, replacing the stored ones as a whole: a JSON
     /// object of at most 4 KiB (4096 bytes once serialised); kept 1 year
     /// after their last change.
-    #[schema(value_type = Option<Object>, nullable = false)]
+    #[schema(schema_with = display_preferences_schema)]
     pub display_preferences: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+/// Any JSON object the frontend keeps, bounded in size: `x-max-bytes`
+/// says so to clients, and lets the body limit admit the largest one.
+fn display_preferences_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Object)
+        .description(Some(
+            "Display preferences, replacing the stored ones as a whole: a JSON object of at most 4 KiB (4096 bytes once serialised, `x-max-bytes`); kept 1 year after their last change.",
+        ))
+        .examples([serde_json::json!({"catalogue_view": "list"})])
+        .extensions(Some(
+            utoipa::openapi::extensions::Extensions::builder()
+                .add("x-max-bytes", DISPLAY_PREFERENCES_MAX_BYTES)
+                .build(),
+        ))
+        .build()
+}
+
+/// The largest display preferences, serialised.
+const DISPLAY_PREFERENCES_MAX_BYTES: usize = 4096;
 
 /// A field that is present, `null` or not: `Some(None)` for `null`, so
 /// `null` and absent can mean different things.
@@ -212,7 +232,10 @@ pub async fn update_me(
     let prefs = b
         .display_preferences
         .map(|m| serde_json::Value::Object(m).to_string());
-    if prefs.as_ref().is_some_and(|p| p.len() > 4096) {
+    if prefs
+        .as_ref()
+        .is_some_and(|p| p.len() > DISPLAY_PREFERENCES_MAX_BYTES)
+    {
         f.push("display_preferences", "must be at most 4096 bytes of JSON");
     }
     f.check()?;
