@@ -76,7 +76,7 @@ schemathesis() {
   echo "--> Schemathesis: $name"
   date +%T
   SCHEMATHESIS_BEARER_TOKEN=$token "$ST" --config-file .ci/schemathesis.toml run "$URL/openapi.json" --url "$URL" \
-    --checks all --seed 20261126 --max-examples 60 --workers 2 --suppress-health-check all \
+    --checks all --seed 20261126 --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-100}" --workers 2 --suppress-health-check all \
     --no-color ${SCHEMATHESIS_EXTRA:-} "$@"
 }
 
