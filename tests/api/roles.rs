@@ -324,7 +324,25 @@ async fn call(app: &TestApp, op: &Operation, token: Option<&str>, n: u32) -> u16
 
 #[tokio::test]
 async fn staff_1_every_operation_answers_each_role_as_its_rule_says() {
-    let app = spawn_app_with(|c| c.trust_proxy = true).await;
+    // Every address the server may call out to (Stripe, an SMTP relay)
+    // points here: SEC-6, no operation contacts a third party on its own.
+    let outside = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let outside_url = format!("http://{}", outside.local_addr().unwrap());
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&calls);
+    tokio::spawn(async move {
+        while outside.accept().await.is_ok() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let app = spawn_app_with(|c| {
+        c.trust_proxy = true;
+        c.stripe_secret_key = Some("sk_test_matrix".into());
+        c.stripe_webhook_secret = Some("whsec_matrix".into());
+        c.stripe_api_url = outside_url.clone();
+        c.smtp_url = Some(outside_url.replace("http://", "smtp://"));
+    })
+    .await;
     let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
     let ops = operations(&doc);
 
@@ -417,6 +435,11 @@ async fn staff_1_every_operation_answers_each_role_as_its_rule_says() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "an operation called out"
+    );
 }
 
 /// The key column: a key holding an operation's scope passes its door; a
