@@ -166,6 +166,9 @@ impl Node {
 pub struct Schemas {
     nodes: HashMap<String, Node>,
     bad_patterns: Vec<String>,
+    /// [`Schemas::max_bytes`] of each schema, computed once (bodies ask
+    /// for it on every request).
+    max_bytes: HashMap<String, Option<u64>>,
 }
 
 impl Schemas {
@@ -182,10 +185,17 @@ impl Schemas {
                     .collect()
             })
             .unwrap_or_default();
-        Self {
+        let mut schemas = Self {
             nodes,
             bad_patterns,
-        }
+            max_bytes: HashMap::new(),
+        };
+        schemas.max_bytes = schemas
+            .nodes
+            .iter()
+            .map(|(name, node)| (name.clone(), schemas.node_max_bytes(node, 0)))
+            .collect();
+        schemas
     }
 
     /// The schemas of the API's own document, compiled on first use.
@@ -231,7 +241,7 @@ impl Schemas {
     /// refuse bodies the document allows.
     #[must_use]
     pub fn max_bytes(&self, name: &str) -> Option<u64> {
-        self.nodes.get(name).and_then(|n| self.node_max_bytes(n, 0))
+        self.max_bytes.get(name).copied().flatten()
     }
 
     fn node_max_bytes(&self, node: &Node, depth: usize) -> Option<u64> {
